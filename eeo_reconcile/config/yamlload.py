@@ -1,0 +1,267 @@
+"""YAML reading with positions: libyaml composes, we construct.
+
+`yaml.compose(..., Loader=yaml.CSafeLoader)` builds the node tree in C with a
+mark (line, column) on every node. We then construct plain Python values from
+the nodes ourselves, which is where duplicate keys are caught (PyYAML silently
+keeps the last one). The node tree is kept so that any later error, found by
+the schema or by a semantic check on a JSON-like path, can be located back to
+the user's line and column with `locate()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from ..errors import Diagnostic, Location
+
+try:  # the C loader is a hard expectation for speed; fall back rather than die
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+# A pure-Python constructor used only for the rare scalars that need YAML's
+# full rules (octal/hex/sexagesimal ints, floats, bools, timestamps, null).
+_helper = yaml.SafeLoader("")
+
+Path = tuple[Any, ...]
+
+
+class YamlDocument:
+    """One parsed file: its data, its node tree and the problems found."""
+
+    __slots__ = ("path", "display", "data", "root", "diagnostics")
+
+    def __init__(self, path: str, display: str):
+        self.path = path
+        self.display = display
+        self.data: Any = None
+        self.root: yaml.Node | None = None
+        self.diagnostics: list[Diagnostic] = []
+
+    def loc(self, node: yaml.Node | None) -> Location:
+        if node is None:
+            return Location(self.display, 1, 1)
+        mark = node.start_mark
+        return Location(self.display, mark.line + 1, mark.column + 1)
+
+    def locate(self, path: Sequence[Any], key: bool = False) -> Location:
+        """Location of the value at `path` (or of its key when `key`)."""
+        return self.loc(find_node(self.root, path, key=key))
+
+
+class UnknownTag(Exception):
+    pass
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag == _INT:
+        v = node.value
+        if v.isdigit() and (v[0] != "0" or len(v) == 1):
+            return int(v)
+    ctor = _helper.yaml_constructors.get(tag)
+    if ctor is None:
+        raise UnknownTag(tag)
+    return ctor(_helper, node)
+
+
+class _Constructor:
+    def __init__(self, doc: YamlDocument):
+        self.doc = doc
+        self.errors = doc.diagnostics
+
+    def construct(self, node: yaml.Node) -> Any:
+        # iterative fast paths for the shapes rosters are made of
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return _scalar(node)
+            except UnknownTag as exc:
+                self.errors.append(
+                    Diagnostic(
+                        self.doc.loc(node),
+                        f"unsupported YAML tag {exc.args[0]!r}",
+                        "remove the tag: only plain YAML values are used here",
+                    )
+                )
+                return None
+            except (yaml.YAMLError, ValueError) as exc:
+                self.errors.append(Diagnostic(self.doc.loc(node), f"bad YAML value: {exc}"))
+                return None
+        if isinstance(node, yaml.SequenceNode):
+            out = []
+            append = out.append
+            for item in node.value:
+                if isinstance(item, yaml.ScalarNode):
+                    tag = item.tag
+                    if tag == _INT:
+                        v = item.value
+                        if v.isdigit() and (v[0] != "0" or len(v) == 1):
+                            append(int(v))
+                            continue
+                    elif tag == _STR:
+                        append(item.value)
+                        continue
+                    append(self.construct(item))
+                else:
+                    append(self.construct(item))
+            return out
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
+        raise TypeError(f"unexpected node {node!r}")  # pragma: no cover
+
+    def _mapping(self, node: yaml.MappingNode) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        first: dict[Any, yaml.Node] = {}
+        merged: dict[Any, Any] = {}
+        for knode, vnode in node.value:
+            if knode.tag == _MERGE:
+                for src in self._merge_sources(vnode):
+                    for k, v in src.items():
+                        merged.setdefault(k, v)
+                continue
+            key = self.construct(knode)
+            try:
+                hash(key)
+            except TypeError:
+                self.errors.append(
+                    Diagnostic(
+                        self.doc.loc(knode),
+                        "a mapping key must be a plain value, not a list or mapping",
+                        "write the key as a word, e.g. `students:`",
+                    )
+                )
+                continue
+            if key in first:
+                prev = first[key].start_mark
+                self.errors.append(
+                    Diagnostic(
+                        self.doc.loc(knode),
+                        f"duplicate key {key!r} (first given at line {prev.line + 1})",
+                        "a key may appear only once in a mapping: merge the two entries "
+                        "or delete one",
+                    )
+                )
+                continue
+            first[key] = knode
+            out[key] = self.construct(vnode)
+        for k, v in merged.items():
+            out.setdefault(k, v)
+        return out
+
+    def _merge_sources(self, vnode: yaml.Node) -> list[dict[Any, Any]]:
+        if isinstance(vnode, yaml.MappingNode):
+            return [self._mapping(vnode)]
+        if isinstance(vnode, yaml.SequenceNode) and all(
+            isinstance(n, yaml.MappingNode) for n in vnode.value
+        ):
+            return [self._mapping(n) for n in vnode.value]
+        self.errors.append(
+            Diagnostic(
+                self.doc.loc(vnode),
+                "a merge key `<<` must refer to a mapping or a list of mappings",
+                "use `<<: *anchor` where the anchor names a mapping",
+            )
+        )
+        return []
+
+
+def load_text(text: str, path: str, display: str | None = None) -> YamlDocument:
+    """Parse one YAML text; syntax and duplicate-key problems go to `diagnostics`."""
+    doc = YamlDocument(path, display or path)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = Location(doc.display, mark.line + 1, mark.column + 1) if mark else None
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{exc.context}: {problem}"
+        doc.diagnostics.append(
+            Diagnostic(loc, f"YAML syntax error: {problem}", "fix the YAML syntax at this spot")
+        )
+        return doc
+    except yaml.YAMLError as exc:
+        doc.diagnostics.append(Diagnostic(Location(doc.display, 1, 1), f"YAML error: {exc}"))
+        return doc
+    doc.root = root
+    if root is None:
+        doc.data = None
+        return doc
+    doc.data = _Constructor(doc).construct(root)
+    return doc
+
+
+def load_file(path: str, display: str | None = None) -> YamlDocument:
+    with open(path, encoding="utf-8") as fh:
+        try:
+            text = fh.read()
+        except UnicodeDecodeError as exc:
+            doc = YamlDocument(path, display or path)
+            doc.diagnostics.append(
+                Diagnostic(
+                    Location(doc.display, 1, 1),
+                    f"the file is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                    "save the file as UTF-8",
+                )
+            )
+            return doc
+    return load_text(text, path, display)
+
+
+def _key_matches(knode: yaml.Node, key: Any) -> bool:
+    if not isinstance(knode, yaml.ScalarNode):
+        return False
+    if knode.value == key:
+        return True
+    if isinstance(key, str) and knode.tag == _STR:
+        return False
+    try:
+        return _scalar(knode) == key
+    except Exception:  # pragma: no cover - odd keys
+        return False
+
+
+def find_node(root: yaml.Node | None, path: Sequence[Any], key: bool = False) -> yaml.Node | None:
+    """Walk the node tree along a data path; return the deepest node reached.
+
+    With `key`, the last element names a mapping key and its key node is
+    returned (used for "unknown key" and "duplicate" errors).
+    """
+    node = root
+    n = len(path)
+    for i, part in enumerate(path):
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for knode, vnode in node.value:
+                if knode.tag == _MERGE:
+                    continue
+                if _key_matches(knode, part):
+                    found = knode if (key and i == n - 1) else vnode
+                    break
+            if found is None:
+                for knode, vnode in node.value:
+                    if knode.tag == _MERGE:
+                        sub = find_node(vnode, path[i:], key)
+                        if sub is not None and sub is not vnode:
+                            return sub
+                return node
+            node = found
+        elif isinstance(node, yaml.SequenceNode):
+            if isinstance(part, int) and 0 <= part < len(node.value):
+                node = node.value[part]
+            else:
+                return node
+        else:
+            return node
+    return node

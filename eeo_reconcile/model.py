@@ -1,0 +1,156 @@
+"""The desired state: what the school's YAML says, normalised and typed.
+
+These are values; the loader (`eeo_reconcile.config`) builds them, the
+planner reads them. Member collections are plain dicts keyed by uid because
+the planner does set arithmetic on them; everything else is frozen.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import Location
+
+DEFAULT_API_URL = "https://api.eeo.cn"
+DEFAULT_SECRET_ENV = "EEO_SECRET"
+DEFAULT_STATE_PATH = "eeo.state.json"
+DEFAULT_DSN_ENV = "EEO_STATE_DSN"
+DEFAULT_WORKSPACE = "default"
+
+
+class Role(enum.Enum):
+    """A course membership identity, with its ClassIn `identity` number."""
+
+    STUDENT = "student"
+    AUDITOR = "auditor"
+
+    @property
+    def identity(self) -> int:
+        return 1 if self is Role.STUDENT else 2
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSizes:
+    students: int = 30
+    auditors: int = 20
+    removals: int = 30
+    lesson_students: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 6
+    deadline_seconds: float = 120.0
+    backoff_seconds: float = 0.5
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolConfig:
+    sid: int
+    api_url: str = DEFAULT_API_URL
+    secret_env: str = DEFAULT_SECRET_ENV
+    batch: BatchSizes = BatchSizes()
+    retry: RetryPolicy = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    max_removal_fraction: float = 0.25
+    max_removals: int = 500
+    min_course_size: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class StateRef:
+    """Where the state lives; never holds a secret (a DSN is named by its variable)."""
+
+    backend: str = "local"
+    path: str | None = None  # absolute path (local)
+    dsn_env: str = DEFAULT_DSN_ENV  # postgres
+    workspace: str = DEFAULT_WORKSPACE  # postgres
+
+    def describe(self) -> str:
+        if self.backend == "local":
+            return f"local:{self.path}"
+        return f"postgres:${self.dsn_env}/{self.workspace}"
+
+    def to_json(self) -> dict[str, object]:
+        if self.backend == "local":
+            return {"backend": "local", "path": self.path}
+        return {"backend": self.backend, "dsn_env": self.dsn_env, "workspace": self.workspace}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> StateRef:
+        if data.get("backend") == "local":
+            return cls(backend="local", path=str(data["path"]))
+        return cls(
+            backend=str(data["backend"]),
+            dsn_env=str(data.get("dsn_env", DEFAULT_DSN_ENV)),
+            workspace=str(data.get("workspace", DEFAULT_WORKSPACE)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LessonMember:
+    """A lesson-only (transfer) student: the name and custom column sent."""
+
+    name: str
+    custom: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    leader: int
+    members: tuple[int, ...] = ()
+
+    def uids(self) -> tuple[int, ...]:
+        return (self.leader, *self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """A named grouping of teams inside a course; `id` adopts an existing one."""
+
+    name: str
+    teams: tuple[Team, ...]
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    id: int
+    name: str | None
+    students: Mapping[int, str | None]  # uid -> label (never sent)
+    auditors: Mapping[int, str]  # uid -> name sent as studentName
+    lessons: Mapping[int, Mapping[int, LessonMember]]  # classId -> uid -> member
+    groups: tuple[GroupSpec, ...] = ()
+    max_removal_fraction: float | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    def member_count(self) -> int:
+        return (
+            len(self.students)
+            + len(self.auditors)
+            + sum(len(m) for m in self.lessons.values())
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole configuration (one file or a directory of files)."""
+
+    root: str  # the configuration path as given (file or directory), absolute
+    base_dir: str  # directory relative paths resolve against
+    files: tuple[str, ...]
+    school: SchoolConfig
+    state: StateRef
+    safety: Safety
+    courses: Mapping[int, CourseSpec]
+    digest: str  # sha256 over the files' bytes, in order
+
+    def membership_count(self) -> int:
+        return sum(c.member_count() for c in self.courses.values())
