@@ -1,0 +1,260 @@
+"""The local state backend: a JSON file beside the configuration.
+
+Files (all mode 0600):
+  <path>          the state
+  <path>.backup   the previous version (a hard link to the replaced file)
+  <path>.lock     flock + the holder's LockInfo
+  <path>.journal  confirmed API results of an apply in progress (JSON lines)
+
+Writes are atomic: temp file, fsync, rename, fsync of the directory. A journal
+left by a killed apply is folded into the state by the next `read()`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Sequence
+
+from ..errors import StateError
+from ..model import StateRef
+from .lock import FileLocker, Lock, LockInfo
+from .model import State, StateOp
+from .store import Journal, StateStore
+
+JOURNAL_FORMAT = "eeo-reconcile-journal"
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
+    """Write `data` to `path` atomically with mode 0600, keeping the old file
+    as `backup` (if given)."""
+    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    if backup is not None and os.path.exists(path):
+        btmp = f"{backup}.tmp-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(btmp)
+        try:
+            os.link(path, btmp)
+        except OSError:  # no hard links here: copy instead
+            with open(path, "rb") as src:
+                atomic_write(btmp, src.read())
+        os.chmod(btmp, 0o600)
+        os.replace(btmp, backup)
+    os.replace(tmp, path)
+    _fsync_dir(path)
+
+
+class LocalJournal(Journal):
+    """Append-only JSON-lines journal with group commit: concurrent `record`
+    calls share one write+fsync, and each returns only once its line is on disk."""
+
+    def __init__(self, store: LocalStore, state: State):
+        self.store = store
+        self.state = state
+        self.path = store.journal_path
+        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial}
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        os.write(self._fd, json.dumps(header).encode() + b"\n")
+        os.fsync(self._fd)
+        _fsync_dir(self.path)
+        self._cv = threading.Condition()
+        self._pending: list[bytes] = []
+        self._next = 1  # sequence number of the next line
+        self._durable = 0  # highest sequence number on disk
+        self._flushing = False
+        self._error: BaseException | None = None
+        self._closed = False
+        self.records = 0
+
+    def record(self, ops: Sequence[StateOp]) -> None:
+        if not ops:
+            return
+        line = json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
+        with self._cv:
+            if self._closed:
+                raise StateError("the journal is closed")
+            seq = self._next
+            self._next += 1
+            self._pending.append(line)
+            while self._durable < seq:
+                if self._error is not None:
+                    raise StateError(f"cannot write the journal {self.path}: {self._error}")
+                if self._flushing:
+                    self._cv.wait()
+                    continue
+                self._flushing = True
+                batch, self._pending = self._pending, []
+                upto = self._next - 1
+                self._cv.release()
+                try:
+                    os.write(self._fd, b"".join(batch))
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    err: BaseException | None = exc
+                else:
+                    err = None
+                finally:
+                    self._cv.acquire()
+                    self._flushing = False
+                if err is not None:
+                    self._error = err
+                    self._cv.notify_all()
+                    raise StateError(f"cannot write the journal {self.path}: {err}")
+                self._durable = upto
+                self._cv.notify_all()
+            self.state.apply_all(ops)
+            self.records += 1
+
+    def close(self) -> State:
+        with self._cv:
+            self._closed = True
+        os.close(self._fd)
+        written = self.store.write(self.state)
+        os.unlink(self.path)
+        _fsync_dir(self.path)
+        return written
+
+
+class LocalStore(StateStore):
+    def __init__(self, ref: StateRef):
+        assert ref.path is not None
+        self.ref = ref
+        self.path = os.path.abspath(ref.path)
+        self.backup_path = self.path + ".backup"
+        self.journal_path = self.path + ".journal"
+        self._locker = FileLocker(self.path + ".lock", self.describe())
+
+    def describe(self) -> str:
+        return self.path
+
+    def _ensure_dir(self) -> None:
+        d = os.path.dirname(self.path)
+        if not os.path.isdir(d):
+            raise StateError(
+                f"the directory of the state file {self.path} does not exist: create it "
+                "or point `state.path` / --state elsewhere"
+            )
+
+    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
+        self._ensure_dir()
+        return self._locker.acquire(operation, timeout)
+
+    def lock_info(self) -> LockInfo | None:
+        return self._locker.info()
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        return self._locker.force_unlock(lock_id)
+
+    def _read_file(self) -> State:
+        try:
+            with open(self.path, "rb") as fh:
+                raw = fh.read()
+        except FileNotFoundError:
+            return State()
+        except OSError as exc:
+            raise StateError(f"cannot read the state {self.path}: {exc.strerror}") from None
+        return State.loads(raw, self.path)
+
+    def read(self) -> State:
+        state = self._read_file()
+        if os.path.exists(self.journal_path):
+            state = self._recover(state)
+        return state
+
+    def _recover(self, state: State) -> State:
+        """Fold the journal of an apply that did not finish into the state."""
+        with open(self.journal_path, "rb") as fh:
+            lines = fh.read().split(b"\n")
+        if not lines or not lines[0].strip():
+            os.unlink(self.journal_path)  # crashed before the header reached disk
+            return state
+        try:
+            header = json.loads(lines[0])
+        except ValueError:
+            raise StateError(
+                f"the journal {self.journal_path} has an unreadable header; inspect it and "
+                "move it away to continue"
+            ) from None
+        if header.get("format") != JOURNAL_FORMAT:
+            raise StateError(f"{self.journal_path} is not an eeo-reconcile journal")
+        if header.get("lineage") != state.lineage:
+            raise StateError(
+                f"the journal {self.journal_path} belongs to state lineage "
+                f"{header.get('lineage')}, but {self.path} has lineage {state.lineage}; "
+                "inspect both and move the journal away to continue"
+            )
+        if header.get("serial") != state.serial:
+            if isinstance(header.get("serial"), int) and header["serial"] < state.serial:
+                os.unlink(self.journal_path)  # already folded before a crash
+                _fsync_dir(self.journal_path)
+                return state
+            raise StateError(
+                f"the journal {self.journal_path} was made against serial "
+                f"{header.get('serial')}, newer than the state's {state.serial}"
+            )
+        body = lines[1:]
+        for i, line in enumerate(body):
+            if not line.strip():
+                continue
+            try:
+                ops = [StateOp.from_json(d) for d in json.loads(line)]
+            except (ValueError, KeyError, TypeError):
+                if all(not rest.strip() for rest in body[i + 1:]):
+                    break  # a torn last line: the call it describes was not confirmed
+                raise StateError(
+                    f"the journal {self.journal_path} is damaged at line {i + 2}"
+                ) from None
+            state.apply_all(ops)
+        written = self.write(state)
+        os.unlink(self.journal_path)
+        _fsync_dir(self.journal_path)
+        return written
+
+    def write(self, state: State) -> State:
+        self._ensure_dir()
+        new = State(
+            lineage=state.lineage or State.new_lineage(),
+            serial=state.serial + 1,
+            sid=state.sid,
+            courses=state.courses,
+        )
+        try:
+            atomic_write(self.path, new.dumps(), backup=self.backup_path)
+        except OSError as exc:
+            raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
+        state.lineage, state.serial = new.lineage, new.serial
+        return new
+
+    def open_journal(self, state: State) -> Journal:
+        if state.lineage is None:
+            self.write(state)  # give a new state its lineage before recording into it
+        try:
+            return LocalJournal(self, state)
+        except FileExistsError:
+            raise StateError(
+                f"a journal {self.journal_path} already exists: another apply is running "
+                "without the lock, or a crash left it; run plan to fold it"
+            ) from None

@@ -1,0 +1,112 @@
+"""The small interfaces the planner and the executor use to reach state.
+
+A `StateStore` knows where one school's state lives. It hands out a `Lock`
+(held for a whole plan+apply), reads and writes the `State`, and opens a
+`Journal` through which apply records every confirmed API result durably as
+it lands. Backends: `local` (a JSON file) and `postgres`.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Mapping, Sequence
+
+from ..errors import StateError
+from ..model import StateRef
+from .lock import Lock, LockInfo
+from .model import State, StateOp
+
+
+class Journal(abc.ABC):
+    """Durable, append-only record of confirmed results during an apply."""
+
+    state: State
+
+    @abc.abstractmethod
+    def record(self, ops: Sequence[StateOp]) -> None:
+        """Make `ops` durable, then apply them to `self.state`. Thread-safe."""
+
+    @abc.abstractmethod
+    def close(self) -> State:
+        """Fold everything recorded into the stored state and end the journal."""
+
+
+class StateStore(abc.ABC):
+    """Where one state lives; every method but `lock`/`lock_info`/`force_unlock`
+    expects the caller to hold the lock."""
+
+    ref: StateRef
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """A human name for the location (never contains a secret)."""
+
+    @abc.abstractmethod
+    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
+        """Take the lock or raise LockError with the holder's info."""
+
+    @abc.abstractmethod
+    def lock_info(self) -> LockInfo | None: ...
+
+    @abc.abstractmethod
+    def force_unlock(self, lock_id: str) -> LockInfo: ...
+
+    @abc.abstractmethod
+    def read(self) -> State:
+        """The current state, after folding any journal a crashed apply left."""
+
+    @abc.abstractmethod
+    def write(self, state: State) -> State:
+        """Persist a whole new version (serial + 1; lineage assigned if new)."""
+
+    @abc.abstractmethod
+    def open_journal(self, state: State) -> Journal:
+        """Start recording an apply on top of `state` (as returned by `read`)."""
+
+    def push(self, state: State, force: bool = False) -> State:
+        """Replace the stored state by another one (state push / migrate)."""
+        current = self.read()
+        if not force:
+            if current.lineage is not None and state.lineage != current.lineage:
+                raise StateError(
+                    f"refusing to push: the state to push has lineage {state.lineage}, "
+                    f"{self.describe()} has {current.lineage} (use --force to overwrite)"
+                )
+            if state.serial < current.serial:
+                raise StateError(
+                    f"refusing to push: serial {state.serial} is lower than the stored "
+                    f"serial {current.serial} (use --force to overwrite)"
+                )
+        new = state.copy()
+        new.serial = max(state.serial, current.serial)
+        return self.write(new)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files
+        """Release connections (no-op for files)."""
+
+
+def open_store(
+    ref: StateRef,
+    env: Mapping[str, str] | None = None,
+    dsn: str | None = None,
+) -> StateStore:
+    """The store for a `StateRef`. A postgres DSN comes from `dsn` or the
+    environment variable the ref names; it is never stored in the ref."""
+    if ref.backend == "local":
+        from .local import LocalStore
+
+        assert ref.path is not None
+        return LocalStore(ref)
+    if ref.backend == "postgres":
+        from .postgres import PostgresStore
+
+        environ = os.environ if env is None else env
+        dsn = dsn or environ.get(ref.dsn_env)
+        if not dsn:
+            raise StateError(
+                f"the postgres state backend needs a connection string: set the environment "
+                f"variable {ref.dsn_env} (or pass --state-dsn)"
+            )
+        return PostgresStore(ref, dsn)
+    raise StateError(f"unknown state backend {ref.backend!r}: use local or postgres")
