@@ -1,0 +1,67 @@
+"""High-level operations composed from config, state and plan (no printing).
+
+The CLI is a thin layer over these; scripts can call them directly:
+
+    from eeo_reconcile import load_config, open_config_store, plan_config
+    config = load_config("rosters/")
+    store = open_config_store(config)
+    plan = plan_config(config, store)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace as dc_replace
+
+from .model import Config, StateRef
+from .plan.diff import make_plan
+from .plan.model import Plan
+from .state.store import StateStore, open_store
+
+
+def state_ref_for(
+    config: Config | None,
+    state_path: str | None = None,
+    backend: str | None = None,
+    workspace: str | None = None,
+) -> StateRef:
+    """Where the state lives: --state / --workspace override the config's block."""
+    if state_path:
+        return StateRef(backend="local", path=os.path.abspath(state_path))
+    ref = config.state if config is not None else StateRef(
+        backend="local", path=os.path.abspath("eeo.state.json")
+    )
+    if backend == "postgres" and ref.backend != "postgres":
+        ref = StateRef(backend="postgres")
+    if workspace and ref.backend == "postgres":
+        ref = dc_replace(ref, workspace=workspace)
+    return ref
+
+
+def open_config_store(
+    config: Config | None,
+    state_path: str | None = None,
+    dsn: str | None = None,
+    workspace: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> StateStore:
+    backend = "postgres" if (dsn and not state_path) else None
+    ref = state_ref_for(config, state_path, backend, workspace)
+    return open_store(ref, env=env, dsn=dsn)
+
+
+def plan_config(
+    config: Config,
+    store: StateStore,
+    targets: Sequence[str] = (),
+    replace: Sequence[str] = (),
+    lock_timeout: float = 0.0,
+) -> Plan:
+    """Take the lock, read (and recover) the state, plan, release the lock."""
+    with store.lock("plan", lock_timeout):
+        state = store.read()
+        plan = make_plan(config, state, targets=targets, replace=replace)
+    if plan.state_ref != store.ref:
+        plan = dc_replace(plan, state_ref=store.ref)
+    return plan
