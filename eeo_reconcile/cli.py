@@ -1,0 +1,268 @@
+"""The `eeo-reconcile` command line: a thin click layer over the library.
+
+Exit codes: 0 success / no changes; 1 error; 2 (plan --detailed-exitcode)
+the plan has changes; 3 apply refused by the mass-removal guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .address import parse_address
+from .config.load import load_config
+from .errors import ConfigError, EeoError, PlanFileError
+from .model import Config
+from .plan.planfile import load_plan_file, save_plan
+from .plan.render import RENDERERS, render_text
+from .state.store import StateStore
+from .workflow import open_config_store, plan_config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_GUARD = 0, 1, 2, 3
+
+
+def _err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def handle_errors(fn: F) -> F:
+    """Map library errors to messages on stderr and exit codes."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _err(exc.render())
+            sys.exit(EXIT_ERROR)
+        except EeoError as exc:
+            _err(f"Error: {exc}")
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _err("Interrupted.")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+state_option = click.option(
+    "--state", "state_path", type=click.Path(dir_okay=False),
+    help="State file to use instead of the configuration's `state` block.",
+)
+lock_timeout_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    help="Seconds to wait for the state lock (0: fail at once).",
+)
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+    help="Output format.",
+)
+target_option = click.option(
+    "--target", "targets", multiple=True, metavar="ADDRESS",
+    help="Limit to this course or member (repeatable), e.g. course/442447.",
+)
+replace_option = click.option(
+    "--replace", "replace", multiple=True, metavar="ADDRESS",
+    help="Remove and re-add this member (repeatable), e.g. to send a changed name.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eeo-reconcile")
+def main() -> None:
+    """Roster-as-code for ClassIn: plan and apply course rosters kept in YAML."""
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@handle_errors
+def validate(path: str) -> None:
+    """Check a configuration (file or directory) and report every error."""
+    config = load_config(path)
+    n = len(config.courses)
+    click.echo(
+        f"Valid: {len(config.files)} file(s), {n} course(s), "
+        f"{config.membership_count()} membership(s)."
+    )
+
+
+def _render(plan: Any, fmt: str, color: bool) -> str:
+    if fmt == "text":
+        return render_text(plan, color=color)
+    return RENDERERS[fmt](plan)
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@state_option
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan to this file.")
+@format_option
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when the plan has changes (0: none, 1: error).")
+@target_option
+@replace_option
+@lock_timeout_option
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@handle_errors
+def plan(
+    path: str, state_path: str | None, out: str | None, fmt: str, detailed_exitcode: bool,
+    targets: tuple[str, ...], replace: tuple[str, ...], lock_timeout: float, no_color: bool,
+) -> None:
+    """Show what must change in ClassIn to match the configuration."""
+    config = load_config(path)
+    store = open_config_store(config, state_path)
+    try:
+        the_plan = plan_config(config, store, targets, replace, lock_timeout)
+    finally:
+        store.close()
+    click.echo(_render(the_plan, fmt, _use_color(no_color)), nl=False)
+    if out:
+        save_plan(the_plan, out)
+        _err(f"Saved the plan to {out}. Apply exactly this plan with: eeo-reconcile apply {out}")
+    if detailed_exitcode and not the_plan.empty:
+        sys.exit(EXIT_CHANGES)
+
+
+@main.command()
+@click.argument("planfile", type=click.Path(exists=True, dir_okay=False))
+@format_option
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@handle_errors
+def show(planfile: str, fmt: str, no_color: bool) -> None:
+    """Render a saved plan file."""
+    the_plan, created = load_plan_file(planfile)
+    if fmt == "text":
+        click.echo(
+            f"Saved plan {planfile}, made {created} against state serial {the_plan.serial}.\n"
+        )
+    click.echo(_render(the_plan, fmt, _use_color(no_color)), nl=False)
+
+
+# -- state ---------------------------------------------------------------------
+
+
+def _config_for_state(config_path: str | None, state_path: str | None) -> Config | None:
+    if state_path and config_path is None:
+        return None
+    return load_config(config_path or ".")
+
+
+def _store(config_path: str | None, state_path: str | None) -> StateStore:
+    return open_config_store(_config_for_state(config_path, state_path), state_path)
+
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(),
+    help="Configuration file or directory (default: the current directory).",
+)
+
+
+@main.group()
+def state() -> None:
+    """Inspect or edit the recorded state (no ClassIn calls)."""
+
+
+@state.command("list")
+@click.argument("prefix", required=False, default="")
+@config_option
+@state_option
+@lock_timeout_option
+@handle_errors
+def state_list(prefix: str, config_path: str | None, state_path: str | None,
+               lock_timeout: float) -> None:
+    """List recorded addresses, optionally those starting with PREFIX."""
+    store = _store(config_path, state_path)
+    try:
+        with store.lock("state list", lock_timeout):
+            st = store.read()
+    finally:
+        store.close()
+    for addr in st.addresses():
+        text = str(addr)
+        if text.startswith(prefix):
+            click.echo(text)
+
+
+@state.command("show")
+@click.argument("address")
+@config_option
+@state_option
+@lock_timeout_option
+@handle_errors
+def state_show(address: str, config_path: str | None, state_path: str | None,
+               lock_timeout: float) -> None:
+    """Show what is recorded at ADDRESS."""
+    addr = parse_address(address)
+    store = _store(config_path, state_path)
+    try:
+        with store.lock("state show", lock_timeout):
+            st = store.read()
+    finally:
+        store.close()
+    value = st.show(addr)
+    if value is None:
+        raise EeoError(f"nothing is recorded at {addr}")
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@state.command("rm")
+@click.argument("addresses", nargs=-1, required=True)
+@config_option
+@state_option
+@lock_timeout_option
+@handle_errors
+def state_rm(addresses: tuple[str, ...], config_path: str | None, state_path: str | None,
+             lock_timeout: float) -> None:
+    """Forget ADDRESSES without any ClassIn call (stop managing them)."""
+    addrs = [parse_address(a) for a in addresses]
+    store = _store(config_path, state_path)
+    try:
+        with store.lock("state rm", lock_timeout):
+            st = store.read()
+            missing = st.forget(addrs)
+            if missing:
+                raise EeoError(
+                    "nothing is recorded at " + ", ".join(map(str, missing))
+                    + "; nothing was removed"
+                )
+            written = store.write(st)
+    finally:
+        store.close()
+    for a in addrs:
+        click.echo(f"Forgot {a}")
+    click.echo(f"State serial is now {written.serial}.")
+
+
+@main.command("force-unlock")
+@click.argument("lock_id")
+@config_option
+@state_option
+@handle_errors
+def force_unlock(lock_id: str, config_path: str | None, state_path: str | None) -> None:
+    """Clear lock info left behind by a holder that is gone."""
+    store = _store(config_path, state_path)
+    try:
+        info = store.force_unlock(lock_id)
+    finally:
+        store.close()
+    click.echo(f"Cleared the lock {info.id} ({info.who}, {info.operation}, since {info.since}).")
+
+
+def run() -> None:  # pragma: no cover - used by __main__
+    main(prog_name="eeo-reconcile")
+
+
+__all__ = ["main", "PlanFileError"]
