@@ -1,0 +1,9 @@
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CASES = os.path.join(ROOT, "tests", "cases")
+EXAMPLES = os.path.join(ROOT, "examples")
+
+if ROOT not in sys.path:  # helpers import as `tests.helpers`
+    sys.path.insert(0, ROOT)

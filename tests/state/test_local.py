@@ -1,0 +1,159 @@
+import json
+import os
+import stat
+
+import pytest
+
+from eeo_reconcile.errors import StateError
+from eeo_reconcile.model import LessonMember, StateRef, Team
+from eeo_reconcile.schemas import validator
+from eeo_reconcile.state.local import LocalStore
+from eeo_reconcile.state.model import GroupRecord, OpKind, State, StateOp
+
+
+def _store(tmp_path):
+    return LocalStore(StateRef(backend="local", path=str(tmp_path / "eeo.state.json")))
+
+
+def _sample() -> State:
+    st = State(sid=2339736)
+    st.apply(StateOp(OpKind.ADD_STUDENTS, 442447, uids=(12235, 12234, 99)))
+    st.apply(StateOp(OpKind.ADD_AUDITORS, 442447, uids=(1001,), names=("张三",)))
+    st.apply(StateOp(OpKind.ADD_LESSON_STUDENTS, 442447, uids=(1001001,), names=("小丫",),
+                     customs=("A-12",), lesson=1419691))
+    st.apply(StateOp(OpKind.SET_GROUP, 442447, group_name="课程分组",
+                     group=GroupRecord(139, (Team(12234, (12235,)),))))
+    st.apply(StateOp(OpKind.ADD_STUDENTS, 7, uids=(1,)))
+    return st
+
+
+def test_write_read_roundtrip_mode_and_schema(tmp_path):
+    store = _store(tmp_path)
+    with store.lock("test"):
+        assert store.read().lineage is None
+        written = store.write(_sample())
+        assert written.serial == 1 and written.lineage
+        again = store.read()
+    assert again.same_content(_sample())
+    assert again.lineage == written.lineage and again.serial == 1
+    mode = stat.S_IMODE(os.stat(store.path).st_mode)
+    assert mode == 0o600
+    with open(store.path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    assert list(validator("state.schema.json").iter_errors(doc)) == []
+    assert doc["courses"]["442447"]["students"] == [99, 12234, 12235]
+    with open(store.path, encoding="utf-8") as fh:
+        assert "secret" not in fh.read().lower()
+
+
+def test_deterministic_bytes(tmp_path):
+    a, b = _sample(), State(sid=2339736)
+    # the same content built in another order
+    b.apply(StateOp(OpKind.ADD_STUDENTS, 7, uids=(1,)))
+    b.apply(StateOp(OpKind.SET_GROUP, 442447, group_name="课程分组",
+                    group=GroupRecord(139, (Team(12234, (12235,)),))))
+    b.apply(StateOp(OpKind.ADD_LESSON_STUDENTS, 442447, uids=(1001001,), names=("小丫",),
+                    customs=("A-12",), lesson=1419691))
+    b.apply(StateOp(OpKind.ADD_AUDITORS, 442447, uids=(1001,), names=("张三",)))
+    b.apply(StateOp(OpKind.ADD_STUDENTS, 442447, uids=(99, 12234, 12235)))
+    a.lineage = b.lineage = "same"
+    assert a.dumps() == b.dumps()
+    assert State.loads(a.dumps()).dumps() == a.dumps()
+
+
+def test_backup_keeps_previous_version_and_serial_increments(tmp_path):
+    store = _store(tmp_path)
+    with store.lock("test"):
+        first = store.write(_sample())
+        st = store.read()
+        st.forget([__import__("eeo_reconcile.address", fromlist=["x"]).parse_address("course/7")])
+        second = store.write(st)
+    assert second.serial == first.serial + 1
+    assert second.lineage == first.lineage
+    with open(store.backup_path, "rb") as fh:
+        backup = State.loads(fh.read())
+    assert backup.serial == first.serial and 7 in backup.courses
+    assert stat.S_IMODE(os.stat(store.backup_path).st_mode) == 0o600
+    assert not [p for p in os.listdir(tmp_path) if ".tmp-" in p]
+
+
+def test_journal_records_then_folds(tmp_path):
+    store = _store(tmp_path)
+    with store.lock("apply"):
+        st = store.read()
+        j = store.open_journal(st)
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(1, 2))])
+        j.record([StateOp(OpKind.ADD_AUDITORS, 5, uids=(3,), names=("x",))])
+        assert os.path.exists(store.journal_path)
+        assert stat.S_IMODE(os.stat(store.journal_path).st_mode) == 0o600
+        final = j.close()
+    assert not os.path.exists(store.journal_path)
+    assert final.courses[5].students == {1, 2}
+    assert final.courses[5].auditors == {3: "x"}
+
+
+def test_journal_left_by_a_crash_is_folded_on_next_read(tmp_path):
+    store = _store(tmp_path)
+    with store.lock("apply"):
+        st = store.read()
+        j = store.open_journal(st)  # writes the new state first (lineage, serial 1)
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(1, 2))])
+        j.record([StateOp(OpKind.ADD_LESSON_STUDENTS, 5, uids=(9,), names=("n",),
+                          customs=(None,), lesson=70)])
+        # crash: the journal is never closed; simulate a torn last line too
+        os.write(j._fd, b'[{"k":"s+","c":5,"u":[3')
+    with store.lock("plan"):
+        recovered = store.read()
+    assert recovered.courses[5].students == {1, 2}
+    assert recovered.courses[5].lessons == {70: {9: LessonMember("n", None)}}
+    assert recovered.serial == 2
+    assert not os.path.exists(store.journal_path)
+
+
+def test_journal_of_another_lineage_is_refused(tmp_path):
+    store = _store(tmp_path)
+    with store.lock("t"):
+        store.write(State(sid=1))
+        with open(store.journal_path, "w") as fh:
+            fh.write(json.dumps({"format": "eeo-reconcile-journal", "lineage": "other",
+                                 "serial": 1}) + "\n")
+        with pytest.raises(StateError, match="belongs to state lineage other"):
+            store.read()
+
+
+def test_corrupt_state_is_a_clear_error(tmp_path):
+    store = _store(tmp_path)
+    with open(store.path, "w") as fh:
+        fh.write("{not json")
+    with store.lock("t"), pytest.raises(StateError, match="not valid JSON"):
+        store.read()
+
+
+def test_missing_directory_is_a_clear_error(tmp_path):
+    store = LocalStore(StateRef(path=str(tmp_path / "no" / "where.json")))
+    with pytest.raises(StateError, match="does not exist"):
+        store.lock("t")
+
+
+def test_journal_group_commit_from_threads(tmp_path):
+    import threading
+
+    store = _store(tmp_path)
+    with store.lock("apply"):
+        st = store.read()
+        j = store.open_journal(st)
+
+        def worker(cid):
+            for u in range(1, 51):
+                j.record([StateOp(OpKind.ADD_STUDENTS, cid, uids=(u,))])
+
+        threads = [threading.Thread(target=worker, args=(c,)) for c in range(1, 9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with open(store.journal_path, "rb") as fh:
+            lines = fh.read().splitlines()
+        assert len(lines) == 1 + 8 * 50
+        final = j.close()
+    assert all(final.courses[c].students == set(range(1, 51)) for c in range(1, 9))

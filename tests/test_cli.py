@@ -1,0 +1,117 @@
+"""The command line: exit codes, formats, saved plans and the state commands."""
+
+import json
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from eeo_reconcile.cli import main
+from tests.conftest import EXAMPLES
+from tests.helpers import write_tree
+
+
+@pytest.fixture
+def ex(tmp_path):
+    d = tmp_path / "ex"
+    shutil.copytree(EXAMPLES, d, ignore=shutil.ignore_patterns("eeo.state.json*"))
+    return d
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_validate_ok_and_error_exit_codes(ex, tmp_path):
+    r = run("validate", ex)
+    assert r.exit_code == 0 and "Valid: 3 file(s), 2 course(s)" in r.stdout
+    bad = "school: {sid: 1}\ncourses: [{id: 1, students: [1, 1]}]\n"
+    write_tree(str(tmp_path / "bad"), {"a.yaml": bad})
+    r = run("validate", tmp_path / "bad")
+    assert r.exit_code == 1
+    assert "a.yaml:2:" in r.stderr and "listed twice" in r.stderr and "1 error found." in r.stderr
+
+
+def test_plan_detailed_exitcode(ex):
+    assert run("plan", ex).exit_code == 0
+    r = run("plan", ex, "--detailed-exitcode")
+    assert r.exit_code == 2
+    assert "Plan: 17 to add" in r.stdout
+
+
+def test_plan_formats(ex):
+    doc = json.loads(run("plan", ex, "--format", "json").stdout)
+    assert doc["format_version"] == 1 and doc["summary"]["calls"] == 6
+    md = run("plan", ex, "--format", "markdown").stdout
+    assert md.startswith("### eeo-reconcile plan")
+
+
+def test_plan_out_and_show(ex, tmp_path):
+    out = tmp_path / "p.plan"
+    r = run("plan", ex, "--out", out)
+    assert r.exit_code == 0 and out.exists()
+    assert oct(os.stat(out).st_mode & 0o777) == "0o600"
+    shown = run("show", out)
+    assert shown.exit_code == 0 and "Plan: 17 to add" in shown.stdout
+    j = json.loads(run("show", out, "--format", "json").stdout)
+    assert j["summary"]["add"] == 17
+
+
+def test_bad_target_address_is_an_error(ex):
+    r = run("plan", ex, "--target", "kurs/1")
+    assert r.exit_code == 1 and "bad address" in r.stderr
+
+
+def test_state_commands(ex):
+    st = ex / "eeo.state.json"
+    st.write_text(json.dumps({
+        "format": "eeo-reconcile-state", "version": 1, "lineage": "L", "serial": 3, "sid": 2339736,
+        "courses": {
+            "442447": {"students": [12234, 77], "auditors": {"1001": "张三"}, "lessons": {},
+                       "groups": {}},
+            "9": {"students": [5], "auditors": {}, "lessons": {}, "groups": {}},
+        },
+    }))
+    r = run("state", "list", "--config", ex)
+    assert r.stdout.splitlines() == [
+        "course/9/student/5", "course/442447/student/77", "course/442447/student/12234",
+        "course/442447/auditor/1001",
+    ]
+    assert run("state", "list", "course/442447/aud", "--config", ex).stdout.strip() == \
+        "course/442447/auditor/1001"
+    r = run("state", "show", "course/442447/auditor/1001", "--config", ex)
+    assert json.loads(r.stdout) == {"uid": 1001, "name": "张三"}
+    assert run("state", "show", "course/1/student/1", "--config", ex).exit_code == 1
+    r = run("state", "rm", "course/9", "course/442447/student/77", "--config", ex)
+    assert r.exit_code == 0 and "State serial is now 4." in r.stdout
+    doc = json.loads(st.read_text())
+    assert doc["serial"] == 4 and "9" not in doc["courses"]
+    assert os.path.exists(str(st) + ".backup")
+    # forgetting what is not recorded changes nothing
+    r = run("state", "rm", "course/9", "--config", ex)
+    assert r.exit_code == 1 and json.loads(st.read_text())["serial"] == 4
+    # --state works without a configuration
+    r = run("state", "list", "--state", st)
+    assert "course/442447/auditor/1001" in r.stdout
+
+
+def test_plan_after_state_rm_of_removed_course_is_quiet(ex):
+    st = ex / "eeo.state.json"
+    st.write_text(json.dumps({
+        "format": "eeo-reconcile-state", "version": 1, "lineage": "L", "serial": 1,
+        "sid": 2339736,
+        "courses": {"9": {"students": [5], "auditors": {}, "lessons": {}, "groups": {}}},
+    }))
+    assert "- student 5" in run("plan", ex, "--target", "course/9").stdout
+    run("state", "rm", "course/9", "--config", ex)
+    assert "No changes." in run("plan", ex, "--target", "course/9").stdout
+
+
+def test_python_dash_m_entry_point():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "eeo_reconcile", "--help"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "plan" in r.stdout
