@@ -1,0 +1,242 @@
+"""The sandbox HTTP server: ClassIn's partner API on loopback, inspectable and
+able to misbehave on purpose (seeded, so a run can be repeated).
+
+    POST /partner/api/course.api.php?action=<action>   form-encoded, as ClassIn
+    GET  /_sandbox/courses/<courseId>                   the course's true roster
+    GET  /_sandbox/stats                                {"total": N, "calls": {action: N}}
+    POST /_sandbox/reset                                reload the world, zero the counters
+
+Faults, drawn per API request from one seeded generator:
+  latency_ms   sleep before answering
+  fault_rate   answer a transient errno (from fault_errnos) without applying the change
+  drop_rate    apply the change, then close the connection without an answer
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .engine import ACTIONS, Engine, answer
+from .world import World
+
+log = logging.getLogger("eeo_reconcile.sandbox")
+
+API_PATH = "/partner/api/course.api.php"
+
+
+@dataclass
+class Faults:
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    fault_errnos: tuple[int, ...] = (114, 104, 464)
+    drop_rate: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    faults: int = 0
+    drops: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"total": self.total, "calls": dict(sorted(self.calls.items())),
+                "faults": self.faults, "drops": self.drops}
+
+
+def _summary(action: str, form: dict[str, str]) -> str:
+    """What a log line says about a request: never SID, timeStamp or safeKey."""
+    parts = [f"course={form.get('courseId', '?')}"]
+    if "classId" in form:
+        parts.append(f"lesson={form['classId']}")
+    if "identity" in form:
+        parts.append(f"identity={form['identity']}")
+    for key in ("studentJson", "studentUidJson", "groupList"):
+        if key in form:
+            try:
+                parts.append(f"items={len(json.loads(form[key]))}")
+            except (ValueError, TypeError):
+                parts.append("items=?")
+    if "studentUid" in form:
+        parts.append(f"uid={form['studentUid']}")
+    if "groupId" in form:
+        parts.append(f"group={form['groupId']}")
+    return " ".join(parts)
+
+
+class Sandbox:
+    """The sandbox's state: world, engine, faults and counters."""
+
+    def __init__(self, load_world: Callable[[], World], faults: Faults | None = None):
+        self._load_world = load_world
+        self.faults = faults or Faults()
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.engine = Engine(self._load_world())
+            self.stats = Stats()
+            self.rng = random.Random(self.faults.seed)
+
+    def draw(self) -> tuple[int | None, bool]:
+        """(transient errno to answer instead, or None; drop after applying?)"""
+        f = self.faults
+        with self._lock:
+            fault = None
+            if f.fault_rate > 0 and self.rng.random() < f.fault_rate:
+                fault = self.rng.choice(f.fault_errnos)
+            drop = f.drop_rate > 0 and self.rng.random() < f.drop_rate
+            return fault, drop
+
+    def count(self, action: str) -> None:
+        with self._lock:
+            self.stats.total += 1
+            self.stats.calls[action] = self.stats.calls.get(action, 0) + 1
+
+    def roster(self, course_id: int) -> dict[str, Any] | None:
+        with self.engine.lock:
+            c = self.engine.world.courses.get(course_id)
+            return c.roster() if c is not None else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass  # one line per call is logged by do_POST instead
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        # headers and body in one write: two small writes would meet Nagle's
+        # algorithm and the client's delayed ACK (40 ms a call)
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        sb = self.server.sandbox
+        path = urlsplit(self.path).path.rstrip("/")
+        if path == "/_sandbox/stats":
+            with sb._lock:
+                self._send(200, sb.stats.to_json())
+            return
+        prefix = "/_sandbox/courses/"
+        if path.startswith(prefix) and path[len(prefix):].isdigit():
+            roster = sb.roster(int(path[len(prefix):]))
+            if roster is None:
+                self._send(404, {"error": "no such course in the sandbox world"})
+            else:
+                self._send(200, roster)
+            return
+        self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        sb = self.server.sandbox
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if url.path == "/_sandbox/reset":
+            sb.reset()
+            log.info("reset: world reloaded, counters zeroed")
+            self._send(200, {"ok": True})
+            return
+        if url.path != API_PATH:
+            self._send(404, {"error": "not found"})
+            return
+        action = (parse_qs(url.query).get("action") or [""])[0]
+        try:
+            pairs = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            self._send(200, answer(400))
+            return
+        form = {k.strip(): v[-1].strip() for k, v in pairs.items()}
+        if action not in ACTIONS:
+            log.info("%s (unknown action) -> errno 100", action or "<no action>")
+            self._send(200, answer(100))
+            return
+        sb.count(action)
+        t0 = time.monotonic()
+        if sb.faults.latency_ms > 0:
+            time.sleep(sb.faults.latency_ms / 1000.0)
+        fault, drop = sb.draw()
+        if fault is not None:
+            with sb._lock:
+                sb.stats.faults += 1
+            body = answer(fault)
+        else:
+            body = sb.engine.handle(action, form)
+        errno = body["error_info"]["errno"]
+        items = body.get("data")
+        detail = ""
+        if isinstance(items, list):
+            codes: dict[int, int] = {}
+            for it in items:
+                codes[it["errno"]] = codes.get(it["errno"], 0) + 1
+            detail = " items " + ",".join(f"{k}x{v}" for k, v in sorted(codes.items()))
+        ms = (time.monotonic() - t0) * 1000
+        if drop and fault is None:
+            with sb._lock:
+                sb.stats.drops += 1
+            log.info("%s %s -> errno %s%s, connection dropped (%.0f ms)",
+                     action, _summary(action, form), errno, detail, ms)
+            self.close_connection = True
+            return
+        log.info("%s %s -> errno %s%s%s (%.0f ms)", action, _summary(action, form), errno,
+                 detail, " [injected fault]" if fault is not None else "", ms)
+        self._send(200, body)
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox):
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8750) -> SandboxHTTPServer:
+    """Bind a server (port 0: any free port); call `serve_forever()` on it."""
+    return SandboxHTTPServer((host, port), sandbox)
+
+
+class BackgroundSandbox:
+    """A sandbox server on a thread (for scripts); tests use a separate process."""
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0):
+        self.server = serve(sandbox, host, port)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> SandboxHTTPServer:
+        self.thread.start()
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,171 @@
+"""The sandbox's world: the school a rehearsal runs against (a YAML contract).
+
+```yaml
+school:
+  sid: 2339736
+  secret: sandbox-secret        # the sandbox's copy of SECRET
+students:                       # students of the school, uid: name; any other uid answers 228
+  12234: Li Lei
+teachers: [9001, 9002]
+cancelled: [1999]               # cancelled accounts: 886 / 887
+courses:
+  - id: 442447
+    teachers: [9001]            # course teacher first, then co-teachers
+    head_teacher: 9002
+    capacity: 500               # course student seats (130 beyond)
+    status: active              # active | expired | deleted | public
+    students: [12234]           # already enrolled when the sandbox starts (drift)
+    auditors: {1001: 张三}
+    lessons:
+      - id: 1419691
+        status: upcoming        # upcoming | finished | deleted | client
+        capacity: 50            # seats, course students included (157 beyond)
+        co_teachers: []
+        students: {}            # lesson-only students at start: uid: {name, custom}
+    groups: []                  # [{id, name, teams: [[leader, member, ...], ...]}]
+```
+The JSON Schema is `schemas/world.schema.json`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config.schema import schema_diagnostics
+from ..config.yamlload import load_text
+from ..errors import ConfigError, Diagnostic
+
+WORLD_SCHEMA = "world.schema.json"
+
+
+@dataclass
+class LessonW:
+    id: int
+    status: str = "upcoming"
+    capacity: int | None = None
+    co_teachers: set[int] = field(default_factory=set)
+    students: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+
+@dataclass
+class GroupW:
+    id: int
+    name: str
+    teams: list[list[int]]
+
+
+@dataclass
+class CourseW:
+    id: int
+    teachers: list[int] = field(default_factory=list)
+    head_teacher: int | None = None
+    capacity: int | None = None
+    status: str = "active"
+    students: set[int] = field(default_factory=set)
+    auditors: dict[int, str] = field(default_factory=dict)
+    lessons: dict[int, LessonW] = field(default_factory=dict)
+    groups: dict[int, GroupW] = field(default_factory=dict)
+
+    def roster(self) -> dict[str, Any]:
+        """The true roster, as GET /_sandbox/courses/<id> shows it."""
+        return {
+            "students": sorted(self.students),
+            "auditors": {str(u): self.auditors[u] for u in sorted(self.auditors)},
+            "lessons": {
+                str(lid): {
+                    str(u): {"name": n, "custom": c}
+                    for u, (n, c) in sorted(self.lessons[lid].students.items())
+                }
+                for lid in sorted(self.lessons)
+            },
+            "groups": {
+                str(gid): {"name": g.name, "teams": [list(t) for t in g.teams]}
+                for gid, g in sorted(self.groups.items())
+            },
+        }
+
+
+@dataclass
+class World:
+    sid: int
+    secret: str
+    students: dict[int, str | None] = field(default_factory=dict)
+    teachers: set[int] = field(default_factory=set)
+    cancelled: set[int] = field(default_factory=set)
+    courses: dict[int, CourseW] = field(default_factory=dict)
+    next_group_id: int = 1000
+
+    def lesson_owner(self, lesson_id: int) -> CourseW | None:
+        for c in self.courses.values():
+            if lesson_id in c.lessons:
+                return c
+        return None
+
+
+def _int(v: Any) -> int:
+    return int(v)
+
+
+def world_from_data(data: dict[str, Any]) -> World:
+    school = data["school"]
+    w = World(sid=_int(school["sid"]), secret=str(school["secret"]))
+    w.students = {_int(k): v for k, v in (data.get("students") or {}).items()}
+    w.teachers = {_int(t) for t in data.get("teachers") or []}
+    w.cancelled = {_int(t) for t in data.get("cancelled") or []}
+    top_gid = 999
+    for c in data.get("courses") or []:
+        course = CourseW(
+            id=_int(c["id"]),
+            teachers=[_int(t) for t in c.get("teachers") or []],
+            head_teacher=_int(c["head_teacher"]) if c.get("head_teacher") is not None else None,
+            capacity=c.get("capacity"),
+            status=c.get("status", "active"),
+            students={_int(u) for u in c.get("students") or []},
+            auditors={_int(k): str(v) for k, v in (c.get("auditors") or {}).items()},
+        )
+        for lesson in c.get("lessons") or []:
+            lw = LessonW(
+                id=_int(lesson["id"]),
+                status=lesson.get("status", "upcoming"),
+                capacity=lesson.get("capacity"),
+                co_teachers={_int(t) for t in lesson.get("co_teachers") or []},
+                students={
+                    _int(u): (str(m["name"]), None if m.get("custom") is None else str(m["custom"]))
+                    for u, m in (lesson.get("students") or {}).items()
+                },
+            )
+            course.lessons[lw.id] = lw
+        for g in c.get("groups") or []:
+            gw = GroupW(id=_int(g["id"]), name=str(g["name"]),
+                        teams=[[_int(u) for u in team] for team in g["teams"]])
+            course.groups[gw.id] = gw
+            top_gid = max(top_gid, gw.id)
+        w.courses[course.id] = course
+    w.next_group_id = top_gid + 1
+    return w
+
+
+def load_world_text(text: str, display: str) -> World:
+    doc = load_text(text, display, display)
+    problems: list[Diagnostic] = list(doc.diagnostics)
+    if not problems:
+        problems.extend(schema_diagnostics(doc, WORLD_SCHEMA))
+    if not problems and not isinstance(doc.data, dict):
+        problems.append(Diagnostic(doc.loc(None), "the world file is empty"))
+    if problems:
+        raise ConfigError(problems)
+    return world_from_data(doc.data)
+
+
+def load_world(path: str | None) -> World:
+    """A world from a file, or the built-in demo world (matching examples/)."""
+    if path is None:
+        path = DEMO_WORLD_PATH
+    with open(path, encoding="utf-8") as fh:
+        return load_world_text(fh.read(), os.path.relpath(path) if path != DEMO_WORLD_PATH
+                               else "<built-in demo world>")
+
+
+DEMO_WORLD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_world.yaml")
