@@ -128,11 +128,11 @@ def _diagnostics_for(doc: YamlDocument, err: ValidationError) -> Iterable[Diagno
     yield Diagnostic(loc, msg, hint)
 
 
-def schema_diagnostics(doc: YamlDocument) -> list[Diagnostic]:
+def schema_diagnostics(doc: YamlDocument, schema: str = ROSTER_SCHEMA) -> list[Diagnostic]:
     """Every schema violation of one parsed file, located."""
-    if doc.data is None or is_valid(ROSTER_SCHEMA, doc.data):
+    if doc.data is None or is_valid(schema, doc.data):
         return []
     out: list[Diagnostic] = []
-    for err in validator(ROSTER_SCHEMA).iter_errors(doc.data):
+    for err in validator(schema).iter_errors(doc.data):
         out.extend(_diagnostics_for(doc, err))
     return out
