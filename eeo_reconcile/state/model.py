@@ -147,6 +147,7 @@ class StateOp:
     lesson: int | None = None
     group_name: str | None = None
     group: GroupRecord | None = None  # SET_GROUP
+    group_id: int | None = None  # DELETE_GROUP by ClassIn id (the name may have changed)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"k": self.kind.value, "c": self.course}
@@ -162,6 +163,8 @@ class StateOp:
             d["g"] = self.group_name
         if self.group is not None:
             d["G"] = self.group.to_json()
+        if self.group_id is not None:
+            d["i"] = self.group_id
         return d
 
     @classmethod
@@ -175,6 +178,7 @@ class StateOp:
             lesson=d.get("l"),
             group_name=d.get("g"),
             group=GroupRecord.from_json(d["G"]) if "G" in d else None,
+            group_id=d.get("i"),
         )
 
 
@@ -311,8 +315,12 @@ class State:
                     del c.groups[name]
             c.groups[op.group_name] = op.group
         elif k is OpKind.DELETE_GROUP:
-            assert op.group_name is not None
-            c.groups.pop(op.group_name, None)
+            if op.group_id is not None:
+                for name, g in list(c.groups.items()):
+                    if g.id == op.group_id:
+                        del c.groups[name]
+            if op.group_name is not None:
+                c.groups.pop(op.group_name, None)
         if c.is_empty():
             self.courses.pop(op.course, None)
 
