@@ -136,6 +136,129 @@ def plan(
         sys.exit(EXIT_CHANGES)
 
 
+class _Progress:
+    """A one-line progress bar on stderr (only drawn on a terminal)."""
+
+    def __init__(self) -> None:
+        import threading
+        import time
+
+        self._time = time.monotonic
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._time()
+        with self._lock:
+            if done < total and now - self._last < 0.1:
+                return
+            self._last = now
+            width = 30
+            filled = int(width * done / max(1, total))
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} calls")
+            sys.stderr.flush()
+            self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _confirm(plan: Any, auto_approve: bool) -> None:
+    from .errors import ApplyRefused
+
+    if auto_approve:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ApplyRefused(
+            "refusing to apply without confirmation: there is no terminal to ask on. Review "
+            "the plan, then pass --auto-approve, or save it with `plan --out FILE` and "
+            "`apply FILE`."
+        )
+    answer = click.prompt(
+        "Do you want to apply these changes to ClassIn? Only 'yes' will be accepted",
+        default="", show_default=False,
+    )
+    if answer.strip() != "yes":
+        raise ApplyRefused("apply cancelled: nothing was sent to ClassIn.")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@state_option
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Courses applied at once.")
+@click.option("--allow-mass-removal", is_flag=True,
+              help="Apply even when the plan trips the mass-removal guard.")
+@target_option
+@replace_option
+@lock_timeout_option
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+@handle_errors
+def apply(
+    path: str, state_path: str | None, auto_approve: bool, parallelism: int,
+    allow_mass_removal: bool, targets: tuple[str, ...], replace: tuple[str, ...],
+    lock_timeout: float, no_color: bool,
+) -> None:
+    """Make ClassIn match the configuration (PATH), or apply a saved plan (PLANFILE)."""
+    from .apply import apply_plan, summary_text
+    from .plan.diff import make_plan
+    from .plan.planfile import check_fresh, looks_like_plan_file
+    from .state.store import open_store
+    from .workflow import check_guard, make_client, state_ref_for
+
+    color = _use_color(no_color)
+    saved = looks_like_plan_file(path)
+    if saved:
+        if targets or replace:
+            raise click.UsageError("--target and --replace apply to a configuration; a saved "
+                                   "plan is applied exactly as it was made")
+        the_plan, _ = load_plan_file(path)
+        ref = state_ref_for(None, state_path) if state_path else the_plan.state_ref
+        if ref is None:  # pragma: no cover - every saved plan records its state
+            raise PlanFileError(f"{path} does not say where its state lives: pass --state")
+        store = open_store(ref)
+        school = the_plan.school
+    else:
+        config = load_config(path)
+        store = open_config_store(config, state_path)
+        school = config.school
+    assert school is not None
+    try:
+        with store.lock("apply", lock_timeout):
+            state = store.read()
+            if saved:
+                check_fresh(the_plan, state)
+            else:
+                the_plan = make_plan(config, state, targets=targets, replace=replace)
+            click.echo(render_text(the_plan, color=color), nl=False)
+            if the_plan.empty:
+                return
+            check_guard(the_plan, allow_mass_removal)
+            client = make_client(school, parallelism)
+            if not saved:
+                _confirm(the_plan, auto_approve)
+            bar = _Progress() if sys.stderr.isatty() and len(the_plan.calls) > 10 else None
+            try:
+                result = apply_plan(the_plan, store, state, client, parallelism, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.finish()
+                client.close()
+    finally:
+        store.close()
+    click.echo("")
+    click.echo(summary_text(result), nl=False)
+    written = result.state
+    if written is not None:
+        click.echo(f"State: {store.describe()}, serial {written.serial}.")
+    if not result.ok:
+        sys.exit(EXIT_ERROR)
+
+
 @main.command()
 @click.argument("planfile", type=click.Path(exists=True, dir_okay=False))
 @format_option

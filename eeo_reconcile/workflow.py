@@ -14,10 +14,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 
-from .model import Config, StateRef
+from .classin.client import ClassInClient
+from .errors import ApiError, SafetyError
+from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.model import Plan
 from .state.store import StateStore, open_store
+
+API_URL_ENV = "EEO_API_URL"
 
 
 def state_ref_for(
@@ -65,3 +69,31 @@ def plan_config(
     if plan.state_ref != store.ref:
         plan = dc_replace(plan, state_ref=store.ref)
     return plan
+
+
+def make_client(
+    school: SchoolConfig,
+    parallelism: int = 4,
+    env: Mapping[str, str] | None = None,
+) -> ClassInClient:
+    """A client for the school: the secret from `school.secret_env`, the URL from
+    EEO_API_URL or `school.api_url`."""
+    environ = os.environ if env is None else env
+    secret = environ.get(school.secret_env)
+    if not secret:
+        raise ApiError(
+            f"the ClassIn secret is not set: put the school's SECRET in the environment "
+            f"variable {school.secret_env} (named by school.secret_env); it is never read "
+            "from a file"
+        )
+    url = environ.get(API_URL_ENV) or school.api_url
+    return ClassInClient(url, school.sid, secret, school.retry, pool_size=parallelism)
+
+
+def check_guard(plan: Plan, allow_mass_removal: bool = False) -> None:
+    """Refuse a plan that trips the mass-removal guard (exit code 3 in the CLI)."""
+    if plan.safety.tripped and not allow_mass_removal:
+        lines = ["refusing to apply: the plan trips the mass-removal guard."]
+        lines.extend(f"  - {f.message()}" for f in plan.safety.findings)
+        lines.append("Nothing was sent to ClassIn.")
+        raise SafetyError("\n".join(lines))

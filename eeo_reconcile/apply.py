@@ -1,0 +1,418 @@
+"""Apply: carry out a plan's calls, record every confirmed result as it lands.
+
+Courses run in parallel (one worker per course at a time, `parallelism`
+workers); inside a course the calls run in the plan's order. Each answer is
+turned into `StateOp`s and written durably to the store's journal *before*
+the next call of that course is sent, so a crash at any moment loses nothing
+that ClassIn confirmed, and the next plan shows exactly the work left.
+
+How answers are read (see `classin.errnos.classify`):
+  success / warning / already-converged  -> recorded as done
+  per-member failure                     -> reported; the other members go on
+  course failure (144, 147, 149, 153, 369) -> the rest of that course is skipped
+  lesson failure (142, 143, 145, 212, 466) -> the rest of that lesson is skipped
+  run failure (102 auth/clock; 100, 400 ... a bug; no answer at all) -> stop everything
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._gc import paused_gc
+from .classin.client import ApiResult, ClassInClient, TransportError
+from .classin.errnos import ErrClass, classify, meaning
+from .errors import ApiError
+from .plan.model import ApiAction, Call, Plan
+from .state.model import GroupRecord, OpKind, State, StateOp
+from .state.store import StateStore
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A member or call that did not get done, with ClassIn's reason."""
+
+    address: str
+    action: str
+    errno: int | None  # None: no answer (outcome unknown)
+    meaning: str
+
+    def __str__(self) -> str:
+        if self.errno is None:
+            return f"{self.address}: {self.action} -> no answer: {self.meaning}"
+        return f"{self.address}: {self.action} -> {self.meaning}"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A course or lesson whose remaining calls were not sent."""
+
+    scope: str
+    errno: int
+    meaning: str
+    calls: int
+
+    def __str__(self) -> str:
+        return (f"{self.scope}: the rest was skipped after {self.meaning} "
+                f"({self.calls} further call(s) not sent)")
+
+
+@dataclass
+class ApplyResult:
+    calls_planned: int = 0
+    calls_sent: int = 0  # calls that reached ClassIn at least once
+    requests: int = 0  # HTTP requests, retries included
+    added: int = 0
+    removed: int = 0
+    already: int = 0  # members / groups ClassIn said were already as wanted
+    groups_created: int = 0
+    groups_changed: int = 0
+    groups_deleted: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    stopped: str | None = None  # why the whole run stopped early
+    not_sent: int = 0  # calls not sent because the run stopped
+    state: State | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failures or self.skipped or self.stopped)
+
+
+def _addr(call: Call, uid: int | None = None) -> str:
+    base = f"course/{call.course}"
+    a = call.action
+    if a in (ApiAction.ADD_CLASS_STUDENT_MULTIPLE, ApiAction.DEL_CLASS_STUDENT_MULTIPLE):
+        return f"{base}/lesson/{call.lesson}/student/{uid}"
+    if a in (ApiAction.ADD_COURSE_GROUP, ApiAction.EDIT_COURSE_GROUP,
+             ApiAction.DEL_COURSE_GROUP):
+        return f"{base}/group/{call.group_name or call.group_id}"
+    role = "student" if call.identity == 1 else "auditor"
+    return f"{base}/{role}/{uid}"
+
+
+def _as_id(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v if v > 0 else None
+    if isinstance(v, str) and v.strip().isdigit() and int(v) > 0:
+        return int(v)
+    return None
+
+
+def _member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
+    """The op recording that members at positions `idx` of `call` are done."""
+    if not idx:
+        return None
+    uids = tuple(call.uids[i] for i in idx)
+    a = call.action
+    if a in (ApiAction.ADD_COURSE_STUDENT, ApiAction.ADD_COURSE_STUDENT_MULTIPLE):
+        if call.identity == 1:
+            return StateOp(OpKind.ADD_STUDENTS, call.course, uids=uids)
+        names = tuple((call.names[i] if call.names else None) or "" for i in idx)
+        return StateOp(OpKind.ADD_AUDITORS, call.course, uids=uids, names=names)
+    if a in (ApiAction.DEL_COURSE_STUDENT, ApiAction.DEL_COURSE_STUDENT_MULTIPLE):
+        kind = OpKind.REMOVE_STUDENTS if call.identity == 1 else OpKind.REMOVE_AUDITORS
+        return StateOp(kind, call.course, uids=uids)
+    if a is ApiAction.ADD_CLASS_STUDENT_MULTIPLE:
+        return StateOp(
+            OpKind.ADD_LESSON_STUDENTS, call.course, lesson=call.lesson, uids=uids,
+            names=tuple(call.names[i] or "" for i in idx),
+            customs=tuple(call.customs[i] for i in idx),
+        )
+    if a is ApiAction.DEL_CLASS_STUDENT_MULTIPLE:
+        return StateOp(OpKind.REMOVE_LESSON_STUDENTS, call.course, lesson=call.lesson, uids=uids)
+    raise AssertionError(a)  # pragma: no cover
+
+
+class _Run:
+    """Shared state of one apply: the journal, the stop flag, the tallies."""
+
+    def __init__(self, plan: Plan, journal: Any, client: ClassInClient,
+                 progress: Progress | None):
+        self.plan = plan
+        self.journal = journal
+        self.client = client
+        self.progress = progress
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.result = ApplyResult(calls_planned=len(plan.calls))
+        self.done = 0
+
+    def tick(self, n: int = 1) -> None:
+        with self.lock:
+            self.done += n
+            done = self.done
+        if self.progress is not None:
+            self.progress(done, self.result.calls_planned)
+
+    def halt(self, why: str) -> None:
+        with self.lock:
+            if self.result.stopped is None:
+                self.result.stopped = why
+        self.stop.set()
+
+    # -- one course, in order ---------------------------------------------------------
+    def course(self, calls: Sequence[Call]) -> None:
+        skipped_lessons: dict[int, tuple[int, int]] = {}  # lesson -> (errno, calls skipped)
+        for i, call in enumerate(calls):
+            if self.stop.is_set():
+                with self.lock:
+                    self.result.not_sent += len(calls) - i
+                self.tick(len(calls) - i)
+                return
+            if call.lesson is not None and call.lesson in skipped_lessons:
+                code, n = skipped_lessons[call.lesson]
+                skipped_lessons[call.lesson] = (code, n + 1)
+                self.tick()
+                continue
+            verdict = self.one(call)
+            self.tick()
+            if verdict is None:
+                continue
+            scope, code = verdict
+            if scope == "course":
+                with self.lock:
+                    self.result.skipped.append(Skipped(
+                        f"course/{call.course}", code, meaning(code), len(calls) - i - 1))
+                self.tick(len(calls) - i - 1)
+                return
+            if scope == "lesson" and call.lesson is not None:
+                skipped_lessons[call.lesson] = (code, 0)
+        for lesson, (code, n) in skipped_lessons.items():
+            with self.lock:
+                self.result.skipped.append(Skipped(
+                    f"course/{calls[0].course}/lesson/{lesson}", code, meaning(code), n))
+
+    def one(self, call: Call) -> tuple[str, int] | None:
+        """Send one call and record what it confirmed. Returns ("course"|"lesson",
+        errno) when the rest of that scope must be skipped."""
+        action = call.action.value
+        params = call.params()
+        try:
+            res = self.client.call(action, params)
+        except TransportError as exc:
+            with self.lock:
+                self.result.requests += exc.attempts
+                for uid in call.uids or (None,):
+                    self.result.failures.append(Failure(_addr(call, uid), action, None, str(exc)))
+            self.halt(f"ClassIn could not be reached: {exc}")
+            return None
+        with self.lock:
+            self.result.requests += res.attempts
+            self.result.calls_sent += 1
+        top = classify(res.errno, action, call.identity)
+        if top is ErrClass.FATAL_RUN:
+            self.fail_all(call, res)
+            if res.errno == 102:
+                self.halt(
+                    f"ClassIn refused the credentials (errno {meaning(res.errno)}): check the "
+                    f"SID ({self.client.sid}), the secret in ${self._secret_env()}, and this "
+                    "machine's clock (ClassIn allows 20 minutes of difference)"
+                )
+            else:
+                shown = {k: v for k, v in params.items()}
+                self.halt(
+                    f"ClassIn rejected a request as malformed (errno {meaning(res.errno)}): "
+                    f"{action} {shown}. This is a bug in eeo-reconcile; please report it."
+                )
+            return None
+        if top is ErrClass.FATAL_COURSE:
+            self.fail_all(call, res)
+            return ("course", res.errno)
+        if top is ErrClass.FATAL_LESSON:
+            self.fail_all(call, res)
+            return ("lesson", res.errno)
+        if call.action in (ApiAction.ADD_COURSE_GROUP, ApiAction.EDIT_COURSE_GROUP,
+                           ApiAction.DEL_COURSE_GROUP):
+            self.group(call, res, top)
+            return None
+        if call.action.is_batch:
+            if top is not ErrClass.SUCCESS:  # the request itself failed (e.g. transient)
+                self.fail_all(call, res)
+                return None
+            items = res.items()
+            if len(items) != len(call.uids):
+                self.halt(
+                    f"ClassIn answered {len(items)} items to {action} with {len(call.uids)} "
+                    "members; nothing of it was recorded. Run plan and apply again."
+                )
+                return None
+            codes = [c for c, _ in items]
+        else:
+            codes = [res.errno]
+        self.members(call, codes)
+        return None
+
+    def members(self, call: Call, codes: list[int]) -> None:
+        action = call.action.value
+        done: list[int] = []
+        already = 0
+        failures = []
+        warnings = []
+        for i, code in enumerate(codes):
+            cls = classify(code, action, call.identity)
+            if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
+                done.append(i)
+                if cls is ErrClass.CONVERGED:
+                    already += 1
+                if cls is ErrClass.WARNING:
+                    warnings.append(f"{_addr(call, call.uids[i])}: {meaning(code)}")
+            else:
+                failures.append(Failure(_addr(call, call.uids[i]), action, code, meaning(code)))
+        op = _member_op(call, done)
+        if op is not None:
+            self.journal.record([op])
+        with self.lock:
+            n = len(done) - already
+            if call.action.adds:
+                self.result.added += n
+            else:
+                self.result.removed += n
+            self.result.already += already
+            self.result.failures.extend(failures)
+            self.result.warnings.extend(warnings)
+
+    def group(self, call: Call, res: ApiResult, cls: ErrClass) -> None:
+        action = call.action.value
+        a = call.action
+        addr = _addr(call)
+        ops: list[StateOp] = []
+        note: Failure | None = None
+        ok = cls in (ErrClass.SUCCESS, ErrClass.WARNING)
+        if a is ApiAction.ADD_COURSE_GROUP:
+            gid = _as_id(res.data)
+            if ok and gid is not None:
+                ops.append(StateOp(OpKind.SET_GROUP, call.course, group_name=call.group_name,
+                                   group=GroupRecord(gid, call.teams)))
+            elif ok:
+                note = Failure(addr, action, res.errno,
+                               f"{meaning(res.errno)} but no group id came back: not recorded")
+            elif res.errno == 892:
+                note = Failure(addr, action, 892, meaning(892) + " To manage that grouping, "
+                               "give its ClassIn `id` in the configuration (adopt it).")
+            else:
+                note = Failure(addr, action, res.errno, meaning(res.errno))
+        elif a is ApiAction.EDIT_COURSE_GROUP:
+            assert call.group_id is not None
+            if ok:
+                ops.append(StateOp(OpKind.SET_GROUP, call.course, group_name=call.group_name,
+                                   group=GroupRecord(call.group_id, call.teams)))
+            elif res.errno == 893:
+                # the grouping is gone from ClassIn: forget it, so the next plan recreates it
+                ops.append(StateOp(OpKind.DELETE_GROUP, call.course, group_id=call.group_id))
+                note = Failure(addr, action, 893, meaning(893) + " It was forgotten; if it was "
+                               "adopted by id, check the id, else apply again to create it.")
+            else:
+                note = Failure(addr, action, res.errno, meaning(res.errno))
+        else:  # delete
+            if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
+                ops.append(StateOp(OpKind.DELETE_GROUP, call.course, group_id=call.group_id))
+            else:
+                note = Failure(addr, action, res.errno, meaning(res.errno))
+        if ops:
+            self.journal.record(ops)
+        with self.lock:
+            if note is not None:
+                self.result.failures.append(note)
+            if cls is ErrClass.WARNING:
+                self.result.warnings.append(f"{addr}: {meaning(res.errno)}")
+            if ops and note is None:
+                if a is ApiAction.ADD_COURSE_GROUP:
+                    self.result.groups_created += 1
+                elif a is ApiAction.EDIT_COURSE_GROUP:
+                    self.result.groups_changed += 1
+                elif cls is ErrClass.CONVERGED:
+                    self.result.already += 1
+                else:
+                    self.result.groups_deleted += 1
+
+    def fail_all(self, call: Call, res: ApiResult) -> None:
+        action = call.action.value
+        with self.lock:
+            for uid in call.uids or (None,):
+                self.result.failures.append(
+                    Failure(_addr(call, uid), action, res.errno, meaning(res.errno)))
+
+    def _secret_env(self) -> str:
+        school = self.plan.school
+        return school.secret_env if school else "EEO_SECRET"
+
+
+def apply_plan(
+    plan: Plan,
+    store: StateStore,
+    state: State,
+    client: ClassInClient,
+    parallelism: int = 4,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> ApplyResult:
+    """Carry out `plan` against ClassIn, recording into `store` (lock held by the
+    caller; `state` as read under that lock)."""
+    if plan.sid != client.sid:
+        raise ApiError(f"the plan is for school {plan.sid}, the client for {client.sid}")
+    if state.sid is None:
+        state.sid = plan.sid
+    journal = store.open_journal(state)
+    run = _Run(plan, journal, client, progress)
+    if stop is not None:
+        # let the caller stop the run (Ctrl-C): share one event
+        run.stop = stop
+    by_course: dict[int, list[Call]] = {}
+    for call in plan.calls:
+        by_course.setdefault(call.course, []).append(call)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, parallelism),
+                                thread_name_prefix="apply") as pool:
+            futures = [pool.submit(run.course, calls) for calls in by_course.values()]
+            try:
+                for f in futures:
+                    f.result()
+            except BaseException:
+                run.stop.set()
+                raise
+    finally:
+        with paused_gc():
+            run.result.state = journal.close()
+    return run.result
+
+
+def summary_text(result: ApplyResult) -> str:
+    """What an apply did, for people: counts, then every failure and skip."""
+    r = result
+    parts = [f"{r.added} added", f"{r.removed} removed", f"{r.already} already as wanted"]
+    if r.groups_created or r.groups_changed or r.groups_deleted:
+        parts.append(
+            f"groups: {r.groups_created} created, {r.groups_changed} changed, "
+            f"{r.groups_deleted} deleted"
+        )
+    head = "Apply complete" if r.ok else "Apply finished with problems" if not r.stopped \
+        else "Apply stopped"
+    lines = [
+        f"{head}: {r.calls_sent} of {r.calls_planned} call(s) sent "
+        f"({r.requests} request(s) with retries); " + ", ".join(parts) + "."
+    ]
+    if r.stopped:
+        lines.append(f"Stopped: {r.stopped}")
+        if r.not_sent:
+            lines.append(f"  {r.not_sent} call(s) were not sent.")
+    if r.failures:
+        lines.append(f"Failures ({len(r.failures)}):")
+        lines.extend(f"  {f}" for f in sorted(r.failures, key=lambda f: f.address))
+    if r.skipped:
+        lines.append("Skipped:")
+        lines.extend(f"  {s}" for s in sorted(r.skipped, key=lambda s: s.scope))
+    if r.warnings:
+        lines.append("Warnings:")
+        lines.extend(f"  {w}" for w in sorted(r.warnings))
+    if not r.ok:
+        lines.append("Everything ClassIn confirmed is recorded; run plan to see what is left.")
+    return "\n".join(lines) + "\n"
