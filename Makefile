@@ -16,11 +16,9 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## make demo: validate and plan the example rosters
+## make demo: start the sandbox, plan and apply examples/, show the roster, plan again
 demo: $(STAMP)
-	mkdir -p .demo
-	$(BIN)/eeo-reconcile validate examples
-	$(BIN)/eeo-reconcile plan examples --state .demo/eeo.state.json
+	sh scripts/demo.sh
 
 ## make bench: the benchmark suite (prints one line of figures per scenario)
 bench: $(STAMP)

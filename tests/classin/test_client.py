@@ -1,0 +1,187 @@
+"""The ClassIn client against a scripted local HTTP server: signing, retries with
+backoff bounded by attempts and deadline, errno coercion, URL rules, no leaks."""
+
+import hashlib
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+
+from eeo_reconcile.classin.client import ClassInClient, TransportError
+from eeo_reconcile.errors import ApiError
+from eeo_reconcile.model import RetryPolicy
+
+SECRET = "client-test-secret"
+
+
+class Script:
+    """Answers to give, in order: a dict (JSON), an int (HTTP status), or "drop"."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.forms = []
+
+
+def _server(script):
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            n = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(n).decode()).items()}
+            script.forms.append(form)
+            ans = script.answers.pop(0) if script.answers else {"error_info": {"errno": 1}}
+            if ans == "drop":
+                self.close_connection = True
+                return
+            if isinstance(ans, int):
+                body = b"oops"
+                self.send_response(ans)
+            else:
+                body = json.dumps(ans).encode()
+                self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+@pytest.fixture
+def make():
+    servers = []
+
+    def factory(answers, **retry):
+        script = Script(answers)
+        srv = _server(script)
+        servers.append(srv)
+        policy = RetryPolicy(**{"attempts": 4, "backoff_seconds": 0.0, **retry})
+        sleeps = []
+        client = ClassInClient(f"http://127.0.0.1:{srv.server_address[1]}", 2339736, SECRET,
+                               policy, sleep=sleeps.append)
+        return client, script, sleeps
+
+    yield factory
+    for s in servers:
+        s.shutdown()
+
+
+def test_signs_every_attempt_and_sends_arrays_as_json(make):
+    client, script, _ = make([{"error_info": {"errno": 114}}, {"error_info": {"errno": "1"},
+                                                              "data": [{"errno": "163"}]}])
+    res = client.call("addCourseStudentMultiple",
+                      {"courseId": 5, "identity": 1, "studentJson": [{"uid": "7", "name": "张"}]})
+    assert res.errno == 1 and res.items() == [(163, "")] and res.attempts == 2
+    for form in script.forms:
+        assert form["SID"] == "2339736"
+        assert form["safeKey"] == hashlib.md5((SECRET + form["timeStamp"]).encode()).hexdigest()
+        assert json.loads(form["studentJson"]) == [{"uid": "7", "name": "张"}]
+        assert form["courseId"] == "5"
+
+
+@pytest.mark.parametrize("transient", [
+    {"error_info": {"errno": 104}}, {"error_info": {"errno": 464}},
+    {"error_info": {"errno": 901}}, 503, "drop",
+])
+def test_transient_answers_are_retried(make, transient):
+    client, script, sleeps = make([transient, transient, {"error_info": {"errno": 1}}])
+    res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert res.errno == 1 and res.attempts == 3 and len(script.forms) == 3
+    assert len(sleeps) == 2
+
+
+def test_attempts_bound(make):
+    client, script, _ = make([{"error_info": {"errno": 114}}] * 10, attempts=3)
+    res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert res.errno == 114 and res.attempts == 3 and len(script.forms) == 3
+
+
+def test_no_answer_at_all_raises_transport_error(make):
+    client, script, _ = make(["drop"] * 10, attempts=3)
+    with pytest.raises(TransportError) as info:
+        client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert info.value.attempts == 3
+    assert "unknown" in str(info.value)
+
+
+def test_deadline_bound(make):
+    import time
+
+    client, script, _ = make([{"error_info": {"errno": 114}}] * 100, attempts=100,
+                             backoff_seconds=0.2, deadline_seconds=1.0)
+    client._sleep = time.sleep  # noqa: SLF001 - real pauses for this one
+    t0 = time.monotonic()
+    res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert res.errno == 114
+    assert time.monotonic() - t0 < 1.5 and len(script.forms) < 100
+
+
+def test_backoff_grows_exponentially_with_jitter():
+    import random
+
+    c = ClassInClient("http://127.0.0.1:1", 1, "s", RetryPolicy(backoff_seconds=0.5),
+                      rng=random.Random(1))
+    for attempt in range(1, 7):
+        for _ in range(20):
+            assert 0 <= c._backoff(attempt) <= min(0.5 * 2 ** (attempt - 1), 30)
+
+
+def test_non_retryable_errnos_are_returned_at_once(make):
+    client, script, _ = make([{"error_info": {"errno": 102, "error": "no"}}])
+    assert client.call("delCourseStudent", {"courseId": 1}).errno == 102
+    assert len(script.forms) == 1
+
+
+def test_http_errors_and_non_json(make):
+    client, _, _ = make([404])
+    with pytest.raises(ApiError, match="HTTP 404"):
+        client.call("delCourseStudent", {"courseId": 1})
+    client, _, _ = make([{"nope": 1}])
+    with pytest.raises(ApiError, match="not the expected JSON"):
+        client.call("delCourseStudent", {"courseId": 1})
+
+
+def test_plain_http_only_for_loopback():
+    for url in ("http://api.eeo.cn", "http://10.0.0.5:8750"):
+        with pytest.raises(ApiError, match="refusing plain http"):
+            ClassInClient(url, 1, "s")
+    for url in ("http://127.0.0.1:8750", "http://localhost:8750", "http://[::1]:8750",
+                "https://api.eeo.cn"):
+        ClassInClient(url, 1, "s").close()
+    with pytest.raises(ApiError, match="not an http"):
+        ClassInClient("ftp://x", 1, "s")
+
+
+def test_tls_verification_on_and_timeouts_set(make, monkeypatch):
+    client, _, _ = make([{"error_info": {"errno": 1}}], connect_timeout=1.5, read_timeout=7.0)
+    seen = {}
+    orig = client.session.post
+
+    def spy(*a, **kw):
+        seen.update(kw)
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(client.session, "post", spy)
+    client.call("delCourseStudent", {"courseId": 1})
+    assert seen["timeout"] == (1.5, 7.0)
+    assert client.session.verify is True
+
+
+def test_secret_and_safe_keys_never_in_messages_or_repr():
+    # a connection refused on a closed port: requests' message carries the URL
+    client = ClassInClient("http://127.0.0.1:9", 1, SECRET,
+                           RetryPolicy(attempts=2, backoff_seconds=0, connect_timeout=0.5))
+    with pytest.raises(TransportError) as info:
+        client.call("addCourseStudent", {"courseId": 1, "note": SECRET})
+    text = str(info.value) + repr(info.value) + repr(client)
+    assert SECRET not in text
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None or info.value.__suppress_context__
+    assert client.scrub(f"x {SECRET} {hashlib.md5(b'a').hexdigest()} y") == "x *** *** y"

@@ -1,0 +1,401 @@
+"""apply, end to end: the CLI as a process, against a sandbox process, over HTTP."""
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.e2e import E2E
+from tests.sandbox_proc import world_doc
+
+
+def lifecycle_world():
+    w = world_doc()
+    w["students"] = {u: f"S{u}" for u in range(1, 301)}
+    w["cancelled"] = [1999]
+    w["courses"] = [
+        {"id": 100, "teachers": [9001], "head_teacher": 9002, "capacity": 1000,
+         "lessons": [{"id": 1001}, {"id": 1002}],
+         "groups": [{"id": 777, "name": "made by hand", "teams": [[4]]}]},
+        {"id": 200, "capacity": 1000},
+        {"id": 300, "capacity": 1000},
+    ]
+    return w
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = E2E(tmp_path, lifecycle_world())
+    yield e
+    e.close()
+
+
+STEP1 = """
+courses:
+  - id: 100
+    name: Algebra
+    students: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
+    auditors: [{uid: 21, name: Aud 21}, {uid: 22, name: Aud 22}]
+    lessons:
+      - id: 1001
+        students: [{uid: 50, name: Fifty, custom: A-1}, {uid: 51, name: Fiftyone}]
+    groups:
+      - name: A
+        teams: [{leader: 1, members: [2, 3]}]
+      - name: Adopted
+        id: 777
+        teams: [{leader: 4, members: [5]}]
+  - id: 200
+    students: [30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45]
+  - id: 300
+    students: [60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75]
+"""
+
+STEP2 = """
+courses:
+  - id: 100
+    name: Algebra
+    students: [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 23]
+    auditors: [{uid: 5, name: Was student}, {uid: 22, name: Aud 22}]
+    lessons:
+      - id: 1001
+        students: [{uid: 50, name: Fifty, custom: A-1}, {uid: 52, name: Fiftytwo}]
+      - id: 1002
+        students: [{uid: 53, name: Fiftythree, custom: "9"}]
+    groups:
+      - name: A
+        teams: [{leader: 1, members: [3, 6]}]
+      - name: Adopted
+        id: 777
+        teams: [{leader: 4}]
+      - name: B
+        teams: [{leader: 7}, {leader: 8, members: [9]}]
+  - id: 200
+    students: [30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45]
+  - id: 300
+    students: [60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75]
+"""
+
+
+def test_lifecycle(env):
+    # 1. first apply from an empty state; a grouping made by hand is adopted by id
+    env.write(STEP1)
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Apply complete" in r.stdout
+    env.assert_converged()
+    assert os.stat(env.state_path).st_mode & 0o777 == 0o600
+
+    # 2. adds, removals, student <-> auditor both ways, lesson adds and removals,
+    #    a group edited, a new group, the adopted group edited
+    env.write(STEP2)
+    plan = env.plan_json()
+    reasons = {c["address"]: c.get("reason") for c in plan["changes"]}
+    assert reasons["course/100/student/5"] == "switch"
+    assert reasons["course/100/auditor/5"] == "switch"
+    assert reasons["course/100/auditor/21"] == "switch"
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    env.assert_converged()
+
+    # 3. rename a grouping by giving its id; delete another
+    gid = env.state().courses[100].groups["A"].id
+    env.write(STEP2.replace("      - name: A\n", f"      - name: A renamed\n        id: {gid}\n")
+              .replace("      - name: B\n        teams: [{leader: 7}, {leader: 8, members: [9]}]\n",
+                       ""))
+    plan = env.plan_json()
+    assert [c["action"] for c in plan["calls"]] == ["delCourseGroup", "editCourseGroup"]
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    env.assert_converged()
+    assert env.state().courses[100].groups["A renamed"].id == gid
+
+    # 4. a course removed from the configuration: refused by the guard, then allowed
+    env.write(STEP2.split("  - id: 300")[0])
+    before = env.sb.stats()["total"]
+    r = env.apply()
+    assert r.returncode == 3
+    assert "course 300: 16 of 16 recorded members would be removed" in r.stderr
+    assert "--allow-mass-removal" in r.stderr and "max_removal_fraction" in r.stderr
+    assert env.sb.stats()["total"] == before  # nothing was sent
+    r = env.apply("--allow-mass-removal")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert env.sb.roster(300)["students"] == []
+    assert 300 not in env.state().courses
+    env.assert_converged()
+    env.assert_no_secret_leaked()
+
+
+def test_drift_is_adopted_and_removals_behind_our_back_converge(tmp_path):
+    w = lifecycle_world()
+    w["courses"][0].update({"students": [1, 2], "auditors": {21: "Aud 21"}, "groups": [],
+                            "lessons": [{"id": 1001, "students": {50: {"name": "Fifty"}}}]})
+    e = E2E(tmp_path, w)
+    try:
+        e.write("""
+            courses:
+              - id: 100
+                students: [1, 2, 3]
+                auditors: [{uid: 21, name: Aud 21}]
+                lessons:
+                  - id: 1001
+                    students: [{uid: 50, name: Fifty}, {uid: 51, name: Fiftyone}]
+        """)
+        r = e.apply()
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "2 added" in r.stdout and "4 already as wanted" in r.stdout
+        e.assert_converged()
+        # someone removes a student and a lesson student by hand in ClassIn
+        e.sb.call("delCourseStudent", courseId=100, identity=1, studentUid=3)
+        e.sb.call("delClassStudentMultiple", courseId=100, classId=1001, identity=1,
+                  studentUidJson=["51"])
+        e.write("""
+            courses:
+              - id: 100
+                students: [1, 2]
+                auditors: [{uid: 21, name: Aud 21}]
+                lessons:
+                  - id: 1001
+                    students: [{uid: 50, name: Fifty}]
+        """)
+        r = e.apply()
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "0 removed, 2 already as wanted" in r.stdout
+        e.assert_converged()
+    finally:
+        e.close()
+
+
+def _big_config(courses=6, students=40, first_course=100):
+    lines = ["courses:"]
+    for c in range(courses):
+        lines.append(f"  - id: {first_course + c}")
+        lines.append("    students: [" + ", ".join(
+            str(1 + (c * 7 + i) % 280) for i in range(students)) + "]")
+        lines.append(f"    auditors: [{{uid: {281 + c}, name: A{c}}}]")
+    return "\n".join(lines) + "\n"
+
+
+def _big_world(**course_extra):
+    w = lifecycle_world()
+    w["courses"] = [{"id": 100 + c, "capacity": 1000, **course_extra} for c in range(10)]
+    return w
+
+
+def _requests(stdout):
+    import re
+
+    m = re.search(r"\((\d+) request\(s\) with retries\)", stdout)
+    return int(m.group(1)) if m else 0
+
+
+def test_faults_converge_and_send_no_more_than_the_minimum_plus_retries(tmp_path):
+    e = E2E(tmp_path, _big_world(), "--fault-rate", "0.1", "--drop-rate", "0.02",
+            "--seed", "11", "--quiet")
+    try:
+        e.school = e.school.replace("retry:", "batch: {students: 4}\n  retry:")
+        e.write(_big_config())
+        requests_total = 0
+        plans = []
+        for _ in range(3):
+            plan = e.plan_json()
+            if not plan["changes"]:
+                break
+            plans.append(plan)
+            # parallelism 1: the seeded faults then fall on the same calls every run
+            r = e.apply("--parallelism", "1")
+            requests_total += _requests(r.stdout)
+            sent = int(r.stdout.split(" of ")[0].split()[-1])
+            assert sent <= plan["summary"]["calls"]
+        assert len(plans) <= 2, "did not converge in two runs"
+        e.assert_converged()
+        stats = e.sb.stats()
+        assert stats["faults"] > 0 and stats["drops"] > 0
+        assert stats["total"] == requests_total
+        # every request beyond the planned calls was a retry of a transient answer
+        assert stats["total"] - sum(p["summary"]["calls"] for p in plans) <= \
+            stats["faults"] + stats["drops"]
+        # a second run only did what the first left: it is a subset of the first plan
+        if len(plans) == 2:
+            first = {c["address"] for c in plans[0]["changes"]}
+            assert {c["address"] for c in plans[1]["changes"]} <= first
+        e.assert_no_secret_leaked()
+    finally:
+        e.close()
+
+
+def test_kill_9_at_several_points_then_plan_and_apply_finish_the_job(tmp_path):
+    e = E2E(tmp_path, _big_world(), "--latency-ms", "40", "--quiet")
+    try:
+        e.school = e.school.replace("retry:", "batch: {students: 3}\n  retry:")
+        e.write(_big_config(courses=6, students=45))
+        total_calls = e.plan_json()["summary"]["calls"]
+        assert total_calls > 80
+        parallelism = 2
+        for delay in (0.4, 1.0, 1.6):
+            p = e.popen("apply", e.dir, "--auto-approve", "--parallelism", str(parallelism))
+            time.sleep(delay)
+            os.kill(p.pid, signal.SIGKILL)
+            p.communicate()
+            # the next command takes the lock at once (the kernel released it) and folds
+            # the journal: everything confirmed is recorded, nothing recorded is false
+            plan = e.plan_json()
+            st = e.state()
+            unrecorded = 0
+            for cid, rec in st.courses.items():
+                roster = e.sb.roster(cid)
+                assert rec.students <= set(roster["students"])
+                assert set(rec.auditors) <= {int(u) for u in roster["auditors"]}
+                unrecorded += len(set(roster["students"]) - rec.students)
+            # only calls in flight at the kill can be applied but unrecorded
+            assert unrecorded <= parallelism * 3
+            # and the plan is exactly config minus state
+            left = {c["address"] for c in plan["changes"]}
+            from eeo_reconcile.config.load import load_config
+
+            config = load_config(e.dir)
+            expected = set()
+            for cid, spec in config.courses.items():
+                rec = st.courses.get(cid)
+                have = rec.students if rec else set()
+                expected |= {f"course/{cid}/student/{u}" for u in set(spec.students) - have}
+                have_a = rec.auditors if rec else {}
+                expected |= {f"course/{cid}/auditor/{u}" for u in set(spec.auditors) - set(have_a)}
+            assert left == expected
+            assert not os.path.exists(e.state_path + ".journal")
+        r = e.apply("--parallelism", "4")
+        assert r.returncode == 0, r.stdout + r.stderr
+        e.assert_converged()
+    finally:
+        e.close()
+
+
+def test_two_applies_at_once(tmp_path):
+    e = E2E(tmp_path, _big_world(), "--latency-ms", "100", "--quiet")
+    try:
+        e.school = e.school.replace("retry:", "batch: {students: 5}\n  retry:")
+        e.write(_big_config(courses=4, students=30))
+        first = e.popen("apply", e.dir, "--auto-approve", "--parallelism", "1")
+        lock = e.state_path + ".lock"
+        for _ in range(100):
+            if os.path.exists(lock) and os.path.getsize(lock) > 0:
+                break
+            time.sleep(0.05)
+        r = e.apply()
+        assert r.returncode == 1
+        assert "held by another process" in r.stderr
+        assert f"PID:       {first.pid}" in r.stderr and "Operation: apply" in r.stderr
+        r = e.apply("--lock-timeout", "120")
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, out + err
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "No changes." in r.stdout  # it waited, then found the work done
+        e.assert_converged()
+    finally:
+        e.close()
+
+
+def test_saved_plan_stale_or_edited_is_refused(env):
+    env.write(STEP1)
+    p1 = os.path.join(env.dir, "one.plan")
+    assert env.plan("--out", p1).returncode == 0
+    edited = os.path.join(env.dir, "edited.plan")
+    with open(p1, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc["plan"]["calls"][0]["params"]["courseId"] = 300
+    with open(edited, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    r = env.cli("apply", edited)
+    assert r.returncode == 1 and "altered" in r.stderr
+    # applying the saved plan works without a prompt, exactly once
+    r = env.cli("apply", p1)
+    assert r.returncode == 0, r.stdout + r.stderr
+    env.assert_converged()
+    r = env.cli("apply", p1)
+    assert r.returncode == 1 and "saved plan is stale: run plan again" in r.stderr
+    env.assert_no_secret_leaked()
+
+
+def test_wrong_secret_stops_at_the_first_call(env):
+    env.write(STEP1)
+    bad = {**env.env, "EEO_SECRET": "not-the-secret"}
+    r = env.apply("--parallelism", "1", env=bad)
+    assert r.returncode == 1
+    assert "SID" in r.stdout and "secret" in r.stdout and "clock" in r.stdout
+    assert env.sb.stats()["total"] == 1
+    assert "not-the-secret" not in r.stdout + r.stderr
+    assert env.state().courses == {}
+    env.assert_no_secret_leaked()
+
+
+def test_missing_secret_and_no_terminal(env):
+    env.write(STEP1)
+    no_secret = {k: v for k, v in env.env.items() if k != "EEO_SECRET"}
+    r = env.cli("apply", env.dir, "--auto-approve", env=no_secret)
+    assert r.returncode == 1 and "EEO_SECRET" in r.stderr
+    r = env.cli("apply", env.dir)  # no terminal, no --auto-approve
+    assert r.returncode == 1 and "no terminal" in r.stderr
+    assert env.sb.stats()["total"] == 0
+
+
+def test_per_member_failures_are_reported_and_do_not_stop_the_others(tmp_path):
+    w = lifecycle_world()
+    w["courses"] = [{"id": 100, "teachers": [9001], "capacity": 4}, {"id": 200}]
+    e = E2E(tmp_path, w)
+    try:
+        e.write("""
+            courses:
+              - id: 100
+                students: [1, 2, 3, 9001, 777777, 1999, 4, 5]
+              - id: 200
+                students: [10]
+        """)
+        r = e.apply()
+        assert r.returncode == 1
+        out = r.stdout
+        assert "course/100/student/9001: addCourseStudentMultiple -> 129 (" in out
+        assert "Course teachers cannot be set as students" in out
+        assert "course/100/student/777777" in out and "228" in out
+        assert "course/100/student/1999" in out and "886" in out
+        assert "130" in out and "Exceeds the number of accounts" in out
+        assert set(e.sb.roster(100)["students"]) == {1, 2, 3, 4}
+        assert e.sb.roster(200)["students"] == [10]
+        e.assert_state_matches_roster()
+        left = {c["address"] for c in e.plan_json()["changes"]}
+        assert left == {"course/100/student/9001", "course/100/student/777777",
+                        "course/100/student/1999", "course/100/student/5"}
+    finally:
+        e.close()
+
+
+def test_scope_failures_skip_the_rest_of_the_course_or_lesson(tmp_path):
+    w = lifecycle_world()
+    w["courses"] = [{"id": 100, "status": "expired"},
+                    {"id": 200, "lessons": [{"id": 2001, "status": "finished"},
+                                            {"id": 2002}]}]
+    e = E2E(tmp_path, w)
+    try:
+        e.write("""
+            courses:
+              - id: 100
+                students: [1, 2]
+                auditors: [{uid: 3, name: x}]
+              - id: 200
+                students: [4]
+                lessons:
+                  - id: 2001
+                    students: [{uid: 5, name: a}]
+                  - id: 2002
+                    students: [{uid: 6, name: b}]
+        """)
+        r = e.apply()
+        assert r.returncode == 1
+        assert "course/100: the rest was skipped after 153 (The course is expired" in r.stdout
+        assert "(1 further call(s) not sent)" in r.stdout
+        assert "course/200/lesson/2001/student/5: addClassStudentMultiple -> 145" in r.stdout
+        assert e.sb.roster(200)["students"] == [4]
+        assert e.sb.roster(200)["lessons"]["2002"] == {"6": {"name": "b", "custom": None}}
+    finally:
+        e.close()
