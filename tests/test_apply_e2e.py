@@ -399,3 +399,51 @@ def test_scope_failures_skip_the_rest_of_the_course_or_lesson(tmp_path):
         assert e.sb.roster(200)["lessons"]["2002"] == {"6": {"name": "b", "custom": None}}
     finally:
         e.close()
+
+
+def _run_on_terminal(e, answer, timeout=60):
+    """Run apply on a pseudo-terminal and type `answer` at the prompt."""
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "eeo_reconcile", "apply", e.dir],
+                         stdin=slave, stdout=slave, stderr=slave, env=e.env, close_fds=True)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + timeout
+    answered = False
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not answered and b"Only 'yes' will be accepted" in out:
+                os.write(master, answer.encode() + b"\n")
+                answered = True
+        elif p.poll() is not None:
+            break
+    p.wait(timeout=10)
+    os.close(master)
+    text = out.decode("utf-8", "replace")
+    e.outputs.append(text)
+    return p.returncode, text
+
+
+def test_apply_asks_on_a_terminal(env):
+    env.write(STEP1)
+    code, text = _run_on_terminal(env, "no")
+    assert code == 1 and "apply cancelled" in text
+    assert env.sb.stats()["total"] == 0
+    code, text = _run_on_terminal(env, "yes")
+    assert code == 0, text
+    assert "Apply complete" in text
+    env.assert_converged()
+    env.assert_no_secret_leaked()
