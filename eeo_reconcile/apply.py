@@ -25,7 +25,7 @@ from typing import Any
 from ._gc import paused_gc
 from .classin.client import ApiResult, ClassInClient, TransportError
 from .classin.errnos import ErrClass, classify, meaning
-from .errors import ApiError
+from .errors import ApiError, StateError
 from .plan.model import ApiAction, Call, Plan
 from .state.model import GroupRecord, OpKind, State, StateOp
 from .state.store import StateStore
@@ -173,7 +173,18 @@ class _Run:
                 skipped_lessons[call.lesson] = (code, n + 1)
                 self.tick()
                 continue
-            verdict = self.one(call)
+            try:
+                verdict = self.one(call)
+            except StateError as exc:
+                self.halt(
+                    f"a confirmed result could not be recorded ({exc}). ClassIn may have "
+                    "applied that call; the next plan proposes it again and ClassIn's "
+                    "'already there' answers make that safe."
+                )
+                with self.lock:
+                    self.result.not_sent += len(calls) - i - 1
+                self.tick(len(calls) - i)
+                return
             self.tick()
             if verdict is None:
                 continue
@@ -380,8 +391,15 @@ def apply_plan(
                 run.stop.set()
                 raise
     finally:
-        with paused_gc():
-            run.result.state = journal.close()
+        try:
+            with paused_gc():
+                run.result.state = journal.close()
+        except StateError as exc:
+            run.result.state = None
+            if run.result.stopped is None:
+                run.result.stopped = f"the state could not be saved at the end: {exc}"
+            elif "could not be recorded" not in run.result.stopped:
+                run.result.stopped += f" Then the state could not be saved at the end: {exc}"
     return run.result
 
 

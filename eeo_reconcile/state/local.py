@@ -248,6 +248,14 @@ class LocalStore(StateStore):
         state.lineage, state.serial = new.lineage, new.serial
         return new
 
+    def store_exact(self, state: State) -> State:
+        self._ensure_dir()
+        try:
+            atomic_write(self.path, state.dumps(), backup=self.backup_path)
+        except OSError as exc:
+            raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
+        return state
+
     def open_journal(self, state: State) -> Journal:
         if state.lineage is None:
             self.write(state)  # give a new state its lineage before recording into it

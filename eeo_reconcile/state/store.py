@@ -64,23 +64,39 @@ class StateStore(abc.ABC):
     def open_journal(self, state: State) -> Journal:
         """Start recording an apply on top of `state` (as returned by `read`)."""
 
+    @abc.abstractmethod
+    def store_exact(self, state: State) -> State:
+        """Store `state` with its lineage and serial exactly as given."""
+
     def push(self, state: State, force: bool = False) -> State:
-        """Replace the stored state by another one (state push / migrate)."""
+        """Replace the stored state by another one (state push), keeping its lineage
+        and serial. Refused, unless `force`, for another lineage, a lower serial, or
+        the same serial with other content. Forced over a newer state, the serial
+        moves past the stored one so saved plans can never match twice."""
         current = self.read()
-        if not force:
-            if current.lineage is not None and state.lineage != current.lineage:
-                raise StateError(
-                    f"refusing to push: the state to push has lineage {state.lineage}, "
-                    f"{self.describe()} has {current.lineage} (use --force to overwrite)"
-                )
-            if state.serial < current.serial:
-                raise StateError(
-                    f"refusing to push: serial {state.serial} is lower than the stored "
-                    f"serial {current.serial} (use --force to overwrite)"
-                )
         new = state.copy()
-        new.serial = max(state.serial, current.serial)
-        return self.write(new)
+        if current.lineage is not None:
+            if not force:
+                if state.lineage != current.lineage:
+                    raise StateError(
+                        f"refusing to push: the state to push has lineage {state.lineage}, "
+                        f"{self.describe()} has {current.lineage} (use --force to overwrite)"
+                    )
+                if state.serial < current.serial:
+                    raise StateError(
+                        f"refusing to push: serial {state.serial} is lower than the stored "
+                        f"serial {current.serial} (use --force to overwrite)"
+                    )
+                if state.serial == current.serial and not state.same_content(current):
+                    raise StateError(
+                        f"refusing to push: serial {state.serial} is already stored with other "
+                        "content (use --force to overwrite)"
+                    )
+            elif state.serial <= current.serial:
+                new.serial = current.serial + 1
+        if new.lineage is None:
+            new.lineage = State.new_lineage()
+        return self.store_exact(new)
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files
         """Release connections (no-op for files)."""
