@@ -62,6 +62,14 @@ state_option = click.option(
     "--state", "state_path", type=click.Path(dir_okay=False),
     help="State file to use instead of the configuration's `state` block.",
 )
+dsn_option = click.option(
+    "--state-dsn", "state_dsn", metavar="DSN", envvar=None,
+    help="PostgreSQL connection string (postgres backend); default: the variable named by "
+         "state.dsn_env. Never printed.",
+)
+workspace_option = click.option(
+    "--workspace", metavar="NAME", help="Workspace in the postgres backend.",
+)
 lock_timeout_option = click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
     help="Seconds to wait for the state lock (0: fail at once).",
@@ -108,6 +116,8 @@ def _render(plan: Any, fmt: str, color: bool) -> str:
 @main.command()
 @click.argument("path", default=".", type=click.Path())
 @state_option
+@dsn_option
+@workspace_option
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan to this file.")
 @format_option
 @click.option("--detailed-exitcode", is_flag=True,
@@ -118,12 +128,13 @@ def _render(plan: Any, fmt: str, color: bool) -> str:
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @handle_errors
 def plan(
-    path: str, state_path: str | None, out: str | None, fmt: str, detailed_exitcode: bool,
+    path: str, state_path: str | None, state_dsn: str | None, workspace: str | None,
+    out: str | None, fmt: str, detailed_exitcode: bool,
     targets: tuple[str, ...], replace: tuple[str, ...], lock_timeout: float, no_color: bool,
 ) -> None:
     """Show what must change in ClassIn to match the configuration."""
     config = load_config(path)
-    store = open_config_store(config, state_path)
+    store = open_config_store(config, state_path, state_dsn, workspace)
     try:
         the_plan = plan_config(config, store, targets, replace, lock_timeout)
     finally:
@@ -188,6 +199,8 @@ def _confirm(plan: Any, auto_approve: bool) -> None:
 @main.command()
 @click.argument("path", default=".", type=click.Path())
 @state_option
+@dsn_option
+@workspace_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Courses applied at once.")
@@ -199,7 +212,8 @@ def _confirm(plan: Any, auto_approve: bool) -> None:
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
 @handle_errors
 def apply(
-    path: str, state_path: str | None, auto_approve: bool, parallelism: int,
+    path: str, state_path: str | None, state_dsn: str | None, workspace: str | None,
+    auto_approve: bool, parallelism: int,
     allow_mass_removal: bool, targets: tuple[str, ...], replace: tuple[str, ...],
     lock_timeout: float, no_color: bool,
 ) -> None:
@@ -217,14 +231,24 @@ def apply(
             raise click.UsageError("--target and --replace apply to a configuration; a saved "
                                    "plan is applied exactly as it was made")
         the_plan, _ = load_plan_file(path)
-        ref = state_ref_for(None, state_path) if state_path else the_plan.state_ref
+        ref = the_plan.state_ref
+        if state_path:
+            ref = state_ref_for(None, state_path)
+        elif state_dsn or workspace:
+            from dataclasses import replace as dc_replace
+
+            from .model import StateRef
+
+            ref = ref if ref is not None and ref.backend == "postgres" else StateRef("postgres")
+            if workspace:
+                ref = dc_replace(ref, workspace=workspace)
         if ref is None:  # pragma: no cover - every saved plan records its state
             raise PlanFileError(f"{path} does not say where its state lives: pass --state")
-        store = open_store(ref)
+        store = open_store(ref, dsn=state_dsn)
         school = the_plan.school
     else:
         config = load_config(path)
-        store = open_config_store(config, state_path)
+        store = open_config_store(config, state_path, state_dsn, workspace)
         school = config.school
     assert school is not None
     try:
@@ -283,8 +307,10 @@ def _config_for_state(config_path: str | None, state_path: str | None) -> Config
     return load_config(config_path or ".")
 
 
-def _store(config_path: str | None, state_path: str | None) -> StateStore:
-    return open_config_store(_config_for_state(config_path, state_path), state_path)
+def _store(config_path: str | None, state_path: str | None, dsn: str | None = None,
+           workspace: str | None = None) -> StateStore:
+    config = None if (dsn and config_path is None) else _config_for_state(config_path, state_path)
+    return open_config_store(config, state_path, dsn, workspace)
 
 
 config_option = click.option(
@@ -302,12 +328,14 @@ def state() -> None:
 @click.argument("prefix", required=False, default="")
 @config_option
 @state_option
+@dsn_option
+@workspace_option
 @lock_timeout_option
 @handle_errors
 def state_list(prefix: str, config_path: str | None, state_path: str | None,
-               lock_timeout: float) -> None:
+               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
     """List recorded addresses, optionally those starting with PREFIX."""
-    store = _store(config_path, state_path)
+    store = _store(config_path, state_path, state_dsn, workspace)
     try:
         with store.lock("state list", lock_timeout):
             st = store.read()
@@ -323,13 +351,15 @@ def state_list(prefix: str, config_path: str | None, state_path: str | None,
 @click.argument("address")
 @config_option
 @state_option
+@dsn_option
+@workspace_option
 @lock_timeout_option
 @handle_errors
 def state_show(address: str, config_path: str | None, state_path: str | None,
-               lock_timeout: float) -> None:
+               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
     """Show what is recorded at ADDRESS."""
     addr = parse_address(address)
-    store = _store(config_path, state_path)
+    store = _store(config_path, state_path, state_dsn, workspace)
     try:
         with store.lock("state show", lock_timeout):
             st = store.read()
@@ -345,13 +375,15 @@ def state_show(address: str, config_path: str | None, state_path: str | None,
 @click.argument("addresses", nargs=-1, required=True)
 @config_option
 @state_option
+@dsn_option
+@workspace_option
 @lock_timeout_option
 @handle_errors
 def state_rm(addresses: tuple[str, ...], config_path: str | None, state_path: str | None,
-             lock_timeout: float) -> None:
+             state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
     """Forget ADDRESSES without any ClassIn call (stop managing them)."""
     addrs = [parse_address(a) for a in addresses]
-    store = _store(config_path, state_path)
+    store = _store(config_path, state_path, state_dsn, workspace)
     try:
         with store.lock("state rm", lock_timeout):
             st = store.read()
@@ -369,14 +401,121 @@ def state_rm(addresses: tuple[str, ...], config_path: str | None, state_path: st
     click.echo(f"State serial is now {written.serial}.")
 
 
+@state.command("pull")
+@config_option
+@state_option
+@dsn_option
+@workspace_option
+@lock_timeout_option
+@handle_errors
+def state_pull(config_path: str | None, state_path: str | None, state_dsn: str | None,
+               workspace: str | None, lock_timeout: float) -> None:
+    """Print the state as JSON (the local file's format)."""
+    store = _store(config_path, state_path, state_dsn, workspace)
+    try:
+        with store.lock("state pull", lock_timeout):
+            st = store.read()
+    finally:
+        store.close()
+    if st.lineage is None:
+        raise EeoError(f"{store.describe()} holds no state yet")
+    sys.stdout.buffer.write(st.dumps())
+    sys.stdout.flush()
+
+
+@state.command("push")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite another lineage or a newer serial.")
+@config_option
+@state_option
+@dsn_option
+@workspace_option
+@lock_timeout_option
+@handle_errors
+def state_push(file: str, force: bool, config_path: str | None, state_path: str | None,
+               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+    """Store FILE (a state JSON) as the state, keeping its lineage and serial."""
+    from .state.model import State
+
+    with open(file, "rb") as fh:
+        st = State.loads(fh.read(), file)
+    store = _store(config_path, state_path, state_dsn, workspace)
+    try:
+        with store.lock("state push", lock_timeout):
+            written = store.push(st, force=force)
+    finally:
+        store.close()
+    click.echo(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "
+               f"serial {written.serial}.")
+
+
+@state.command("migrate")
+@click.option("--to", "to", type=click.Choice(["postgres", "local"]), required=True)
+@click.option("--force", is_flag=True, help="Overwrite a state already at the target.")
+@config_option
+@state_option
+@dsn_option
+@workspace_option
+@lock_timeout_option
+@handle_errors
+def state_migrate(to: str, force: bool, config_path: str | None, state_path: str | None,
+                  state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+    """Move the state between backends (same lineage, serial + 1).
+
+    --to postgres: from the local file (the config's, or --state) to the workspace
+    (--state-dsn / --workspace, or the config's postgres settings).
+    --to local: from the postgres workspace to the file (--state, or the config's).
+    """
+    from .model import DEFAULT_STATE_PATH, StateRef
+    from .state.store import open_store
+    from .workflow import migrate_state
+
+    config = None
+    try:
+        config = load_config(config_path or ".")
+    except ConfigError:
+        if config_path is not None or not (state_path and (state_dsn or to == "local")):
+            raise
+    cfg_ref = config.state if config is not None else StateRef()
+    base = config.base_dir if config is not None else os.getcwd()
+    if cfg_ref.backend == "postgres":
+        pg_ref = StateRef(backend="postgres", dsn_env=cfg_ref.dsn_env,
+                          workspace=workspace or cfg_ref.workspace)
+        local_path = state_path or os.path.join(base, DEFAULT_STATE_PATH)
+    else:
+        pg_ref = StateRef(backend="postgres", workspace=workspace or StateRef().workspace)
+        local_path = state_path or cfg_ref.path or os.path.join(base, DEFAULT_STATE_PATH)
+    local = open_store(StateRef(backend="local", path=os.path.abspath(local_path)))
+    pg = open_store(pg_ref, dsn=state_dsn)
+    source, target = (local, pg) if to == "postgres" else (pg, local)
+    try:
+        written = migrate_state(source, target, force=force, lock_timeout=lock_timeout)
+    finally:
+        source.close()
+        target.close()
+    click.echo(f"Migrated the state from {source.describe()} to {target.describe()}: lineage "
+               f"{written.lineage}, serial {written.serial}.")
+    if to == "postgres":
+        click.echo("Now point the configuration at it: state: {backend: postgres, dsn_env: "
+                   f"{pg_ref.dsn_env}, workspace: {pg_ref.workspace}}}. The local file was "
+                   "left as it was; remove it once you have checked the move.")
+    else:
+        click.echo(f"Now point the configuration at it: state: {{backend: local, path: "
+                   f"{os.path.relpath(local.describe(), base)}}}. The workspace was left as it "
+                   "was.")
+
+
 @main.command("force-unlock")
 @click.argument("lock_id")
 @config_option
 @state_option
+@dsn_option
+@workspace_option
 @handle_errors
-def force_unlock(lock_id: str, config_path: str | None, state_path: str | None) -> None:
+def force_unlock(lock_id: str, config_path: str | None, state_path: str | None,
+                 state_dsn: str | None, workspace: str | None) -> None:
     """Clear lock info left behind by a holder that is gone."""
-    store = _store(config_path, state_path)
+    store = _store(config_path, state_path, state_dsn, workspace)
     try:
         info = store.force_unlock(lock_id)
     finally:

@@ -15,10 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
 
 from .classin.client import ClassInClient
-from .errors import ApiError, SafetyError
+from .errors import ApiError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.model import Plan
+from .state.model import State
 from .state.store import StateStore, open_store
 
 API_URL_ENV = "EEO_API_URL"
@@ -27,18 +28,22 @@ API_URL_ENV = "EEO_API_URL"
 def state_ref_for(
     config: Config | None,
     state_path: str | None = None,
-    backend: str | None = None,
+    dsn: str | None = None,
     workspace: str | None = None,
 ) -> StateRef:
-    """Where the state lives: --state / --workspace override the config's block."""
+    """Where the state lives. --state FILE picks a local file; --state-dsn or
+    --workspace pick the postgres backend; otherwise the config's `state` block."""
     if state_path:
+        if dsn or workspace:
+            raise StateError("give either --state FILE (local) or --state-dsn/--workspace "
+                             "(postgres), not both")
         return StateRef(backend="local", path=os.path.abspath(state_path))
     ref = config.state if config is not None else StateRef(
         backend="local", path=os.path.abspath("eeo.state.json")
     )
-    if backend == "postgres" and ref.backend != "postgres":
+    if (dsn or workspace) and ref.backend != "postgres":
         ref = StateRef(backend="postgres")
-    if workspace and ref.backend == "postgres":
+    if workspace:
         ref = dc_replace(ref, workspace=workspace)
     return ref
 
@@ -50,8 +55,8 @@ def open_config_store(
     workspace: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> StateStore:
-    backend = "postgres" if (dsn and not state_path) else None
-    ref = state_ref_for(config, state_path, backend, workspace)
+    """The store for a configuration, with the command line's overrides."""
+    ref = state_ref_for(config, state_path, dsn, workspace)
     return open_store(ref, env=env, dsn=dsn)
 
 
@@ -97,3 +102,22 @@ def check_guard(plan: Plan, allow_mass_removal: bool = False) -> None:
         lines.extend(f"  - {f.message()}" for f in plan.safety.findings)
         lines.append("Nothing was sent to ClassIn.")
         raise SafetyError("\n".join(lines))
+
+
+def migrate_state(source: StateStore, target: StateStore, force: bool = False,
+                  lock_timeout: float = 0.0) -> State:
+    """Move a state to another backend: same lineage, serial + 1. Both are locked;
+    a target that already holds a state is refused unless `force`."""
+    with source.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
+        st = source.read()
+        if st.lineage is None:
+            raise StateError(f"{source.describe()} holds no state to migrate")
+        current = target.read()
+        if current.lineage is not None and not force:
+            raise StateError(
+                f"{target.describe()} already holds a state (lineage {current.lineage}, serial "
+                f"{current.serial}): refusing to overwrite it without --force"
+            )
+        new = st.copy()
+        new.serial = max(st.serial, current.serial) + 1
+        return target.store_exact(new)
