@@ -7,3 +7,15 @@ EXAMPLES = os.path.join(ROOT, "examples")
 
 if ROOT not in sys.path:  # helpers import as `tests.helpers`
     sys.path.insert(0, ROOT)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A real PostgreSQL server for the session (started here, removed after)."""
+    from tests.pg import PgCluster
+
+    cluster = PgCluster()
+    yield cluster
+    cluster.destroy()

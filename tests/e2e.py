@@ -28,7 +28,7 @@ state:
 
 class E2E:
     def __init__(self, tmp_path: Any, world: dict[str, Any], *sandbox_options: str,
-                 school: str = SCHOOL):
+                 school: str = SCHOOL, dsn: str | None = None, workspace: str | None = None):
         self.tmp = str(tmp_path)
         os.makedirs(os.path.join(self.tmp, "sb"), exist_ok=True)
         self.sb = SandboxProc(os.path.join(self.tmp, "sb"), world, *sandbox_options)
@@ -40,6 +40,14 @@ class E2E:
                     "NO_COLOR": "1"}
         self.outputs: list[str] = []
         self.started = time.time()
+        self.dsn = dsn
+        self.workspace = workspace
+        if dsn is not None:
+            self.env["EEO_STATE_DSN"] = dsn
+            self.school = school.replace(
+                "state:\n  path: eeo.state.json\n",
+                f"state:\n  backend: postgres\n  dsn_env: EEO_STATE_DSN\n"
+                f"  workspace: {workspace}\n")
 
     def close(self) -> None:
         self.sb.stop()
@@ -74,6 +82,16 @@ class E2E:
         return json.loads(r.stdout)
 
     def state(self) -> State:
+        if self.dsn is not None:
+            from eeo_reconcile.model import StateRef
+            from eeo_reconcile.state.postgres import PostgresStore
+
+            store = PostgresStore(StateRef(backend="postgres", workspace=self.workspace),
+                                  self.dsn)
+            try:
+                return store.read()
+            finally:
+                store.close()
         with open(self.state_path, "rb") as fh:
             return State.loads(fh.read())
 
@@ -131,7 +149,10 @@ class E2E:
             with open(path, "rb") as fh:
                 texts.append(fh.read().decode("utf-8", "replace"))
         keys = self.possible_safe_keys()
+        from tests.pg import PASSWORD
+
         for t in texts:
             assert SECRET not in t
+            assert PASSWORD not in t
             for k in keys:
                 assert k not in t

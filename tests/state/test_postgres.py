@@ -1,0 +1,286 @@
+"""The PostgreSQL backend against a real PostgreSQL 15 server started by the tests."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+
+import pytest
+
+from eeo_reconcile.errors import LockError, StateError
+from eeo_reconcile.model import LessonMember, StateRef, Team
+from eeo_reconcile.state.local import LocalStore
+from eeo_reconcile.state.model import GroupRecord, OpKind, State, StateOp
+from eeo_reconcile.state.postgres import PostgresStore
+from tests.pg import PASSWORD
+
+
+def ws_name():
+    return "ws-" + uuid.uuid4().hex[:10]
+
+
+def store(pg, workspace=None, dsn=None):
+    return PostgresStore(StateRef(backend="postgres", workspace=workspace or ws_name()),
+                         dsn or pg.dsn())
+
+
+def sample() -> State:
+    st = State(sid=2339736)
+    st.apply(StateOp(OpKind.ADD_STUDENTS, 442447, uids=(12235, 12234, 99)))
+    st.apply(StateOp(OpKind.ADD_AUDITORS, 442447, uids=(1001,), names=("张三",)))
+    st.apply(StateOp(OpKind.ADD_LESSON_STUDENTS, 442447, uids=(1001001, 5), names=("小丫", "x"),
+                     customs=("A-12", None), lesson=1419691))
+    st.apply(StateOp(OpKind.SET_GROUP, 442447, group_name="课程分组",
+                     group=GroupRecord(139, (Team(12234, (12235,)), Team(99)))))
+    st.apply(StateOp(OpKind.ADD_STUDENTS, 7, uids=(1,)))
+    return st
+
+
+def test_empty_workspace_then_write_read_same_as_local(pg, tmp_path):
+    s = store(pg)
+    with s.lock("test"):
+        first = s.read()
+        assert first.lineage is None and first.serial == 0
+        written = s.write(sample())
+        got = s.read()
+    assert written.serial == 1 and got.lineage == written.lineage
+    assert got.same_content(sample())
+    local = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    with local.lock("t"):
+        local.store_exact(got)
+    with open(local.path, "rb") as fh:
+        assert fh.read() == got.dumps()
+    s.close()
+
+
+def test_journal_records_each_result_as_a_small_transaction(pg):
+    s = store(pg)
+    with s.lock("apply"):
+        st = s.read()
+        j = s.open_journal(st)
+        serial0 = st.serial
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(1, 2, 3))])
+        j.record([StateOp(OpKind.REMOVE_STUDENTS, 5, uids=(2,))])
+        j.record([StateOp(OpKind.ADD_AUDITORS, 5, uids=(9,), names=("n",))])
+        j.record([StateOp(OpKind.SET_GROUP, 5, group_name="G",
+                          group=GroupRecord(10, (Team(1, (3,)),)))])
+        j.record([StateOp(OpKind.SET_GROUP, 5, group_name="G2",
+                          group=GroupRecord(10, (Team(1),)))])  # renamed by id
+        j.record([StateOp(OpKind.ADD_LESSON_STUDENTS, 5, lesson=70, uids=(4,), names=("l",),
+                          customs=("c",))])
+        # durable before close: another connection sees it at once
+        other = PostgresStore(s.ref, pg.dsn())
+        mid = other.read()
+        assert mid.courses[5].students == {1, 3}
+        assert mid.serial > serial0
+        final = j.close()
+    assert final.courses[5].students == {1, 3}
+    assert final.courses[5].auditors == {9: "n"}
+    assert final.courses[5].groups == {"G2": GroupRecord(10, (Team(1),))}
+    assert final.courses[5].lessons == {70: {4: LessonMember("l", "c")}}
+    j2_state = s.read()
+    assert j2_state.same_content(final)
+    other.close()
+    s.close()
+
+
+def test_schema_is_versioned_and_a_newer_one_is_refused(pg):
+    db = "v" + uuid.uuid4().hex[:8]
+    dsn = pg.create_db(db)
+    s = store(pg, dsn=dsn)
+    with s.lock("t"):
+        pass
+    assert pg.psql("SELECT value FROM eeo_meta WHERE key='schema_version'", db=db).strip() == "1"
+    pg.psql("UPDATE eeo_meta SET value = '99' WHERE key='schema_version'", db=db)
+    s2 = store(pg, dsn=dsn)
+    with pytest.raises(StateError, match="schema version 99, newer"):
+        s2.lock("t")
+    s.close()
+    s2.close()
+
+
+def test_two_workspaces_never_block_each_other(pg):
+    a, b = store(pg), store(pg)
+    with a.lock("apply"), b.lock("apply"):
+        with pytest.raises(LockError) as info:
+            store(pg, workspace=a.workspace).lock("plan")
+        assert info.value.info is not None and info.value.info.operation == "apply"
+    a.close()
+    b.close()
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.postgres import PostgresStore
+    s = PostgresStore(StateRef(backend="postgres", workspace=sys.argv[1]), sys.argv[2])
+    lock = s.lock("apply")
+    print(lock.info.id, flush=True)
+    time.sleep(float(sys.argv[3]))
+    lock.release()
+""")
+
+
+def _holder(workspace, dsn, seconds):
+    p = subprocess.Popen([sys.executable, "-c", HOLDER, workspace, dsn, str(seconds)],
+                         stdout=subprocess.PIPE, text=True)
+    lock_id = p.stdout.readline().strip()
+    assert lock_id
+    return p, lock_id
+
+
+def _cli(*args, env):
+    return subprocess.run([sys.executable, "-m", "eeo_reconcile", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def _cfg(tmp_path, workspace):
+    d = tmp_path / "cfg"
+    d.mkdir(exist_ok=True)
+    (d / "r.yaml").write_text(textwrap.dedent(f"""
+        school: {{sid: 2339736}}
+        state: {{backend: postgres, dsn_env: EEO_STATE_DSN, workspace: {workspace}}}
+        courses: [{{id: 5, students: [1]}}]
+    """))
+    return str(d)
+
+
+def test_lock_refused_with_holder_info_waits_and_is_freed_by_sigkill(pg, tmp_path):
+    ws = ws_name()
+    cfg = _cfg(tmp_path, ws)
+    env = {**os.environ, "EEO_STATE_DSN": pg.dsn()}
+    p, lock_id = _holder(ws, pg.dsn(), 300)
+    try:
+        r = _cli("plan", cfg, env=env)
+        assert r.returncode == 1
+        assert lock_id in r.stderr and f"PID:       {p.pid}" in r.stderr
+        assert "Operation: apply" in r.stderr and "@" in r.stderr
+        assert PASSWORD not in r.stderr + r.stdout
+        # SIGKILL the holder: its connection goes, the server frees the lock at once
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        t0 = time.monotonic()
+        r = _cli("plan", cfg, "--lock-timeout", "10", env=env)
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - t0 < 8
+    finally:
+        if p.poll() is None:
+            p.kill()
+    # --lock-timeout waits for a holder that finishes
+    p, _ = _holder(ws, pg.dsn(), 1.5)
+    t0 = time.monotonic()
+    r = _cli("plan", cfg, "--lock-timeout", "30", env=env)
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - t0 >= 0.8
+    p.wait()
+
+
+def test_force_unlock_clears_info_left_behind(pg):
+    s = store(pg)
+    lock = s.lock("apply")
+    with pytest.raises(LockError, match="live session"):
+        store(pg, workspace=s.workspace).force_unlock(lock.info.id)
+    s.close()  # the session ends without releasing: info is left behind, lock is free
+    t = store(pg, workspace=s.workspace)
+    assert t.lock_info().id == lock.info.id
+    with pytest.raises(LockError, match="does not match"):
+        t.force_unlock("other")
+    assert t.force_unlock(lock.info.id).id == lock.info.id
+    assert t.lock_info() is None
+    t.close()
+
+
+def test_connection_errors_never_show_the_password(pg):
+    bad = pg.dsn().replace(PASSWORD, PASSWORD + "-wrong")
+    s = store(pg, dsn=bad)
+    with pytest.raises(StateError) as info:
+        s.lock("t")
+    text = str(info.value) + repr(s) + s.describe()
+    assert PASSWORD not in text and "password" in text.lower()
+    assert info.value.__cause__ is None
+
+
+def test_state_commands_pull_push_migrate_round_trip(pg, tmp_path):
+    ws = ws_name()
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    (cfg / "r.yaml").write_text("school: {sid: 2339736}\nstate: {path: eeo.state.json}\n")
+    local = LocalStore(StateRef(path=str(cfg / "eeo.state.json")))
+    with local.lock("t"):
+        original = local.write(sample())
+    original_bytes = (cfg / "eeo.state.json").read_bytes()
+    env = {**os.environ, "EEO_STATE_DSN": pg.dsn()}
+
+    r = _cli("state", "migrate", "--to", "postgres", "--workspace", ws, "--config", str(cfg),
+             env=env)
+    assert r.returncode == 0, r.stderr
+    pulled = _cli("state", "pull", "--workspace", ws, "--config", str(cfg), env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    bumped = State.loads(original_bytes)
+    bumped.serial = original.serial + 1
+    assert pulled.stdout.encode() == bumped.dumps()  # same lineage and content, serial + 1
+    # migrating onto a workspace that holds a state is refused
+    r = _cli("state", "migrate", "--to", "postgres", "--workspace", ws, "--config", str(cfg),
+             env=env)
+    assert r.returncode == 1 and "already holds a state" in r.stderr
+
+    # pull -> push to another workspace -> pull: byte-identical
+    f = tmp_path / "pulled.json"
+    f.write_bytes(pulled.stdout.encode())
+    ws2 = ws_name()
+    r = _cli("state", "push", str(f), "--workspace", ws2, "--config", str(cfg), env=env)
+    assert r.returncode == 0, r.stderr
+    again = _cli("state", "pull", "--workspace", ws2, "--config", str(cfg), env=env)
+    assert again.stdout == pulled.stdout
+    # pushing an older serial or another lineage is refused without --force
+    older = State.loads(f.read_bytes())
+    older.serial -= 1
+    (tmp_path / "older.json").write_bytes(older.dumps())
+    r = _cli("state", "push", str(tmp_path / "older.json"), "--workspace", ws2, "--config",
+             str(cfg), env=env)
+    assert r.returncode == 1 and "lower than the stored serial" in r.stderr
+    other = State.loads(f.read_bytes())
+    other.lineage = str(uuid.uuid4())
+    (tmp_path / "other.json").write_bytes(other.dumps())
+    r = _cli("state", "push", str(tmp_path / "other.json"), "--workspace", ws2, "--config",
+             str(cfg), env=env)
+    assert r.returncode == 1 and "lineage" in r.stderr
+    r = _cli("state", "push", str(tmp_path / "other.json"), "--workspace", ws2, "--force",
+             "--config", str(cfg), env=env)
+    assert r.returncode == 0
+    assert json.loads(_cli("state", "pull", "--workspace", ws2, "--config", str(cfg),
+                           env=env).stdout)["serial"] == other.serial + 1
+
+    # and back to a local file: lineage kept, serial + 1
+    back = tmp_path / "back.json"
+    r = _cli("state", "migrate", "--to", "local", "--workspace", ws, "--state", str(back),
+             "--config", str(cfg), env=env)
+    assert r.returncode == 0, r.stderr
+    bumped.serial += 1
+    assert back.read_bytes() == bumped.dumps()
+    for o in (r.stdout, r.stderr, pulled.stdout, pulled.stderr):
+        assert PASSWORD not in o
+
+
+def test_concurrent_writers_through_one_journal(pg):
+    s = store(pg)
+    with s.lock("apply"):
+        j = s.open_journal(s.read())
+
+        def worker(c):
+            for u in range(1, 41):
+                j.record([StateOp(OpKind.ADD_STUDENTS, c, uids=(u,))])
+
+        threads = [threading.Thread(target=worker, args=(c,)) for c in range(1, 9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        final = j.close()
+    assert all(final.courses[c].students == set(range(1, 41)) for c in range(1, 9))
+    s.close()
