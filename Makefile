@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make test: install into .venv (if needed) and run the whole test suite
+## (the tests start their own sandbox and PostgreSQL processes)
 test: $(STAMP)
+	sh scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest -q
 
 ## make demo: start the sandbox, plan and apply examples/, show the roster, plan again
