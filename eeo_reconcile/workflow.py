@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dc_replace
+from typing import TYPE_CHECKING
 
-from .classin.client import ClassInClient
 from .errors import ApiError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
@@ -23,6 +23,9 @@ from .state.model import State
 from .state.store import StateStore, open_store
 
 API_URL_ENV = "EEO_API_URL"
+
+if TYPE_CHECKING:  # requests is imported only when something is applied
+    from .classin.client import ClassInClient
 
 
 def state_ref_for(
@@ -83,6 +86,8 @@ def make_client(
 ) -> ClassInClient:
     """A client for the school: the secret from `school.secret_env`, the URL from
     EEO_API_URL or `school.api_url`."""
+    from .classin.client import ClassInClient
+
     environ = os.environ if env is None else env
     secret = environ.get(school.secret_env)
     if not secret:

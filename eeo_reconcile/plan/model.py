@@ -475,16 +475,15 @@ class Plan:
         return not self.changes
 
     def summary(self) -> Summary:
-        add = remove = change = 0
+        add = remove = 0
+        ADD, REMOVE = Action.ADD, Action.REMOVE
         for c in self.changes:
             a = c.action
-            if a is Action.ADD:
+            if a is ADD:
                 add += 1
-            elif a is Action.REMOVE:
+            elif a is REMOVE:
                 remove += 1
-            else:
-                change += 1
-        return Summary(add, remove, change, len(self.calls))
+        return Summary(add, remove, len(self.changes) - add - remove, len(self.calls))
 
     def courses(self) -> list[int]:
         seen: dict[int, None] = {}

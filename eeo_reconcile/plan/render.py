@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 
 from .._gc import paused_gc
+from ..model import Role
 from .model import (
     Action,
     Change,
@@ -17,6 +18,9 @@ from .model import (
 )
 
 GITHUB_COMMENT_LIMIT = 65536
+
+_ADD, _REMOVE = Action.ADD, Action.REMOVE
+_STUDENT = Role.STUDENT
 
 _COLORS = {Action.ADD: "32", Action.REMOVE: "31", Action.CHANGE: "33"}
 
@@ -38,7 +42,7 @@ def _teams_text(teams: tuple) -> str:
 def describe_change(c: Change) -> str:
     """One line for a change, without its symbol."""
     if type(c) is MemberChange:
-        text = f"{c.role.value} {c.uid}"
+        text = f"{'student' if c.role is _STUDENT else 'auditor'} {c.uid}"
         if c.name:
             text += f" ({c.name})"
     elif type(c) is LessonChange:
@@ -60,9 +64,13 @@ def describe_change(c: Change) -> str:
                 text += f": {_teams_text(c.old_teams)} -> {_teams_text(c.teams)}"
             elif c.old_teams is None:
                 text += f": set to {_teams_text(c.teams)}"
-    if c.reason is not None and c.reason not in (Reason.RENAME,):
+    if c.reason is not None and c.reason is not Reason.RENAME:
         text += f"  [{_REASON_TEXT[c.reason]}]"
     return text
+
+
+def _symbol(a: Action) -> str:
+    return "+" if a is _ADD else "-" if a is _REMOVE else "~"
 
 
 def _course_label(plan: Plan, cid: int) -> str:
@@ -111,10 +119,19 @@ def _render_text(plan: Plan, color: bool) -> str:
     if not plan.empty:
         out.append("eeo-reconcile will make these changes (+ add, - remove, ~ change):")
         out.append("")
+        add, rm, ch = (f"\x1b[{_COLORS[a]}m" if color else "" for a in (_ADD, _REMOVE,
+                                                                     Action.CHANGE))
+        end = "\x1b[0m" if color else ""
         for cid, changes in _by_course(plan):
             out.append(paint("1", _course_label(plan, cid)))
             for c in changes:
-                out.append(paint(_COLORS[c.action], f"  {c.action.symbol} {describe_change(c)}"))
+                a = c.action
+                if a is _ADD:
+                    out.append(f"{add}  + {describe_change(c)}{end}")
+                elif a is _REMOVE:
+                    out.append(f"{rm}  - {describe_change(c)}{end}")
+                else:
+                    out.append(f"{ch}  ~ {describe_change(c)}{end}")
             out.append("")
     if plan.notes:
         out.append("Notes:")
@@ -199,7 +216,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         ch = len(changes) - a - r
         label = _md_escape(_course_label(plan, cid))
         table.append(f"| {label} | {a} | {r} | {ch} |")
-        body = "\n".join(f"{c.action.symbol} {describe_change(c)}" for c in changes)
+        body = "\n".join(f"{_symbol(c.action)} {describe_change(c)}" for c in changes)
         details.append(
             f"<details><summary>{label}: +{a} -{r} ~{ch}</summary>\n\n"
             f"```diff\n{body}\n```\n\n</details>"

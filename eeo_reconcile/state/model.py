@@ -16,6 +16,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from .._gc import paused_gc
@@ -39,9 +40,10 @@ class GroupRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> GroupRecord:
-        teams = tuple(Team(leader=int(t[0]), members=tuple(int(u) for u in t[1:]))
-                      for t in data["teams"])
-        return cls(id=int(data["id"]), teams=teams)
+        raw = data["teams"]
+        if set(map(type, chain.from_iterable(raw))) - {int}:  # C-speed type check
+            raise ValueError(f"group {data.get('id')!r} has a uid that is not a number")
+        return cls(int(data["id"]), tuple([Team(t[0], tuple(t[1:])) for t in raw]))
 
 
 class CourseRecord:
@@ -87,10 +89,8 @@ class CourseRecord:
         c.students = set(data.get("students", ()))
         c.auditors = {int(k): v for k, v in data.get("auditors", {}).items()}
         c.lessons = {
-            int(lid): {
-                int(u): LessonMember(name=m["name"], custom=m.get("custom"))
-                for u, m in members.items()
-            }
+            int(lid): {int(u): LessonMember(m["name"], m.get("custom"))
+                       for u, m in members.items()}
             for lid, members in data.get("lessons", {}).items()
         }
         c.groups = {name: GroupRecord.from_json(g) for name, g in data.get("groups", {}).items()}
