@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
 import random
 import re
 import threading
@@ -118,8 +119,12 @@ class ClassInClient:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.session = requests.Session()
-        self.session.verify = True
-        self.session.trust_env = True
+        # Proxies and a CA bundle from the environment are read once, here, not on
+        # every request (requests would look them up, and netrc, for each call).
+        self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self.session.verify = ca if ca else True  # TLS verification is always on
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
