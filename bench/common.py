@@ -22,25 +22,29 @@ class Run:
     stdout: bytes
 
 
+PEAK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peak.py")
+
+
 def run_process(argv: list[str], cwd: str | None = None, env: dict | None = None,
                 stdout_to_null: bool = True) -> Run:
-    """Run a command in a fresh process; wall time and the child's own peak RSS."""
+    """Run a command in a fresh process: wall time, and for Python commands
+    (`python -m ...` / `python -c ...`) the process's own peak memory (VmHWM)."""
+    if argv and argv[0] == sys.executable and len(argv) > 2 and argv[1] in ("-m", "-c"):
+        argv = [sys.executable, PEAK, *argv[1:]]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env,
-        stdout=subprocess.DEVNULL if stdout_to_null else subprocess.PIPE,
+    proc = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL if stdout_to_null else subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out = b""
-    if not stdout_to_null:
-        out = proc.stdout.read()  # type: ignore[union-attr]
-    err = proc.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.decode(errors="replace")
+    peak = 0.0
+    for line in err.splitlines():
+        if line.startswith("__PEAK_KB__ "):
+            peak = int(line.split()[1]) / 1024.0
     if proc.returncode not in (0, 2):
-        sys.stderr.write(err.decode(errors="replace")[-2000:])
-    return Run(seconds, usage.ru_maxrss / 1024.0, proc.returncode, out)
+        sys.stderr.write(err[-2000:])
+    return Run(seconds, peak, proc.returncode, proc.stdout or b"")
 
 
 def best_of(n: int, argv: list[str], **kw) -> Run:

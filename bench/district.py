@@ -148,3 +148,93 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@dataclass
+class Churn:
+    """What `churn()` changed, counted independently of the planner."""
+
+    courses: int = 0
+    changes: int = 0
+    min_calls: int = 0
+
+
+def churn(courses: dict[int, dict], fraction: float = 0.01, seed: int = 11
+          ) -> tuple[dict[int, dict], Churn]:
+    """A copy of the district with about `fraction` of its memberships changed,
+    concentrated in some courses as real churn is: per touched course 3 students
+    removed, 3 added, 2 students become auditors, 1 auditor becomes a student,
+    one lesson student replaced, and the grouping edited.
+
+    The changes and the fewest calls are counted here from those numbers alone:
+    student removals 3 + 2 = 5 (one delCourseStudentMultiple), auditor removals 1
+    (one delCourseStudent), student adds 3 + 1 = 4 (one addCourseStudentMultiple),
+    auditor adds 2 (one addCourseStudentMultiple), lesson removal 1 and lesson add
+    1 (one call each), group edit 1: 15 changes, 7 calls a course."""
+    import copy
+
+    rnd = random.Random(seed)
+    out = copy.deepcopy(courses)
+    total = sum(len(c["students"]) + len(c["auditors"])
+                + sum(len(le["students"]) for le in c["lessons"]) for c in out.values())
+    target = int(total * fraction)
+    ids = sorted(out)
+    rnd.shuffle(ids)
+    stats = Churn()
+    used = {u for c in out.values() for u in c["students"]}
+    fresh = (u for u in range(20_000_000, 30_000_000) if u not in used)
+    for cid in ids:
+        if stats.changes >= target:
+            break
+        c = out[cid]
+        if len(c["students"]) < 30 or not c["auditors"] or not c["lessons"] \
+                or not c["lessons"][0]["students"] or not c.get("groups"):
+            continue
+        free = c["students"][20:]  # not in the grouping (which uses the first 20)
+        removed, to_auditor = free[:3], free[3:5]
+        back = c["auditors"][0]
+        c["students"] = [u for u in c["students"] if u not in removed and u not in to_auditor]
+        new = [next(fresh) for _ in range(3)]
+        c["students"] += new + [back["uid"]]
+        c["auditors"] = c["auditors"][1:] + [{"uid": u, "name": f"Moved {u % 1000}"}
+                                              for u in to_auditor]
+        lesson = c["lessons"][0]
+        lesson["students"] = lesson["students"][1:] + [
+            {"uid": next(fresh), "name": "New", "custom": "C-n"}]
+        team = c["groups"][0]["teams"][0]
+        team["members"] = team["members"][:-1]  # one member leaves the first team
+        stats.courses += 1
+        stats.changes += 5 + 1 + 4 + 2 + 1 + 1 + 1
+        batch = {"removals": 30, "students": 30, "auditors": 20, "lesson": 30}
+        stats.min_calls += sum(-(-n // size) for n, size in (
+            (5, batch["removals"]), (1, batch["removals"]), (4, batch["students"]),
+            (2, batch["auditors"]), (1, batch["lesson"]), (1, batch["lesson"]))) + 1
+    return out, stats
+
+
+def world_for(courses: dict[int, dict], sid: int = 2339736, secret: str = "bench-secret",
+              group_ids: dict[tuple[int, str], int] | None = None) -> dict:
+    """A sandbox world holding the district as already applied (for the apply bench)."""
+    students: dict[int, str] = {}
+    wc = []
+    for cid, c in sorted(courses.items()):
+        for u in c["students"]:
+            students[u] = "s"
+        for a in c["auditors"]:
+            students[a["uid"]] = a["name"]
+        lessons = []
+        for lesson in c["lessons"]:
+            for s in lesson["students"]:
+                students[s["uid"]] = s["name"]
+            lessons.append({"id": lesson["id"], "students": {
+                s["uid"]: {"name": s["name"], "custom": s.get("custom")}
+                for s in lesson["students"]}})
+        groups = [{"id": (group_ids or {}).get((cid, g["name"]), 0), "name": g["name"],
+                   "teams": [[t["leader"], *t["members"]] for t in g["teams"]]}
+                  for g in c.get("groups", [])]
+        wc.append({"id": cid, "students": list(c["students"]),
+                   "auditors": {a["uid"]: a["name"] for a in c["auditors"]},
+                   "lessons": lessons, "groups": groups})
+    for u in range(20_000_000, 20_100_000):
+        students[u] = "new"
+    return {"school": {"sid": sid, "secret": secret}, "students": students, "courses": wc}

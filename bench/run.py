@@ -1,31 +1,61 @@
-"""The benchmark suite: `make bench` (or `python bench/run.py [--only NAME ...]`).
+"""The benchmark suite: `make bench`, or `python bench/run.py [--only NAME ...]`.
 
-Each scenario prints one line of figures: wall time, peak memory, and the
-ratio to its limit measured in the same run. Plans are timed as whole
-processes (`eeo-reconcile plan ...`, output to /dev/null) against a bare
-`yaml.load(f, Loader=yaml.CSafeLoader)` of the same files in a fresh process.
+Scenarios (one line of figures each; every ratio is against a limit measured
+in the same run on the same files):
+
+  plans    cold plan (empty state), no-op plan (state = config), churn plan
+           (1% of memberships changed) at 200,000+ memberships: whole process
+           `eeo-reconcile plan` vs a bare `yaml.load(f, Loader=yaml.CSafeLoader)`
+           of the same files in a fresh process. Target <= 1.5x.
+  apply    the churn applied against a sandbox with 20 ms latency, at
+           parallelism 1, 4 and 16: calls sent vs the minimum (counted by the
+           churn generator, not the planner; target: equal) and the executor's
+           wall time vs calls x latency / parallelism (target <= 1.3x at 16).
+  scaling  cold and no-op plan at 20,000, 200,000 and 1,000,000 memberships:
+           the exponent of time against size (target <= 1.1) and peak memory
+           (target < 1.5 GB at 1,000,000).
+  state    a 1,000,000-membership state loaded and saved vs json.load /
+           json.dump of the same document (target < 2x); and the postgres
+           backend reading 200,000 memberships vs the local file.
+
+Figures go to stdout; bench/RESULTS.md keeps a dated copy with the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import shutil
 import sys
+import tempfile
+import time
 
-from common import ROOT, bare_parse, best_of, machine  # noqa: E402
-from district import Shape, build, write  # noqa: E402
+from common import ROOT, bare_parse, best_of, machine, run_process  # noqa: E402
+from district import Shape, build, churn, world_for, write  # noqa: E402
 
 from eeo_reconcile.model import LessonMember, Team  # noqa: E402
 from eeo_reconcile.state.model import CourseRecord, GroupRecord, State  # noqa: E402
 
 OUT = os.path.join(ROOT, "bench", "out")
+LINEAGE = "00000000-0000-4000-8000-000000000000"
+
+
+def group_ids(courses: dict[int, dict]) -> dict[tuple[int, str], int]:
+    ids = {}
+    n = 100_000
+    for cid in sorted(courses):
+        for g in courses[cid].get("groups", []):
+            n += 1
+            ids[(cid, g["name"])] = n
+    return ids
 
 
 def state_for(courses: dict[int, dict], sid: int = 2339736) -> State:
     """The state a complete apply of the district would have recorded."""
-    st = State(lineage="00000000-0000-4000-8000-000000000000", serial=1, sid=sid)
-    gid = 100_000
+    st = State(lineage=LINEAGE, serial=1, sid=sid)
+    gids = group_ids(courses)
     for cid, c in courses.items():
         rec = CourseRecord()
         rec.students = set(c["students"])
@@ -36,21 +66,20 @@ def state_for(courses: dict[int, dict], sid: int = 2339736) -> State:
             for lesson in c["lessons"] if lesson["students"]
         }
         for g in c.get("groups", []):
-            gid += 1
             rec.groups[g["name"]] = GroupRecord(
-                gid, tuple(Team(t["leader"], tuple(t["members"])) for t in g["teams"])
+                gids[(cid, g["name"])],
+                tuple(Team(t["leader"], tuple(t["members"])) for t in g["teams"]),
             )
         st.courses[cid] = rec
     return st
 
 
-def prepare(shape: Shape, name: str) -> tuple[str, dict[int, dict]]:
+def prepare(shape: Shape, name: str, courses: dict[int, dict] | None = None) -> str:
     d = os.path.join(OUT, name)
     if os.path.isdir(d):
         shutil.rmtree(d)
-    courses = build(shape)
-    write(d, courses, shape)
-    return d, courses
+    write(d, courses if courses is not None else build(shape), shape)
+    return d
 
 
 def write_state(path: str, state: State) -> None:
@@ -63,43 +92,292 @@ def plan_argv(config: str, state: str) -> list[str]:
             "--no-color"]
 
 
-def line(name: str, figures: dict[str, str]) -> str:
-    return f"{name:<28} " + "  ".join(f"{k}={v}" for k, v in figures.items())
+def line(name: str, figures: dict[str, object]) -> str:
+    text = f"{name:<30} " + "  ".join(f"{k}={v}" for k, v in figures.items())
+    print(text, flush=True)
+    return text
 
 
-def scenario_plans(shape: Shape, repeat: int) -> list[str]:
-    """cold plan (empty state) and no-op plan (state equal to the config)."""
-    d, courses = prepare(shape, f"district-{shape.memberships}")
+def _plan_figures(label: str, d: str, state: str, base: float, members: int,
+                  repeat: int) -> tuple[float, float]:
+    r = best_of(repeat, plan_argv(d, state))
+    ratio = r.seconds / base
+    line(label, {"memberships": members, "wall": f"{r.seconds:.3f}s",
+                 "peak": f"{r.peak_mb:.0f}MB", "bare_parse": f"{base:.3f}s",
+                 "ratio": f"{ratio:.2f}x", "target": "<=1.50x",
+                 "met": "yes" if ratio <= 1.5 else "NO", "exit": r.returncode})
+    return r.seconds, r.peak_mb
+
+
+# -- scenarios -------------------------------------------------------------------------
+
+
+def scenario_plans(shape: Shape, repeat: int) -> None:
+    courses = build(shape)
+    d = prepare(shape, "plans", courses)
     base = bare_parse(d, repeat)
-    empty = os.path.join(d, "empty.state.json")
-    full = os.path.join(d, "full.state.json")
+    line("bare CSafeLoader parse", {"memberships": shape.memberships,
+                                    "wall": f"{base.seconds:.3f}s",
+                                    "peak": f"{base.peak_mb:.0f}MB"})
+    empty = os.path.join(OUT, "empty.state.json")
+    full = os.path.join(OUT, "plans.state.json")
     write_state(full, state_for(courses))
-    out = [line("bare CSafeLoader parse", {
-        "memberships": str(shape.memberships), "wall": f"{base.seconds:.3f}s",
-        "peak": f"{base.peak_mb:.0f}MB",
-    })]
-    for label, state in (("cold plan", empty), ("no-op plan", full)):
-        if os.path.exists(empty):
-            os.unlink(empty)
-        r = best_of(repeat, plan_argv(d, state))
-        out.append(line(label, {
-            "memberships": str(shape.memberships), "wall": f"{r.seconds:.3f}s",
-            "peak": f"{r.peak_mb:.0f}MB", "ratio_to_parse": f"{r.seconds / base.seconds:.2f}x",
-            "target": "<=1.50x", "exit": str(r.returncode),
-        }))
-    return out
+    for p in (empty,):
+        if os.path.exists(p):
+            os.unlink(p)
+    _plan_figures("cold plan", d, empty, base.seconds, shape.memberships, repeat)
+    _plan_figures("no-op plan", d, full, base.seconds, shape.memberships, repeat)
+    changed, stats = churn(courses)
+    d2 = prepare(shape, "plans-churn", changed)
+    base2 = bare_parse(d2, repeat)
+    r = best_of(repeat, plan_argv(d2, full) + ["--format", "json"], stdout_to_null=False)
+    plan = json.loads(r.stdout)
+    ratio = r.seconds / base2.seconds
+    line("churn plan (1%)", {
+        "memberships": shape.memberships, "changes": len(plan["changes"]),
+        "expected_changes": stats.changes, "wall": f"{r.seconds:.3f}s",
+        "peak": f"{r.peak_mb:.0f}MB", "bare_parse": f"{base2.seconds:.3f}s",
+        "ratio": f"{ratio:.2f}x", "target": "<=1.50x", "met": "yes" if ratio <= 1.5 else "NO",
+        "calls": plan["summary"]["calls"], "min_calls": stats.min_calls,
+    })
+
+
+def scenario_apply(shape: Shape, parallelisms: list[int], latency_ms: float) -> None:
+    """The churn against a sandbox process with latency, through the library's
+    executor (the planning of 200,000 memberships is timed by `plans`)."""
+    from sandbox_proc import start_sandbox
+
+    from eeo_reconcile.apply import apply_plan
+    from eeo_reconcile.classin.client import ClassInClient
+    from eeo_reconcile.config.load import load_config
+    from eeo_reconcile.model import RetryPolicy, StateRef
+    from eeo_reconcile.plan.diff import make_plan
+    from eeo_reconcile.state.local import LocalStore
+
+    courses = build(shape)
+    changed, stats = churn(courses)
+    d = prepare(shape, "apply-churn", changed)
+    tmp = tempfile.mkdtemp(prefix="eeo-bench-")
+    world = os.path.join(tmp, "world.json")
+    with open(world, "w", encoding="utf-8") as fh:
+        json.dump(world_for(courses, group_ids=group_ids(courses)), fh)
+    sb = start_sandbox(world, latency_ms)
+    try:
+        config = load_config(d)
+        before = state_for(courses)
+        for par in parallelisms:
+            sb.reset()
+            path = os.path.join(tmp, f"p{par}.state.json")
+            if os.path.exists(path):
+                os.unlink(path)
+            store = LocalStore(StateRef(path=path))
+            with store.lock("bench"):
+                store.store_exact(before.copy())
+                state = store.read()
+                plan = make_plan(config, state)
+                client = ClassInClient(sb.url, 2339736, "bench-secret",
+                                       RetryPolicy(read_timeout=30), pool_size=par)
+                t0 = time.perf_counter()
+                result = apply_plan(plan, store, state, client, parallelism=par)
+                wall = time.perf_counter() - t0
+                client.close()
+            sent = sb.stats()["total"]
+            ideal = sent * latency_ms / 1000.0 / par
+            ratio = wall / ideal
+            ok = result.ok and not result.failures
+            target = "<=1.30x" if par == 16 else "-"
+            line(f"apply parallelism={par}", {
+                "calls_sent": sent, "min_calls": stats.min_calls,
+                "calls_met": "yes" if sent == stats.min_calls else "NO",
+                "wall": f"{wall:.2f}s", "ideal": f"{ideal:.2f}s", "ratio": f"{ratio:.2f}x",
+                "target": target,
+                "met": ("yes" if ratio <= 1.3 else "NO") if par == 16 else "-",
+                "all_ok": "yes" if ok else f"NO ({len(result.failures)} failures)",
+            })
+    finally:
+        sb.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scenario_scaling(sizes: list[int], repeat: int) -> None:
+    rows = []
+    for courses in sizes:
+        shape = Shape(courses=courses)
+        data = build(shape)
+        d = prepare(shape, f"scale-{shape.memberships}", data)
+        full = os.path.join(OUT, f"scale-{shape.memberships}.state.json")
+        write_state(full, state_for(data))
+        empty = os.path.join(OUT, "empty.state.json")
+        base = bare_parse(d, 1 if shape.memberships > 500_000 else repeat)
+        reps = 1 if shape.memberships > 500_000 else repeat
+        cold = best_of(reps, plan_argv(d, empty))
+        noop = best_of(reps, plan_argv(d, full))
+        rows.append((shape.memberships, cold, noop, base))
+        line(f"scale {shape.memberships}", {
+            "cold": f"{cold.seconds:.2f}s", "cold_peak": f"{cold.peak_mb:.0f}MB",
+            "noop": f"{noop.seconds:.2f}s", "noop_peak": f"{noop.peak_mb:.0f}MB",
+            "bare_parse": f"{base.seconds:.2f}s",
+            "cold_ratio": f"{cold.seconds / base.seconds:.2f}x",
+            "noop_ratio": f"{noop.seconds / base.seconds:.2f}x",
+        })
+        del data
+    if len(rows) >= 2:
+        xs = [math.log(r[0]) for r in rows]
+        for label, idx in (("cold", 1), ("no-op", 2)):
+            ys = [math.log(r[idx].seconds) for r in rows]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+                (x - mx) ** 2 for x in xs)
+            peak = max(r[idx].peak_mb for r in rows)
+            steps = ", ".join(
+                f"{a[0]}->{b[0]}: "
+                f"{math.log(b[idx].seconds / a[idx].seconds) / math.log(b[0] / a[0]):.3f}"
+                for a, b in zip(rows, rows[1:], strict=False))
+            line(f"scaling exponent ({label})", {
+                "sizes": "/".join(str(r[0]) for r in rows), "exponent": f"{slope:.3f}",
+                "per_step": f"[{steps}]",
+                "target": "<=1.10", "met": "yes" if slope <= 1.1 else "NO",
+                "peak_at_largest": f"{peak:.0f}MB", "peak_target": "<1536MB",
+                "peak_met": "yes" if peak < 1536 else "NO",
+            })
+
+
+# Each side runs in a fresh process and times only the load or the save itself
+# (after its imports); the best of N runs is kept.
+LOAD_BASE = ("import json, sys, time\nt = time.perf_counter()\n"
+             "with open(sys.argv[1]) as f: json.load(f)\nprint(time.perf_counter() - t)")
+LOAD_OURS = ("import sys, time\nfrom eeo_reconcile.model import StateRef\n"
+             "from eeo_reconcile.state.local import LocalStore\n"
+             "s = LocalStore(StateRef(path=sys.argv[1]))\n"
+             "with s.lock('bench'):\n    t = time.perf_counter(); s.read()\n"
+             "    print(time.perf_counter() - t)")
+SAVE_BASE = ("import json, sys, time\nwith open(sys.argv[1]) as f: d = json.load(f)\n"
+             "t = time.perf_counter()\n"
+             "with open(sys.argv[2], 'w') as f: json.dump(d, f)\n"
+             "print(time.perf_counter() - t)")
+SAVE_OURS = ("import sys, time\nfrom eeo_reconcile.model import StateRef\n"
+             "from eeo_reconcile.state.local import LocalStore\n"
+             "s = LocalStore(StateRef(path=sys.argv[1]))\n"
+             "t = LocalStore(StateRef(path=sys.argv[2]))\n"
+             "with s.lock('bench'): st = s.read()\n"
+             "with t.lock('bench'):\n    t0 = time.perf_counter(); t.store_exact(st)\n"
+             "    print(time.perf_counter() - t0)")
+
+
+def _timed_inner(argv: list[str], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        r = run_process(argv, stdout_to_null=False)
+        best = min(best, float(r.stdout.decode().strip().splitlines()[-1]))
+    return best
+
+
+def scenario_state(repeat: int, big_courses: int = 10_000, pg_courses: int = 2000) -> None:
+    shape = Shape(courses=big_courses)
+    st = state_for(build(shape))
+    tmp = tempfile.mkdtemp(prefix="eeo-bench-state-")
+    try:
+        path = os.path.join(tmp, "big.state.json")
+        write_state(path, st)
+        n = st.membership_count()
+        py = sys.executable
+        base_load = _timed_inner([py, "-c", LOAD_BASE, path], repeat)
+        our_load = _timed_inner([py, "-c", LOAD_OURS, path], repeat)
+        base_save = _timed_inner([py, "-c", SAVE_BASE, path, os.path.join(tmp, "b.json")],
+                                 repeat)
+        our_save = _timed_inner([py, "-c", SAVE_OURS, path, os.path.join(tmp, "o.json")],
+                                repeat)
+        size = os.path.getsize(path) / 1e6
+        line("state load (local)", {
+            "memberships": n, "file": f"{size:.0f}MB", "ours": f"{our_load:.3f}s",
+            "json.load": f"{base_load:.3f}s", "ratio": f"{our_load / base_load:.2f}x",
+            "target": "<2x", "met": "yes" if our_load < 2 * base_load else "NO"})
+        line("state save (local)", {
+            "memberships": n, "ours": f"{our_save:.3f}s", "json.dump": f"{base_save:.3f}s",
+            "ratio": f"{our_save / base_save:.2f}x", "target": "<2x",
+            "met": "yes" if our_save < 2 * base_save else "NO",
+            "note": "ours includes fsync+rename+backup"})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    scenario_pg_read(pg_courses, repeat)
+
+
+def scenario_pg_read(courses: int, repeat: int) -> None:
+    sys.path.insert(0, ROOT)
+    try:
+        from tests.pg import PgCluster
+    except Exception as exc:  # pragma: no cover
+        line("state read (postgres)", {"skipped": repr(exc)})
+        return
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.local import LocalStore
+    from eeo_reconcile.state.postgres import PostgresStore
+
+    st = state_for(build(Shape(courses=courses)))
+    n = st.membership_count()
+    cluster = PgCluster()
+    tmp = tempfile.mkdtemp(prefix="eeo-bench-pg-")
+    try:
+        pg = PostgresStore(StateRef(backend="postgres", workspace="bench"), cluster.dsn())
+        with pg.lock("bench"):
+            t0 = time.perf_counter()
+            pg.store_exact(st.copy())
+            write_s = time.perf_counter() - t0
+        local = LocalStore(StateRef(path=os.path.join(tmp, "s.json")))
+        with local.lock("bench"):
+            local.store_exact(st.copy())
+        pg_read = local_read = float("inf")
+        for _ in range(repeat):
+            with pg.lock("bench"):
+                t0 = time.perf_counter()
+                got = pg.read()
+                pg_read = min(pg_read, time.perf_counter() - t0)
+            with local.lock("bench"):
+                t0 = time.perf_counter()
+                local.read()
+                local_read = min(local_read, time.perf_counter() - t0)
+        assert got.same_content(st)
+        # one recorded result: one small transaction, whatever the state's size
+        from eeo_reconcile.state.model import OpKind, StateOp
+
+        with pg.lock("bench"):
+            j = pg.open_journal(pg.read())
+            t0 = time.perf_counter()
+            for i in range(200):
+                j.record([StateOp(OpKind.ADD_STUDENTS, 1, uids=(i + 1,))])
+            per_op = (time.perf_counter() - t0) / 200
+        pg.close()
+        line("state read (postgres)", {
+            "memberships": n, "postgres": f"{pg_read:.3f}s", "local": f"{local_read:.3f}s",
+            "ratio": f"{pg_read / local_read:.2f}x", "full_write": f"{write_s:.2f}s",
+            "record_one_result": f"{per_op * 1000:.2f}ms"})
+    finally:
+        cluster.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--courses", type=int, default=2000)
-    ap.add_argument("--students", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", action="append",
+                    choices=["plans", "apply", "scaling", "state"],
+                    help="run only these scenarios (repeatable)")
+    ap.add_argument("--repeat", type=int, default=3, help="best of N runs (plans)")
+    ap.add_argument("--quick", action="store_true",
+                    help="smaller sizes: 20k/100k scaling, no 1M (a smoke run)")
+    ap.add_argument("--latency-ms", type=float, default=20.0)
     a = ap.parse_args()
+    only = set(a.only or ["plans", "apply", "scaling", "state"])
+    os.makedirs(OUT, exist_ok=True)
     print(f"# machine: {machine()}")
-    shape = Shape(courses=a.courses, students=a.students)
-    for text in scenario_plans(shape, a.repeat):
-        print(text, flush=True)
+    print(f"# date: {time.strftime('%Y-%m-%d %H:%M')}")
+    if "plans" in only:
+        scenario_plans(Shape(courses=2000), a.repeat)
+    if "apply" in only:
+        scenario_apply(Shape(courses=2000), [1, 4, 16], a.latency_ms)
+    if "scaling" in only:
+        scenario_scaling([185, 925] if a.quick else [185, 1850, 9260], a.repeat)
+    if "state" in only:
+        scenario_state(a.repeat, big_courses=2000 if a.quick else 9260)
 
 
 if __name__ == "__main__":
