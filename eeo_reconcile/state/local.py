@@ -22,7 +22,7 @@ from ..errors import StateError
 from ..model import StateRef
 from .lock import FileLocker, Lock, LockInfo
 from .model import State, StateOp
-from .store import Journal, StateStore
+from .store import GroupCommitJournal, Journal, StateStore
 
 JOURNAL_FORMAT = "eeo-reconcile-journal"
 
@@ -67,70 +67,33 @@ def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
     _fsync_dir(path)
 
 
-class LocalJournal(Journal):
-    """Append-only JSON-lines journal with group commit: concurrent `record`
-    calls share one write+fsync, and each returns only once its line is on disk."""
+class LocalJournal(GroupCommitJournal):
+    """Append-only JSON lines, one per recorded call, fsync'd before `record`
+    returns (group-committed across threads)."""
 
     def __init__(self, store: LocalStore, state: State):
+        super().__init__(state)
         self.store = store
-        self.state = state
         self.path = store.journal_path
         header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial}
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         os.write(self._fd, json.dumps(header).encode() + b"\n")
         os.fsync(self._fd)
         _fsync_dir(self.path)
-        self._cv = threading.Condition()
-        self._pending: list[bytes] = []
-        self._next = 1  # sequence number of the next line
-        self._durable = 0  # highest sequence number on disk
-        self._flushing = False
-        self._error: BaseException | None = None
-        self._closed = False
-        self.records = 0
 
-    def record(self, ops: Sequence[StateOp]) -> None:
-        if not ops:
-            return
-        line = json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
-        with self._cv:
-            if self._closed:
-                raise StateError("the journal is closed")
-            seq = self._next
-            self._next += 1
-            self._pending.append(line)
-            while self._durable < seq:
-                if self._error is not None:
-                    raise StateError(f"cannot write the journal {self.path}: {self._error}")
-                if self._flushing:
-                    self._cv.wait()
-                    continue
-                self._flushing = True
-                batch, self._pending = self._pending, []
-                upto = self._next - 1
-                self._cv.release()
-                try:
-                    os.write(self._fd, b"".join(batch))
-                    os.fsync(self._fd)
-                except OSError as exc:
-                    err: BaseException | None = exc
-                else:
-                    err = None
-                finally:
-                    self._cv.acquire()
-                    self._flushing = False
-                if err is not None:
-                    self._error = err
-                    self._cv.notify_all()
-                    raise StateError(f"cannot write the journal {self.path}: {err}")
-                self._durable = upto
-                self._cv.notify_all()
-            self.state.apply_all(ops)
-            self.records += 1
+    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+        data = b"".join(
+            json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
+            for ops in batch
+        )
+        try:
+            os.write(self._fd, data)
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise StateError(f"cannot write the journal {self.path}: {exc.strerror}") from None
 
     def close(self) -> State:
-        with self._cv:
-            self._closed = True
+        self._mark_closed()
         os.close(self._fd)
         written = self.store.write(self.state)
         os.unlink(self.path)

@@ -34,7 +34,7 @@ from ..errors import LockError, StateError
 from ..model import LessonMember, StateRef, Team
 from .lock import POLL_SECONDS, Lock, LockInfo, held_message
 from .model import CourseRecord, GroupRecord, OpKind, State, StateOp
-from .store import Journal, StateStore
+from .store import GroupCommitJournal, Journal, StateStore
 
 SCHEMA_VERSION = 1
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
@@ -120,62 +120,19 @@ class _Scrubber:
         return text
 
 
-class PostgresJournal(Journal):
-    """Records ops as row inserts/deletes; concurrent `record` calls share one
-    transaction (group commit) and each returns once its rows are committed."""
+class PostgresJournal(GroupCommitJournal):
+    """Records ops as row inserts/deletes: each flush is one transaction (for
+    every record that arrived meanwhile) that also bumps the serial."""
 
     def __init__(self, store: PostgresStore, state: State):
+        super().__init__(state)
         self.store = store
-        self.state = state
-        self._cv = threading.Condition()
-        self._pending: list[StateOp] = []
-        self._pending_calls = 0
-        self._next = 1
-        self._durable = 0
-        self._flushing = False
-        self._error: BaseException | None = None
-        self._closed = False
 
-    def record(self, ops: Sequence[StateOp]) -> None:
-        if not ops:
-            return
-        with self._cv:
-            if self._closed:
-                raise StateError("the journal is closed")
-            seq = self._next
-            self._next += 1
-            self._pending.extend(ops)
-            while self._durable < seq:
-                if self._error is not None:
-                    raise StateError(f"cannot record into {self.store.describe()}: "
-                                     f"{self._error}")
-                if self._flushing:
-                    self._cv.wait()
-                    continue
-                self._flushing = True
-                batch, self._pending = self._pending, []
-                upto = self._next - 1
-                self._cv.release()
-                err: BaseException | None = None
-                try:
-                    serial = self.store._write_ops(batch)
-                except StateError as exc:
-                    err = exc
-                finally:
-                    self._cv.acquire()
-                    self._flushing = False
-                if err is not None:
-                    self._error = err
-                    self._cv.notify_all()
-                    raise err
-                self.state.serial = serial
-                self._durable = upto
-                self._cv.notify_all()
-            self.state.apply_all(ops)
+    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+        self.state.serial = self.store._write_ops([op for ops in batch for op in ops])
 
     def close(self) -> State:
-        with self._cv:
-            self._closed = True
+        self._mark_closed()
         return self.store.read()
 
 

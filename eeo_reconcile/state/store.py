@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import os
+import threading
 from collections.abc import Mapping, Sequence
 
 from ..errors import StateError
@@ -30,6 +31,67 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     def close(self) -> State:
         """Fold everything recorded into the stored state and end the journal."""
+
+
+class GroupCommitJournal(Journal):
+    """`record` with group commit: calls from many threads that arrive while a
+    flush is under way are made durable together by the next flush, and each
+    call returns only once its own ops are durable (then applies them to
+    `self.state`). Backends implement `_flush`."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self._cv = threading.Condition()
+        self._pending: list[Sequence[StateOp]] = []
+        self._next = 1  # sequence number of the next record
+        self._durable = 0  # highest sequence number made durable
+        self._flushing = False
+        self._error: StateError | None = None
+        self._closed = False
+
+    @abc.abstractmethod
+    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+        """Make these records durable (called without the lock, by one thread at
+        a time); raise StateError when that fails."""
+
+    def record(self, ops: Sequence[StateOp]) -> None:
+        if not ops:
+            return
+        with self._cv:
+            if self._closed:
+                raise StateError("the journal is closed")
+            seq = self._next
+            self._next += 1
+            self._pending.append(ops)
+            while self._durable < seq:
+                if self._error is not None:
+                    raise self._error
+                if self._flushing:
+                    self._cv.wait()
+                    continue
+                self._flushing = True
+                batch, self._pending = self._pending, []
+                upto = self._next - 1
+                self._cv.release()
+                err: StateError | None = None
+                try:
+                    self._flush(batch)
+                except StateError as exc:
+                    err = exc
+                finally:
+                    self._cv.acquire()
+                    self._flushing = False
+                if err is not None:
+                    self._error = err
+                    self._cv.notify_all()
+                    raise err
+                self._durable = upto
+                self._cv.notify_all()
+            self.state.apply_all(ops)
+
+    def _mark_closed(self) -> None:
+        with self._cv:
+            self._closed = True
 
 
 class StateStore(abc.ABC):
