@@ -6,11 +6,12 @@ the plan has changes; 3 apply refused by the mass-removal guard.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -324,23 +325,37 @@ def state() -> None:
     """Inspect or edit the recorded state (no ClassIn calls)."""
 
 
-@state.command("list")
-@click.argument("prefix", required=False, default="")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
-@handle_errors
-def state_list(prefix: str, config_path: str | None, state_path: str | None,
-               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
-    """List recorded addresses, optionally those starting with PREFIX."""
+def store_options(fn: F) -> F:
+    """--config, --state, --state-dsn, --workspace and --lock-timeout, passed on
+    as keyword arguments (see `_locked_state`)."""
+    for option in (lock_timeout_option, workspace_option, dsn_option, state_option,
+                   config_option):
+        fn = option(fn)
+    return fn
+
+
+@contextlib.contextmanager
+def _locked_state(operation: str, config_path: str | None = None,
+                  state_path: str | None = None, state_dsn: str | None = None,
+                  workspace: str | None = None, lock_timeout: float = 0.0,
+                  ) -> Iterator[tuple[StateStore, Any]]:
+    """The store and its state (recovered), under the lock for `operation`."""
     store = _store(config_path, state_path, state_dsn, workspace)
     try:
-        with store.lock("state list", lock_timeout):
-            st = store.read()
+        with store.lock(operation, lock_timeout):
+            yield store, store.read()
     finally:
         store.close()
+
+
+@state.command("list")
+@click.argument("prefix", required=False, default="")
+@store_options
+@handle_errors
+def state_list(prefix: str, **where: Any) -> None:
+    """List recorded addresses, optionally those starting with PREFIX."""
+    with _locked_state("state list", **where) as (_, st):
+        pass
     for addr in st.addresses():
         text = str(addr)
         if text.startswith(prefix):
@@ -349,22 +364,13 @@ def state_list(prefix: str, config_path: str | None, state_path: str | None,
 
 @state.command("show")
 @click.argument("address")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
+@store_options
 @handle_errors
-def state_show(address: str, config_path: str | None, state_path: str | None,
-               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+def state_show(address: str, **where: Any) -> None:
     """Show what is recorded at ADDRESS."""
     addr = parse_address(address)
-    store = _store(config_path, state_path, state_dsn, workspace)
-    try:
-        with store.lock("state show", lock_timeout):
-            st = store.read()
-    finally:
-        store.close()
+    with _locked_state("state show", **where) as (_, st):
+        pass
     value = st.show(addr)
     if value is None:
         raise EeoError(f"nothing is recorded at {addr}")
@@ -373,50 +379,31 @@ def state_show(address: str, config_path: str | None, state_path: str | None,
 
 @state.command("rm")
 @click.argument("addresses", nargs=-1, required=True)
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
+@store_options
 @handle_errors
-def state_rm(addresses: tuple[str, ...], config_path: str | None, state_path: str | None,
-             state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+def state_rm(addresses: tuple[str, ...], **where: Any) -> None:
     """Forget ADDRESSES without any ClassIn call (stop managing them)."""
     addrs = [parse_address(a) for a in addresses]
-    store = _store(config_path, state_path, state_dsn, workspace)
-    try:
-        with store.lock("state rm", lock_timeout):
-            st = store.read()
-            missing = st.forget(addrs)
-            if missing:
-                raise EeoError(
-                    "nothing is recorded at " + ", ".join(map(str, missing))
-                    + "; nothing was removed"
-                )
-            written = store.write(st)
-    finally:
-        store.close()
+    with _locked_state("state rm", **where) as (store, st):
+        missing = st.forget(addrs)
+        if missing:
+            raise EeoError(
+                "nothing is recorded at " + ", ".join(map(str, missing))
+                + "; nothing was removed"
+            )
+        written = store.write(st)
     for a in addrs:
         click.echo(f"Forgot {a}")
     click.echo(f"State serial is now {written.serial}.")
 
 
 @state.command("pull")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
+@store_options
 @handle_errors
-def state_pull(config_path: str | None, state_path: str | None, state_dsn: str | None,
-               workspace: str | None, lock_timeout: float) -> None:
+def state_pull(**where: Any) -> None:
     """Print the state as JSON (the local file's format)."""
-    store = _store(config_path, state_path, state_dsn, workspace)
-    try:
-        with store.lock("state pull", lock_timeout):
-            st = store.read()
-    finally:
-        store.close()
+    with _locked_state("state pull", **where) as (store, st):
+        pass
     if st.lineage is None:
         raise EeoError(f"{store.describe()} holds no state yet")
     sys.stdout.buffer.write(st.dumps())
@@ -426,25 +413,16 @@ def state_pull(config_path: str | None, state_path: str | None, state_dsn: str |
 @state.command("push")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite another lineage or a newer serial.")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
+@store_options
 @handle_errors
-def state_push(file: str, force: bool, config_path: str | None, state_path: str | None,
-               state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+def state_push(file: str, force: bool, **where: Any) -> None:
     """Store FILE (a state JSON) as the state, keeping its lineage and serial."""
     from .state.model import State
 
     with open(file, "rb") as fh:
-        st = State.loads(fh.read(), file)
-    store = _store(config_path, state_path, state_dsn, workspace)
-    try:
-        with store.lock("state push", lock_timeout):
-            written = store.push(st, force=force)
-    finally:
-        store.close()
+        pushed = State.loads(fh.read(), file)
+    with _locked_state("state push", **where) as (store, _):
+        written = store.push(pushed, force=force)
     click.echo(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "
                f"serial {written.serial}.")
 
@@ -452,11 +430,7 @@ def state_push(file: str, force: bool, config_path: str | None, state_path: str 
 @state.command("migrate")
 @click.option("--to", "to", type=click.Choice(["postgres", "local"]), required=True)
 @click.option("--force", is_flag=True, help="Overwrite a state already at the target.")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
-@lock_timeout_option
+@store_options
 @handle_errors
 def state_migrate(to: str, force: bool, config_path: str | None, state_path: str | None,
                   state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
@@ -507,13 +481,10 @@ def state_migrate(to: str, force: bool, config_path: str | None, state_path: str
 
 @main.command("force-unlock")
 @click.argument("lock_id")
-@config_option
-@state_option
-@dsn_option
-@workspace_option
+@store_options
 @handle_errors
 def force_unlock(lock_id: str, config_path: str | None, state_path: str | None,
-                 state_dsn: str | None, workspace: str | None) -> None:
+                 state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
     """Clear lock info left behind by a holder that is gone."""
     store = _store(config_path, state_path, state_dsn, workspace)
     try:

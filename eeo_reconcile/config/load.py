@@ -164,13 +164,8 @@ class _Builder:
                 if uid is None:
                     continue
                 if uid in students:
-                    first = doc.locate([*path, "students", seen[uid]])
-                    self.err(
-                        doc.locate([*path, "students", i]),
-                        f"uid {uid} is listed twice in the students of course {cid} "
-                        f"(first at line {first.line})",
-                        "remove one of the two entries",
-                    )
+                    self._twice(doc, ["students"], i, seen[uid], uid,
+                                f"the students of course {cid}")
                     continue
                 seen[uid] = i
                 students[uid] = label
@@ -187,13 +182,8 @@ class _Builder:
                 if uid is None or not isinstance(name, str):
                     continue
                 if uid in auditors:
-                    first = doc.locate([*path, "auditors", seen[uid]])
-                    self.err(
-                        doc.locate([*path, "auditors", i]),
-                        f"uid {uid} is listed twice in the auditors of course {cid} "
-                        f"(first at line {first.line})",
-                        "remove one of the two entries",
-                    )
+                    self._twice(doc, ["auditors"], i, seen[uid], uid,
+                                f"the auditors of course {cid}")
                     continue
                 if uid in students:
                     self.err(
@@ -284,6 +274,16 @@ class _Builder:
             location=here,
         )
 
+    def _twice(self, doc: _Where, where: list[Any], i: int, first: int, uid: int,
+               what: str) -> None:
+        """Report item `i` of the list at `where` repeating item `first`."""
+        line = doc.locate([*where, first]).line
+        self.err(
+            doc.locate([*where, i]),
+            f"uid {uid} is listed twice in {what} (first at line {line})",
+            "remove one of the two entries",
+        )
+
     def _lesson_students(
         self,
         doc: _Where,
@@ -320,12 +320,7 @@ class _Builder:
             elif custom is not None and not isinstance(custom, str):
                 continue
             if uid in out:
-                first = doc.locate([*lpath, "students", seen[uid]])
-                self.err(
-                    doc.locate([*lpath, "students", i]),
-                    f"uid {uid} is listed twice in lesson {lid} (first at line {first.line})",
-                    "remove one of the two entries",
-                )
+                self._twice(doc, [*lpath, "students"], i, seen[uid], uid, f"lesson {lid}")
                 continue
             if uid in students or uid in auditors:
                 what = "a student" if uid in students else "an auditor"
