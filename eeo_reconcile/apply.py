@@ -26,6 +26,7 @@ from ._gc import paused_gc
 from .classin.client import ApiResult, ClassInClient, TransportError
 from .classin.errnos import ErrClass, classify, meaning
 from .errors import ApiError, StateError
+from .model import Team
 from .plan.model import ApiAction, Call, Plan
 from .state.model import GroupRecord, OpKind, State, StateOp
 from .state.store import StateStore
@@ -301,8 +302,11 @@ class _Run:
         if a is ApiAction.ADD_COURSE_GROUP:
             gid = _as_id(res.data)
             if ok and gid is not None:
+                teams = call.teams
+                if cls is ErrClass.WARNING:  # 898: saved without the uids it refused
+                    teams = self._kept_teams(call)
                 ops.append(StateOp(OpKind.SET_GROUP, call.course, group_name=call.group_name,
-                                   group=GroupRecord(gid, call.teams)))
+                                   group=GroupRecord(gid, teams)))
             elif ok:
                 note = Failure(addr, action, res.errno,
                                f"{meaning(res.errno)} but no group id came back: not recorded")
@@ -344,6 +348,17 @@ class _Run:
                     self.result.already += 1
                 else:
                     self.result.groups_deleted += 1
+
+    def _kept_teams(self, call: Call) -> tuple[Team, ...]:
+        """What ClassIn kept of a grouping it answered 898 to: it leaves out the
+        uids that are not students of the course, so record only the members
+        this state knows as students (an add that failed earlier, say). The next
+        plan then sees the difference and edits the grouping once they are in."""
+        rec = self.journal.state.courses.get(call.course)
+        students = rec.students if rec is not None else set()
+        return tuple(
+            Team(t.leader, tuple(u for u in t.members if u in students)) for t in call.teams
+        )
 
     def fail_all(self, call: Call, res: ApiResult) -> None:
         action = call.action.value

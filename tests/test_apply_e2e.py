@@ -447,3 +447,30 @@ def test_apply_asks_on_a_terminal(env):
     assert "Apply complete" in text
     env.assert_converged()
     env.assert_no_secret_leaked()
+
+
+def test_group_saved_with_898_records_only_what_classin_kept(tmp_path):
+    w = lifecycle_world()
+    w["courses"] = [{"id": 100}]
+    e = E2E(tmp_path, w)
+    try:
+        # 777777 is not a student of the school: its add fails (228), and ClassIn then
+        # saves the grouping without it (898)
+        e.write("""
+            courses:
+              - id: 100
+                students: [1, 2, 777777]
+                groups:
+                  - name: G
+                    teams: [{leader: 1, members: [2, 777777]}]
+        """)
+        r = e.apply()
+        assert r.returncode == 1
+        assert "228" in r.stdout and "898" in r.stdout
+        rec = e.state().courses[100].groups["G"]
+        assert [list(t.uids()) for t in rec.teams] == [[1, 2]]
+        e.assert_state_matches_roster()
+        left = {c["address"]: c["action"] for c in e.plan_json()["changes"]}
+        assert left == {"course/100/student/777777": "add", "course/100/group/G": "change"}
+    finally:
+        e.close()
