@@ -146,6 +146,7 @@ class _Run:
         self.lock = threading.Lock()
         self.result = ApplyResult(calls_planned=len(plan.calls))
         self.done = 0
+        self.record_failed = False  # the store refused a confirmed result
 
     def tick(self, n: int = 1) -> None:
         with self.lock:
@@ -177,6 +178,7 @@ class _Run:
             try:
                 verdict = self.one(call)
             except StateError as exc:
+                self.record_failed = True
                 self.halt(
                     f"a confirmed result could not be recorded ({exc}). ClassIn may have "
                     "applied that call; the next plan proposes it again and ClassIn's "
@@ -230,10 +232,9 @@ class _Run:
                     "machine's clock (ClassIn allows 20 minutes of difference)"
                 )
             else:
-                shown = {k: v for k, v in params.items()}
                 self.halt(
                     f"ClassIn rejected a request as malformed (errno {meaning(res.errno)}): "
-                    f"{action} {shown}. This is a bug in eeo-reconcile; please report it."
+                    f"{action} {params}. This is a bug in eeo-reconcile; please report it."
                 )
             return None
         if top is ErrClass.FATAL_COURSE:
@@ -413,7 +414,7 @@ def apply_plan(
             run.result.state = None
             if run.result.stopped is None:
                 run.result.stopped = f"the state could not be saved at the end: {exc}"
-            elif "could not be recorded" not in run.result.stopped:
+            elif not run.record_failed:  # else that failure was already reported
                 run.result.stopped += f" Then the state could not be saved at the end: {exc}"
     return run.result
 

@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .address import parse_address
 from .config.load import load_config
-from .errors import ConfigError, EeoError, PlanFileError
+from .errors import ConfigError, EeoError
 from .model import Config
 from .plan.planfile import load_plan_file, save_plan
 from .plan.render import RENDERERS, render_text
@@ -178,7 +178,7 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _confirm(plan: Any, auto_approve: bool) -> None:
+def _confirm(auto_approve: bool) -> None:
     from .errors import ApplyRefused
 
     if auto_approve:
@@ -232,19 +232,7 @@ def apply(
             raise click.UsageError("--target and --replace apply to a configuration; a saved "
                                    "plan is applied exactly as it was made")
         the_plan, _ = load_plan_file(path)
-        ref = the_plan.state_ref
-        if state_path:
-            ref = state_ref_for(None, state_path)
-        elif state_dsn or workspace:
-            from dataclasses import replace as dc_replace
-
-            from .model import StateRef
-
-            ref = ref if ref is not None and ref.backend == "postgres" else StateRef("postgres")
-            if workspace:
-                ref = dc_replace(ref, workspace=workspace)
-        if ref is None:  # pragma: no cover - every saved plan records its state
-            raise PlanFileError(f"{path} does not say where its state lives: pass --state")
+        ref = state_ref_for(the_plan.state_ref, state_path, state_dsn, workspace)
         store = open_store(ref, dsn=state_dsn)
         school = the_plan.school
     else:
@@ -265,7 +253,7 @@ def apply(
             check_guard(the_plan, allow_mass_removal)
             client = make_client(school, parallelism)
             if not saved:
-                _confirm(the_plan, auto_approve)
+                _confirm(auto_approve)
             bar = _Progress() if sys.stderr.isatty() and len(the_plan.calls) > 10 else None
             try:
                 result = apply_plan(the_plan, store, state, client, parallelism, progress=bar)
@@ -543,8 +531,4 @@ def sandbox(world_path: str | None, host: str, port: int, seed: int, latency_ms:
         server.server_close()
 
 
-def run() -> None:  # pragma: no cover - used by __main__
-    main(prog_name="eeo-reconcile")
-
-
-__all__ = ["main", "PlanFileError"]
+__all__ = ["main"]

@@ -74,11 +74,6 @@ class StateRef:
     dsn_env: str = DEFAULT_DSN_ENV  # postgres
     workspace: str = DEFAULT_WORKSPACE  # postgres
 
-    def describe(self) -> str:
-        if self.backend == "local":
-            return f"local:{self.path}"
-        return f"postgres:${self.dsn_env}/{self.workspace}"
-
     def to_json(self) -> dict[str, object]:
         if self.backend == "local":
             return {"backend": "local", "path": self.path}

@@ -29,19 +29,20 @@ if TYPE_CHECKING:  # requests is imported only when something is applied
 
 
 def state_ref_for(
-    config: Config | None,
+    base: StateRef | None,
     state_path: str | None = None,
     dsn: str | None = None,
     workspace: str | None = None,
 ) -> StateRef:
-    """Where the state lives. --state FILE picks a local file; --state-dsn or
-    --workspace pick the postgres backend; otherwise the config's `state` block."""
+    """Where the state lives: `base` (a config's `state` block, or a saved plan's
+    state) with the command line's overrides. --state FILE picks a local file;
+    --state-dsn or --workspace pick the postgres backend."""
     if state_path:
         if dsn or workspace:
             raise StateError("give either --state FILE (local) or --state-dsn/--workspace "
                              "(postgres), not both")
         return StateRef(backend="local", path=os.path.abspath(state_path))
-    ref = config.state if config is not None else StateRef(
+    ref = base if base is not None else StateRef(
         backend="local", path=os.path.abspath("eeo.state.json")
     )
     if (dsn or workspace) and ref.backend != "postgres":
@@ -59,7 +60,7 @@ def open_config_store(
     env: Mapping[str, str] | None = None,
 ) -> StateStore:
     """The store for a configuration, with the command line's overrides."""
-    ref = state_ref_for(config, state_path, dsn, workspace)
+    ref = state_ref_for(config.state if config else None, state_path, dsn, workspace)
     return open_store(ref, env=env, dsn=dsn)
 
 

@@ -129,8 +129,6 @@ class ClassInClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": "eeo-reconcile"})
-        self._lock = threading.Lock()
-        self.requests_sent = 0
 
     def __repr__(self) -> str:  # never show the secret
         return f"ClassInClient({self.base_url!r}, sid={self.sid})"
@@ -175,8 +173,6 @@ class ClassInClient:
         attempt = 0
         while True:
             attempt += 1
-            with self._lock:
-                self.requests_sent += 1
             result: ApiResult | None = None
             try:
                 resp = self.session.post(url, data=self._signed(params), timeout=timeout)

@@ -135,6 +135,4 @@ def classify(code: int, action: str, identity: int | None = None) -> ErrClass:
     e = ERRNOS.get(code)
     if e is None:
         return ErrClass.MEMBER
-    if e.cls is ErrClass.CONVERGED:  # pragma: no cover - none are unconditional
-        return ErrClass.MEMBER
     return e.cls

@@ -34,7 +34,7 @@ from ..model import (
     Team,
 )
 from .schema import schema_diagnostics
-from .yamlload import YamlDocument, find_node, load_text
+from .yamlload import YamlDocument, find_node, load_bytes
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -136,7 +136,6 @@ class _Builder:
         cid = _as_id(data.get("id"))
         if cid is None:
             return  # schema error reported
-        path: tuple[Any, ...] = ()
         here = doc.locate(["id"])
         if cid in self.course_where:
             self.err(
@@ -187,7 +186,7 @@ class _Builder:
                     continue
                 if uid in students:
                     self.err(
-                        doc.locate([*path, "auditors", i]),
+                        doc.locate(["auditors", i]),
                         f"uid {uid} is both a student and an auditor of course {cid}",
                         "ClassIn allows one identity per course: keep the uid in "
                         "`students` or in `auditors`, not both",
@@ -205,7 +204,7 @@ class _Builder:
                 lid = _as_id(lesson.get("id"))
                 if lid is None:
                     continue
-                lpath = (*path, "lessons", li)
+                lpath = ("lessons", li)
                 lhere = doc.locate([*lpath, "id"])
                 prev = self.lesson_where.get(lid)
                 if prev is not None:
@@ -230,10 +229,10 @@ class _Builder:
             for gi, group in enumerate(items):
                 if not isinstance(group, dict):
                     continue
-                g = self._group(doc, (*path, "groups", gi), group, cid, students)
+                g = self._group(doc, ("groups", gi), group, cid, students)
                 if g is None:
                     continue
-                gloc = doc.locate([*path, "groups", gi, "name"])
+                gloc = doc.locate(["groups", gi, "name"])
                 if g.name in names:
                     self.err(
                         gloc,
@@ -244,7 +243,7 @@ class _Builder:
                     continue
                 if g.id is not None and g.id in ids:
                     self.err(
-                        doc.locate([*path, "groups", gi, "id"]),
+                        doc.locate(["groups", gi, "id"]),
                         f"group id {g.id} is used twice in course {cid} "
                         f"(first at line {ids[g.id].line})",
                         "each ClassIn grouping can be adopted once",
@@ -252,7 +251,7 @@ class _Builder:
                     continue
                 names[g.name] = gloc
                 if g.id is not None:
-                    ids[g.id] = doc.locate([*path, "groups", gi, "id"])
+                    ids[g.id] = doc.locate(["groups", gi, "id"])
                 groups.append(g)
 
         fraction = None
@@ -510,19 +509,7 @@ def _load_config(path: str | os.PathLike[str]) -> Config:
         digest.update(os.path.relpath(fname, base_dir).encode() + b"\0")
         digest.update(raw)
         digest.update(b"\0")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            diagnostics.append(
-                Diagnostic(
-                    Location(display, 1, 1),
-                    f"the file is not valid UTF-8 ({exc.reason} at byte {exc.start})",
-                    "save the file as UTF-8",
-                )
-            )
-            all_parsed = False
-            continue
-        doc = load_text(text, fname, display)
+        doc = load_bytes(raw, fname, display)
         if first_doc is None:
             first_doc = doc
         diagnostics.extend(doc.diagnostics)

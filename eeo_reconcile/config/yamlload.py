@@ -202,21 +202,26 @@ def load_text(text: str, path: str, display: str | None = None) -> YamlDocument:
     return doc
 
 
-def load_file(path: str, display: str | None = None) -> YamlDocument:
-    with open(path, encoding="utf-8") as fh:
-        try:
-            text = fh.read()
-        except UnicodeDecodeError as exc:
-            doc = YamlDocument(path, display or path)
-            doc.diagnostics.append(
-                Diagnostic(
-                    Location(doc.display, 1, 1),
-                    f"the file is not valid UTF-8 ({exc.reason} at byte {exc.start})",
-                    "save the file as UTF-8",
-                )
+def load_bytes(raw: bytes, path: str, display: str | None = None) -> YamlDocument:
+    """Parse one file's bytes (UTF-8); a decoding error becomes a diagnostic."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        doc = YamlDocument(path, display or path)
+        doc.diagnostics.append(
+            Diagnostic(
+                Location(doc.display, 1, 1),
+                f"the file is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                "save the file as UTF-8",
             )
-            return doc
+        )
+        return doc
     return load_text(text, path, display)
+
+
+def load_file(path: str, display: str | None = None) -> YamlDocument:
+    with open(path, "rb") as fh:
+        return load_bytes(fh.read(), path, display)
 
 
 def _key_matches(knode: yaml.Node, key: Any) -> bool:

@@ -101,10 +101,6 @@ class Lock:
         self._release = release
         self._held = True
 
-    @property
-    def held(self) -> bool:
-        return self._held
-
     def release(self) -> None:
         if self._held:
             self._held = False
