@@ -1,0 +1,155 @@
+"""The executor's error paths, driven by a scripted ClassIn (no network): a call
+that never gets an answer, a request ClassIn calls malformed, a batch answer of
+the wrong length, a lesson failure, and a store that stops accepting results."""
+
+import threading
+
+import pytest
+
+from eeo_reconcile.apply import apply_plan
+from eeo_reconcile.classin.client import ApiResult, TransportError
+from eeo_reconcile.config.load import load_config
+from eeo_reconcile.errors import StateError
+from eeo_reconcile.model import StateRef
+from eeo_reconcile.plan.diff import make_plan
+from eeo_reconcile.state.local import LocalJournal, LocalStore
+from tests.helpers import write_tree
+
+CONFIG = """
+school: {sid: 1}
+courses:
+  - id: 5
+    students: [1, 2]
+    auditors: [{uid: 3, name: A}]
+    lessons:
+      - {id: 70, students: [{uid: 8, name: x}]}
+      - {id: 71, students: [{uid: 9, name: y}]}
+"""
+
+
+class Scripted:
+    """A stand-in for ClassInClient: `answer(action, params)` gives each result."""
+
+    sid = 1
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def call(self, action, params):
+        with self.lock:
+            self.sent.append(action)
+        return self.answer(action, params)
+
+
+def ok(action, params):
+    n = len(params.get("studentJson") or params.get("studentUidJson") or [])
+    data = [{"errno": 1, "error": ""}] * n if action.endswith("Multiple") else None
+    return ApiResult(1, "", data, 1)
+
+
+def run(tmp_path, answer, parallelism=1):
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": CONFIG})
+    config = load_config(str(tmp_path / "cfg"))
+    store = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    client = Scripted(answer)
+    seen = []
+    with store.lock("apply"):
+        state = store.read()
+        plan = make_plan(config, state)
+        result = apply_plan(plan, store, state, client, parallelism,
+                            progress=lambda done, total: seen.append((done, total)))
+    with store.lock("plan"):
+        after = store.read()
+    return plan, result, client, after, seen
+
+
+def test_everything_ok_and_progress_reaches_the_total(tmp_path):
+    plan, result, client, after, seen = run(tmp_path, ok)
+    assert result.ok and result.calls_sent == len(plan.calls) == 4
+    assert seen[-1] == (4, 4)
+    assert after.courses[5].students == {1, 2}
+
+
+def test_no_answer_stops_the_run_and_keeps_what_was_confirmed(tmp_path):
+    def answer(action, params):
+        if action == "addCourseStudent":  # the auditor, the second call
+            raise TransportError("no answer from ClassIn for addCourseStudent", 6)
+        return ok(action, params)
+
+    plan, result, client, after, _ = run(tmp_path, answer)
+    assert result.stopped and "could not be reached" in result.stopped
+    assert client.sent == ["addCourseStudentMultiple", "addCourseStudent"]
+    assert result.not_sent == 2 and result.requests == 1 + 6
+    assert [(f.address, f.errno) for f in result.failures] == [("course/5/auditor/3", None)]
+    assert after.courses[5].students == {1, 2}  # the first call was recorded
+    assert not after.courses[5].auditors
+
+
+def test_malformed_request_stops_the_run_and_names_the_call(tmp_path):
+    def answer(action, params):
+        return ApiResult(400, "illegal", None, 1)
+
+    _, result, client, after, _ = run(tmp_path, answer)
+    assert "malformed" in result.stopped and "addCourseStudentMultiple" in result.stopped
+    assert "'courseId': 5" in result.stopped
+    assert "safeKey" not in result.stopped and "SID" not in result.stopped
+    assert client.sent == ["addCourseStudentMultiple"]
+    assert after.courses == {}
+
+
+def test_batch_answer_of_the_wrong_length_records_nothing_of_it(tmp_path):
+    def answer(action, params):
+        if action == "addCourseStudentMultiple":
+            return ApiResult(1, "", [{"errno": 1}], 1)  # one item for two members
+        return ok(action, params)
+
+    _, result, _, after, _ = run(tmp_path, answer)
+    assert "answered 1 items" in result.stopped
+    assert 5 not in after.courses
+
+
+def test_lesson_failure_skips_only_that_lesson(tmp_path):
+    def answer(action, params):
+        if action == "addClassStudentMultiple" and params["classId"] == 70:
+            return ApiResult(145, "finished", None, 1)
+        return ok(action, params)
+
+    _, result, client, after, _ = run(tmp_path, answer)
+    assert result.stopped is None and not result.ok
+    assert [f.errno for f in result.failures] == [145]
+    assert after.courses[5].lessons.keys() == {71}
+    assert client.sent.count("addClassStudentMultiple") == 2
+
+
+def test_store_refusing_a_result_stops_the_run_once(tmp_path, monkeypatch):
+    calls = {"n": 0}
+    real = LocalJournal._flush
+
+    def flaky(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise StateError("disk full")
+        return real(self, batch)
+
+    monkeypatch.setattr(LocalJournal, "_flush", flaky)
+    _, result, client, after, _ = run(tmp_path, ok)
+    assert "could not be recorded (disk full)" in result.stopped
+    assert "Then the state could not be saved" not in result.stopped
+    assert len(client.sent) == 2 and result.not_sent == 2
+    assert after.courses[5].students == {1, 2}
+    assert not after.courses[5].auditors  # sent, but not confirmed durably: not recorded
+
+
+def test_plan_for_another_school_is_refused(tmp_path):
+    from eeo_reconcile.errors import ApiError
+
+    client = Scripted(ok)
+    client.sid = 2
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": CONFIG})
+    config = load_config(str(tmp_path / "cfg"))
+    store = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    with store.lock("apply"), pytest.raises(ApiError, match="school 1"):
+        state = store.read()
+        apply_plan(make_plan(config, state), store, state, client)
