@@ -36,7 +36,8 @@ from common import ROOT, bare_parse, best_of, machine, run_process  # noqa: E402
 from district import Shape, build, churn, world_for, write  # noqa: E402
 
 from eeo_reconcile.model import LessonMember, Team  # noqa: E402
-from eeo_reconcile.state.model import CourseRecord, GroupRecord, State  # noqa: E402
+from eeo_reconcile.state.model import State  # noqa: E402
+from eeo_reconcile.state.records import CourseRecord, GroupRecord  # noqa: E402
 
 OUT = os.path.join(ROOT, "bench", "out")
 LINEAGE = "00000000-0000-4000-8000-000000000000"
@@ -170,7 +171,7 @@ def scenario_apply(shape: Shape, parallelisms: list[int], latency_ms: float) -> 
             path = os.path.join(tmp, f"p{par}.state.json")
             if os.path.exists(path):
                 os.unlink(path)
-            store = LocalStore(StateRef(path=path))
+            store = LocalStore(StateRef.of("local", path=path))
             with store.lock("bench"):
                 store.store_exact(before.copy())
                 state = store.read()
@@ -248,7 +249,7 @@ LOAD_BASE = ("import json, sys, time\nt = time.perf_counter()\n"
              "with open(sys.argv[1]) as f: json.load(f)\nprint(time.perf_counter() - t)")
 LOAD_OURS = ("import sys, time\nfrom eeo_reconcile.model import StateRef\n"
              "from eeo_reconcile.state.local import LocalStore\n"
-             "s = LocalStore(StateRef(path=sys.argv[1]))\n"
+             "s = LocalStore(StateRef.of('local', path=sys.argv[1]))\n"
              "with s.lock('bench'):\n    t = time.perf_counter(); s.read()\n"
              "    print(time.perf_counter() - t)")
 SAVE_BASE = ("import json, sys, time\nwith open(sys.argv[1]) as f: d = json.load(f)\n"
@@ -257,8 +258,8 @@ SAVE_BASE = ("import json, sys, time\nwith open(sys.argv[1]) as f: d = json.load
              "print(time.perf_counter() - t)")
 SAVE_OURS = ("import sys, time\nfrom eeo_reconcile.model import StateRef\n"
              "from eeo_reconcile.state.local import LocalStore\n"
-             "s = LocalStore(StateRef(path=sys.argv[1]))\n"
-             "t = LocalStore(StateRef(path=sys.argv[2]))\n"
+             "s = LocalStore(StateRef.of('local', path=sys.argv[1]))\n"
+             "t = LocalStore(StateRef.of('local', path=sys.argv[2]))\n"
              "with s.lock('bench'): st = s.read()\n"
              "with t.lock('bench'):\n    t0 = time.perf_counter(); t.store_exact(st)\n"
              "    print(time.perf_counter() - t0)")
@@ -318,12 +319,12 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
     cluster = PgCluster()
     tmp = tempfile.mkdtemp(prefix="eeo-bench-pg-")
     try:
-        pg = PostgresStore(StateRef(backend="postgres", workspace="bench"), cluster.dsn())
+        pg = PostgresStore(StateRef.of("postgres", workspace="bench"), cluster.dsn())
         with pg.lock("bench"):
             t0 = time.perf_counter()
             pg.store_exact(st.copy())
             write_s = time.perf_counter() - t0
-        local = LocalStore(StateRef(path=os.path.join(tmp, "s.json")))
+        local = LocalStore(StateRef.of("local", path=os.path.join(tmp, "s.json")))
         with local.lock("bench"):
             local.store_exact(st.copy())
         pg_read = local_read = float("inf")
@@ -338,7 +339,7 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
                 local_read = min(local_read, time.perf_counter() - t0)
         assert got.same_content(st)
         # one recorded result: one small transaction, whatever the state's size
-        from eeo_reconcile.state.model import OpKind, StateOp
+        from eeo_reconcile.state.ops import OpKind, StateOp
 
         with pg.lock("bench"):
             j = pg.open_journal(pg.read())

@@ -2,24 +2,17 @@
 
 Addresses name changes in a plan, entries in the state, and `--target` /
 `--replace` / `state rm` arguments. A course or lesson address also names
-everything below it.
+everything below it. Each kind of address is its own small frozen type; the
+union `Address` is what functions take, `parse_address` the one parser and
+`str()` the one formatter.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
+from typing import Union
 
 from .errors import EeoError
-
-
-class Kind(enum.Enum):
-    COURSE = "course"
-    STUDENT = "student"
-    AUDITOR = "auditor"
-    LESSON = "lesson"
-    LESSON_STUDENT = "lesson-student"
-    GROUP = "group"
 
 
 class AddressError(EeoError):
@@ -34,42 +27,98 @@ _FORMS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Address:
-    kind: Kind
+class CourseAddress:
     course: int
-    uid: int | None = None
-    lesson: int | None = None
-    group: str | None = None
 
     def __str__(self) -> str:
-        base = f"course/{self.course}"
-        k = self.kind
-        if k is Kind.COURSE:
-            return base
-        if k is Kind.STUDENT:
-            return f"{base}/student/{self.uid}"
-        if k is Kind.AUDITOR:
-            return f"{base}/auditor/{self.uid}"
-        if k is Kind.LESSON:
-            return f"{base}/lesson/{self.lesson}"
-        if k is Kind.LESSON_STUDENT:
-            return f"{base}/lesson/{self.lesson}/student/{self.uid}"
-        return f"{base}/group/{self.group}"
+        return f"course/{self.course}"
 
     def contains(self, other: Address) -> bool:
-        """True when `other` is this address or lies below it."""
-        if self.course != other.course:
-            return False
-        k = self.kind
-        if k is Kind.COURSE:
-            return True
-        if k is Kind.LESSON:
-            return other.kind in (Kind.LESSON, Kind.LESSON_STUDENT) and other.lesson == self.lesson
-        return self == other
+        return other.course == self.course
+
+
+@dataclass(frozen=True, slots=True)
+class StudentAddress:
+    """A course student (identity 1)."""
+
+    course: int
+    uid: int
+
+    def __str__(self) -> str:
+        return f"course/{self.course}/student/{self.uid}"
+
+    def contains(self, other: Address) -> bool:
+        return other == self
+
+
+@dataclass(frozen=True, slots=True)
+class AuditorAddress:
+    """A course auditor (identity 2)."""
+
+    course: int
+    uid: int
+
+    def __str__(self) -> str:
+        return f"course/{self.course}/auditor/{self.uid}"
+
+    def contains(self, other: Address) -> bool:
+        return other == self
+
+
+@dataclass(frozen=True, slots=True)
+class LessonAddress:
+    course: int
+    lesson: int
+
+    def __str__(self) -> str:
+        return f"course/{self.course}/lesson/{self.lesson}"
+
+    def contains(self, other: Address) -> bool:
+        return (
+            isinstance(other, (LessonAddress, LessonStudentAddress))
+            and other.course == self.course
+            and other.lesson == self.lesson
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LessonStudentAddress:
+    """A lesson-only (transfer) student."""
+
+    course: int
+    lesson: int
+    uid: int
+
+    def __str__(self) -> str:
+        return f"course/{self.course}/lesson/{self.lesson}/student/{self.uid}"
+
+    def contains(self, other: Address) -> bool:
+        return other == self
+
+
+@dataclass(frozen=True, slots=True)
+class GroupAddress:
+    """A grouping, named by its name inside the course."""
+
+    course: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"course/{self.course}/group/{self.name}"
+
+    def contains(self, other: Address) -> bool:
+        return other == self
+
+
+Address = Union[  # noqa: UP007 - a runtime alias, usable with isinstance on 3.10
+    CourseAddress, StudentAddress, AuditorAddress, LessonAddress, LessonStudentAddress,
+    GroupAddress,
+]
+MemberAddress = Union[StudentAddress, AuditorAddress]  # noqa: UP007
 
 
 def _num(text: str, what: str, raw: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isdigit() and text.isascii()) or int(text) < 1:
         raise AddressError(f"bad address {raw!r}: {what} {text!r} is not a positive number")
     return int(text)
 
@@ -83,22 +132,20 @@ def parse_address(raw: str) -> Address:
     course = _num(parts[1], "course id", raw)
     rest = parts[2:]
     if not rest:
-        return Address(Kind.COURSE, course)
+        return CourseAddress(course)
     if rest[0] == "group" and len(rest) >= 2:
         name = "/".join(rest[1:])
         if not name:
             raise AddressError(f"bad address {raw!r}: the group name is empty")
-        return Address(Kind.GROUP, course, group=name)
-    if len(rest) == 2 and rest[0] in ("student", "auditor"):
-        kind = Kind.STUDENT if rest[0] == "student" else Kind.AUDITOR
-        return Address(kind, course, uid=_num(rest[1], "uid", raw))
+        return GroupAddress(course, name)
+    if len(rest) == 2 and rest[0] == "student":
+        return StudentAddress(course, _num(rest[1], "uid", raw))
+    if len(rest) == 2 and rest[0] == "auditor":
+        return AuditorAddress(course, _num(rest[1], "uid", raw))
     if rest[0] == "lesson" and len(rest) == 2:
-        return Address(Kind.LESSON, course, lesson=_num(rest[1], "lesson id", raw))
+        return LessonAddress(course, _num(rest[1], "lesson id", raw))
     if rest[0] == "lesson" and len(rest) == 4 and rest[2] == "student":
-        return Address(
-            Kind.LESSON_STUDENT,
-            course,
-            lesson=_num(rest[1], "lesson id", raw),
-            uid=_num(rest[3], "uid", raw),
+        return LessonStudentAddress(
+            course, _num(rest[1], "lesson id", raw), _num(rest[3], "uid", raw)
         )
     raise AddressError(f"bad address {raw!r}: expected one of {_FORMS}")

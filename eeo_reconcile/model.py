@@ -17,8 +17,6 @@ from .errors import Location
 DEFAULT_API_URL = "https://api.eeo.cn"
 DEFAULT_SECRET_ENV = "EEO_SECRET"
 DEFAULT_STATE_PATH = "eeo.state.json"
-DEFAULT_DSN_ENV = "EEO_STATE_DSN"
-DEFAULT_WORKSPACE = "default"
 
 
 class Role(enum.Enum):
@@ -67,27 +65,34 @@ class Safety:
 
 @dataclass(frozen=True, slots=True)
 class StateRef:
-    """Where the state lives; never holds a secret (a DSN is named by its variable)."""
+    """Where the state lives: a backend's name and its options (for example
+    `local` with `path`, or `postgres` with `dsn_env` and `workspace`). Never
+    holds a secret: a DSN is named by the variable that holds it. Options are
+    kept sorted by name, so equal places compare equal."""
 
-    backend: str = "local"
-    path: str | None = None  # absolute path (local)
-    dsn_env: str = DEFAULT_DSN_ENV  # postgres
-    workspace: str = DEFAULT_WORKSPACE  # postgres
+    backend: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, backend: str, **options: str | None) -> StateRef:
+        return cls(backend, tuple(sorted((k, v) for k, v in options.items() if v is not None)))
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        for k, v in self.options:
+            if k == key:
+                return v
+        return default
+
+    def with_options(self, **options: str | None) -> StateRef:
+        return StateRef.of(self.backend, **{**dict(self.options), **options})
 
     def to_json(self) -> dict[str, object]:
-        if self.backend == "local":
-            return {"backend": "local", "path": self.path}
-        return {"backend": self.backend, "dsn_env": self.dsn_env, "workspace": self.workspace}
+        return {"backend": self.backend, **dict(self.options)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> StateRef:
-        if data.get("backend") == "local":
-            return cls(backend="local", path=str(data["path"]))
-        return cls(
-            backend=str(data["backend"]),
-            dsn_env=str(data.get("dsn_env", DEFAULT_DSN_ENV)),
-            workspace=str(data.get("workspace", DEFAULT_WORKSPACE)),
-        )
+        return cls.of(str(data["backend"]),
+                      **{k: str(v) for k, v in data.items() if k != "backend" and v is not None})
 
 
 class LessonMember(NamedTuple):

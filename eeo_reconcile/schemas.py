@@ -21,7 +21,8 @@ def schema_path(name: str) -> Path:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     with open(schema_path(name), encoding="utf-8") as fh:
-        return json.load(fh)
+        schema: dict[str, Any] = json.load(fh)
+    return schema
 
 
 @functools.cache

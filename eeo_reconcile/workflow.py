@@ -1,4 +1,4 @@
-"""High-level operations composed from config, state and plan (no printing).
+"""The operations a user runs, composed from config, state, plan and apply (no printing).
 
 The CLI is a thin layer over these; scripts can call them directly:
 
@@ -6,26 +6,44 @@ The CLI is a thin layer over these; scripts can call them directly:
     config = load_config("rosters/")
     store = open_config_store(config)
     plan = plan_config(config, store)
+
+`apply_config` and `apply_saved_plan` take the lock, read (and recover) the
+state, plan or check the saved plan, apply the guard, and run the calls; what
+the user sees and answers comes in through callbacks (`on_plan`, `confirm`,
+`progress`), and what happened comes back as an `ApplyOutcome`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
-from .errors import ApiError, SafetyError, StateError
+from .apply import ApplyResult, apply_plan
+from .config.load import load_config
+from .errors import ApiError, ApplyRefused, ConfigError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
-from .plan.model import Plan
+from .plan.plan import Plan
+from .plan.planfile import check_fresh
+from .state import backends
 from .state.model import State
-from .state.store import StateStore, open_store
+from .state.store import StateStore
 
 API_URL_ENV = "EEO_API_URL"
 
 if TYPE_CHECKING:  # requests is imported only when something is applied
     from .classin.client import ClassInClient
+
+Progress = Callable[[int, int], None]
+
+
+def _overrides(state_path: str | None, dsn: str | None,
+               workspace: str | None) -> dict[str, str | None]:
+    return {"state_path": state_path, "dsn": dsn, "workspace": workspace}
 
 
 def state_ref_for(
@@ -33,23 +51,11 @@ def state_ref_for(
     state_path: str | None = None,
     dsn: str | None = None,
     workspace: str | None = None,
+    base_dir: str | None = None,
 ) -> StateRef:
-    """Where the state lives: `base` (a config's `state` block, or a saved plan's
-    state) with the command line's overrides. --state FILE picks a local file;
-    --state-dsn or --workspace pick the postgres backend."""
-    if state_path:
-        if dsn or workspace:
-            raise StateError("give either --state FILE (local) or --state-dsn/--workspace "
-                             "(postgres), not both")
-        return StateRef(backend="local", path=os.path.abspath(state_path))
-    ref = base if base is not None else StateRef(
-        backend="local", path=os.path.abspath("eeo.state.json")
-    )
-    if (dsn or workspace) and ref.backend != "postgres":
-        ref = StateRef(backend="postgres")
-    if workspace:
-        ref = dc_replace(ref, workspace=workspace)
-    return ref
+    """Where the state lives: `base` (a configuration's `state` block) with the
+    command line's overrides (--state FILE, --state-dsn, --workspace)."""
+    return backends.resolve_ref(base, _overrides(state_path, dsn, workspace), base_dir)
 
 
 def open_config_store(
@@ -61,7 +67,22 @@ def open_config_store(
 ) -> StateStore:
     """The store for a configuration, with the command line's overrides."""
     ref = state_ref_for(config.state if config else None, state_path, dsn, workspace)
-    return open_store(ref, env=env, dsn=dsn)
+    return backends.open_store(ref, env, _overrides(state_path, dsn, workspace))
+
+
+def open_state_store(
+    config_path: str | None = None,
+    state_path: str | None = None,
+    dsn: str | None = None,
+    workspace: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> StateStore:
+    """The store the state commands work on: the configuration's (PATH, default
+    the current directory), unless --state FILE or --state-dsn alone name it."""
+    config = None
+    if config_path is not None or not (state_path or dsn):
+        config = load_config(config_path or ".")
+    return open_config_store(config, state_path, dsn, workspace, env)
 
 
 def plan_config(
@@ -110,6 +131,95 @@ def check_guard(plan: Plan, allow_mass_removal: bool = False) -> None:
         raise SafetyError("\n".join(lines))
 
 
+@dataclass
+class ApplyOutcome:
+    """What `apply_config` / `apply_saved_plan` did: the plan, and the result of
+    carrying it out (None when the plan had no changes)."""
+
+    plan: Plan
+    result: ApplyResult | None
+    store: str  # where the state lives, for people
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    allow_mass_removal: bool = False
+    parallelism: int = 4
+    lock_timeout: float = 0.0
+    env: Mapping[str, str] | None = None
+    stop: threading.Event | None = None  # set it to stop sending new calls
+
+
+def _run(
+    store: StateStore,
+    make: Callable[[State], Plan],
+    school: SchoolConfig,
+    options: ApplyOptions,
+    on_plan: Callable[[Plan], None] | None,
+    confirm: Callable[[Plan], bool] | None,
+    progress: Progress | None,
+) -> ApplyOutcome:
+    with store.lock("apply", options.lock_timeout):
+        state = store.read()
+        plan = make(state)
+        if on_plan is not None:
+            on_plan(plan)
+        if plan.empty:
+            return ApplyOutcome(plan, None, store.describe())
+        check_guard(plan, options.allow_mass_removal)
+        client = make_client(school, options.parallelism, options.env)
+        try:
+            if confirm is not None and not confirm(plan):
+                raise ApplyRefused("apply cancelled: nothing was sent to ClassIn.")
+            result = apply_plan(plan, store, state, client, options.parallelism,
+                                progress=progress, stop=options.stop)
+        finally:
+            client.close()
+    return ApplyOutcome(plan, result, store.describe())
+
+
+def apply_config(
+    config: Config,
+    store: StateStore,
+    targets: Sequence[str] = (),
+    replace: Sequence[str] = (),
+    options: ApplyOptions | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+    progress: Progress | None = None,
+) -> ApplyOutcome:
+    """Plan under the lock, show it (`on_plan`), refuse what trips the guard, ask
+    (`confirm`, None: approved), and apply. The store is not closed."""
+    return _run(store, lambda st: make_plan(config, st, targets=targets, replace=replace),
+                config.school, options or ApplyOptions(), on_plan, confirm, progress)
+
+
+def apply_saved_plan(
+    plan: Plan,
+    store: StateStore,
+    options: ApplyOptions | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    progress: Progress | None = None,
+) -> ApplyOutcome:
+    """Apply a saved plan exactly as it was made, after checking under the lock
+    that the state is the version it was made against."""
+    if plan.school is None:
+        raise StateError("the saved plan names no school: run plan --out again")
+
+    def fresh(state: State) -> Plan:
+        check_fresh(plan, state)
+        return plan
+
+    return _run(store, fresh, plan.school, options or ApplyOptions(), on_plan, None, progress)
+
+
+# -- state migrate --------------------------------------------------------------------
+
+
 def migrate_state(source: StateStore, target: StateStore, force: bool = False,
                   lock_timeout: float = 0.0) -> State:
     """Move a state to another backend: same lineage, serial + 1. Both are locked;
@@ -127,3 +237,61 @@ def migrate_state(source: StateStore, target: StateStore, force: bool = False,
         new = st.copy()
         new.serial = max(st.serial, current.serial) + 1
         return target.store_exact(new)
+
+
+@dataclass(frozen=True)
+class MigrateOutcome:
+    source: str
+    target: str
+    target_ref: StateRef
+    state: State
+    base_dir: str
+    source_backend: str
+
+
+def migrate(
+    to: str,
+    config_path: str | None = None,
+    state_path: str | None = None,
+    dsn: str | None = None,
+    workspace: str | None = None,
+    force: bool = False,
+    lock_timeout: float = 0.0,
+    env: Mapping[str, str] | None = None,
+) -> MigrateOutcome:
+    """Move the state to backend `to` from the configuration's backend (or, when
+    that is `to` already, from the other backend). Each side is the
+    configuration's place when it uses that backend, else the backend's default,
+    with the command line's overrides of that backend applied."""
+    config = None
+    try:
+        config = load_config(config_path or ".")
+    except ConfigError:
+        if config_path is not None or not (state_path and (dsn or to == "local")):
+            raise
+    base = config.state if config is not None else None
+    base_dir = config.base_dir if config is not None else os.getcwd()
+    overrides = _overrides(state_path, dsn, workspace)
+    others = [n for n in backends.names() if n != to]
+    if base is not None and base.backend != to:
+        frm = base.backend
+    elif len(others) == 1:
+        frm = others[0]
+    else:
+        raise StateError(f"cannot tell which backend to migrate from to {to}")
+    backends.get(to)  # an unknown name fails here
+    src_ref = backends.ref_for_backend(frm, base, overrides, base_dir)
+    dst_ref = backends.ref_for_backend(to, base, overrides, base_dir)
+    source = backends.open_store(src_ref, env, overrides)
+    try:
+        target = backends.open_store(dst_ref, env, overrides)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        written = migrate_state(source, target, force=force, lock_timeout=lock_timeout)
+    finally:
+        source.close()
+        target.close()
+    return MigrateOutcome(source.describe(), target.describe(), dst_ref, written, base_dir,
+                          frm)

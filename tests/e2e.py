@@ -86,7 +86,7 @@ class E2E:
             from eeo_reconcile.model import StateRef
             from eeo_reconcile.state.postgres import PostgresStore
 
-            store = PostgresStore(StateRef(backend="postgres", workspace=self.workspace),
+            store = PostgresStore(StateRef.of("postgres", workspace=self.workspace),
                                   self.dsn)
             try:
                 return store.read()

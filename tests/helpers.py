@@ -14,9 +14,10 @@ import os
 import textwrap
 from typing import Any
 
+from eeo_reconcile.classin.api import Call
 from eeo_reconcile.model import Config, LessonMember, Team
-from eeo_reconcile.plan.model import Call
-from eeo_reconcile.state.model import CourseRecord, GroupRecord, State
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.records import CourseRecord, GroupRecord
 
 
 class Refused(AssertionError):
@@ -30,7 +31,7 @@ def simulate(
     next_gid = [first_group_id]
     for call in calls:
         p = call.to_json()["params"]
-        _one(st, call.action.value, json.loads(json.dumps(p)), next_gid)
+        _one(st, call.action.name, json.loads(json.dumps(p)), next_gid)
     return st
 
 

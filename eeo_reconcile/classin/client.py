@@ -35,9 +35,9 @@ from requests.adapters import HTTPAdapter
 
 from ..errors import ApiError
 from ..model import RetryPolicy
+from .api import API_PATH
 from .errnos import TRANSIENT
 
-API_PATH = "/partner/api/course.api.php"
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api import Endpoint
 
 
 class ErrClass(enum.Enum):
@@ -108,29 +112,18 @@ def meaning(code: int) -> str:
     return f"{code} ({text(code)})"
 
 
-def classify(code: int, action: str, identity: int | None = None) -> ErrClass:
-    """The class of an errno for one member or request of `action`.
+def classify(code: int, endpoint: Endpoint, identity: int | None = None) -> ErrClass:
+    """The class of an errno for one member or request of `endpoint`.
 
     "Already there" counts as converged only when it means what the call
-    wanted: 163 for adding a student, 164 for adding an auditor, 166 for a
-    lesson add; 162 / 167 / 893 on the matching removals. A 164 when adding a
-    student means "is an auditor": a per-member failure, not convergence.
+    wanted, as the endpoint describes it (`classin.api`): 163 for adding a
+    student, 164 for adding an auditor, 166 for a lesson add; 162 / 167 / 893
+    on the matching removals. A 164 when adding a *student* means "is an
+    auditor": a per-member failure, not convergence.
     """
     if code == 1:
         return ErrClass.SUCCESS
-    if action in ("addCourseStudent", "addCourseStudentMultiple"):
-        if (code == 163 and identity == 1) or (code == 164 and identity == 2):
-            return ErrClass.CONVERGED
-    elif action == "addClassStudentMultiple":
-        if code == 166:
-            return ErrClass.CONVERGED
-    elif action in ("delCourseStudent", "delCourseStudentMultiple"):
-        if code == 162:
-            return ErrClass.CONVERGED
-    elif action == "delClassStudentMultiple":
-        if code == 167:
-            return ErrClass.CONVERGED
-    elif action == "delCourseGroup" and code == 893:
+    if endpoint.already(code, identity):
         return ErrClass.CONVERGED
     e = ERRNOS.get(code)
     if e is None:

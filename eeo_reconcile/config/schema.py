@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from ..errors import Diagnostic
 from ..schemas import is_valid, validator
-from .yamlload import YamlDocument
+from .source import Document
 
 ROSTER_SCHEMA = "roster.schema.json"
 
@@ -78,19 +78,20 @@ def _where(data: Any, path: list[Any]) -> str:
 
 def _expected_types(v: Any) -> str:
     types = v if isinstance(v, list) else [v]
-    words = [_TYPE_WORDS.get(t, t) for t in types]
+    words = [_TYPE_WORDS.get(str(t), str(t)) for t in types]
     return " or ".join(words)
 
 
-def _diagnostics_for(doc: YamlDocument, err: ValidationError) -> Iterable[Diagnostic]:
+def _diagnostics_for(doc: Document, err: ValidationError) -> Iterable[Diagnostic]:
     path = list(err.absolute_path)
     where = _where(doc.data, path)
-    hint = err.schema.get("x-hint") if isinstance(err.schema, dict) else None
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    hint = schema.get("x-hint")
     kind = err.validator
-    inst = err.instance
-    v = err.validator_value
+    inst: Any = err.instance
+    v: Any = err.validator_value
     if kind == "additionalProperties" and isinstance(inst, dict):
-        allowed = list((err.schema.get("properties") or {}).keys())
+        allowed = list((schema.get("properties") or {}).keys())
         for key in inst:
             if key in allowed:
                 continue
@@ -128,7 +129,7 @@ def _diagnostics_for(doc: YamlDocument, err: ValidationError) -> Iterable[Diagno
     yield Diagnostic(loc, msg, hint)
 
 
-def schema_diagnostics(doc: YamlDocument, schema: str = ROSTER_SCHEMA) -> list[Diagnostic]:
+def schema_diagnostics(doc: Document, schema: str = ROSTER_SCHEMA) -> list[Diagnostic]:
     """Every schema violation of one parsed file, located."""
     if doc.data is None or is_valid(schema, doc.data):
         return []

@@ -5,7 +5,8 @@ mark (line, column) on every node. We then construct plain Python values from
 the nodes ourselves, which is where duplicate keys are caught (PyYAML silently
 keeps the last one). The node tree is kept so that any later error, found by
 the schema or by a semantic check on a JSON-like path, can be located back to
-the user's line and column with `locate()`.
+the user's line and column with `locate()`. A `YamlDocument` is the YAML kind
+of `config.source.Document`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ Path = tuple[Any, ...]
 class YamlDocument:
     """One parsed file: its data, its node tree and the problems found."""
 
-    __slots__ = ("path", "display", "data", "root", "diagnostics")
+    __slots__ = ("path", "display", "data", "root", "diagnostics", "parsed")
 
     def __init__(self, path: str, display: str):
         self.path = path
@@ -46,6 +47,7 @@ class YamlDocument:
         self.data: Any = None
         self.root: yaml.Node | None = None
         self.diagnostics: list[Diagnostic] = []
+        self.parsed = True  # False: the text is not YAML (or not UTF-8) at all
 
     def loc(self, node: yaml.Node | None) -> Location:
         if node is None:
@@ -56,6 +58,28 @@ class YamlDocument:
     def locate(self, path: Sequence[Any], key: bool = False) -> Location:
         """Location of the value at `path` (or of its key when `key`)."""
         return self.loc(find_node(self.root, path, key=key))
+
+    def at(self, path: Sequence[Any]) -> _NodeLocator:
+        return _NodeLocator(self, find_node(self.root, path) if path else self.root, path)
+
+    def release(self) -> None:
+        self.root = None  # the node tree is only needed for locating
+
+
+class _NodeLocator:
+    """Locates paths below one node (cheaper than walking from the file root)."""
+
+    __slots__ = ("doc", "node", "prefix")
+
+    def __init__(self, doc: YamlDocument, node: yaml.Node | None, prefix: Sequence[Any]):
+        self.doc = doc
+        self.node = node
+        self.prefix = tuple(prefix)
+
+    def locate(self, path: Sequence[Any], key: bool = False) -> Location:
+        if self.node is None:
+            return self.doc.locate([*self.prefix, *path], key=key)
+        return self.doc.loc(find_node(self.node, path, key=key))
 
 
 class UnknownTag(Exception):
@@ -99,7 +123,7 @@ class _Constructor:
                 self.errors.append(Diagnostic(self.doc.loc(node), f"bad YAML value: {exc}"))
                 return None
         if isinstance(node, yaml.SequenceNode):
-            out = []
+            out: list[Any] = []
             append = out.append
             for item in node.value:
                 if isinstance(item, yaml.ScalarNode):
@@ -190,9 +214,11 @@ def load_text(text: str, path: str, display: str | None = None) -> YamlDocument:
         doc.diagnostics.append(
             Diagnostic(loc, f"YAML syntax error: {problem}", "fix the YAML syntax at this spot")
         )
+        doc.parsed = False
         return doc
     except yaml.YAMLError as exc:
         doc.diagnostics.append(Diagnostic(Location(doc.display, 1, 1), f"YAML error: {exc}"))
+        doc.parsed = False
         return doc
     doc.root = root
     if root is None:
@@ -215,6 +241,7 @@ def load_bytes(raw: bytes, path: str, display: str | None = None) -> YamlDocumen
                 "save the file as UTF-8",
             )
         )
+        doc.parsed = False
         return doc
     return load_text(text, path, display)
 
@@ -232,7 +259,7 @@ def _key_matches(knode: yaml.Node, key: Any) -> bool:
     if isinstance(key, str) and knode.tag == _STR:
         return False
     try:
-        return _scalar(knode) == key
+        return bool(_scalar(knode) == key)
     except Exception:  # pragma: no cover - odd keys
         return False
 

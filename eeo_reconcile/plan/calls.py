@@ -12,41 +12,53 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..classin import api
+from ..classin.api import AUDITOR, STUDENT, Call, Endpoint
 from ..model import BatchSizes, Role
-from .model import (
-    Action,
-    ApiAction,
-    Call,
-    Change,
-    GroupChange,
-    LessonChange,
-    MemberChange,
-)
+from .changes import Action, Change, GroupChange, LessonChange, MemberChange
 
 _ADD, _REMOVE = Action.ADD, Action.REMOVE
 _STUDENT = Role.STUDENT
 
 
-def _course_calls(
+def _chunked(
     out: list[Call],
+    endpoint: Endpoint,
+    batch: BatchSizes,
     course: int,
-    identity: int,
-    uids: list[int],
-    names: list[str | None] | None,
-    size: int,
-    single: ApiAction,
-    multiple: ApiAction,
+    uids: Sequence[int],
+    names: Sequence[str | None] | None = None,
+    customs: Sequence[str | None] | None = None,
+    identity: int | None = None,
+    lesson: int | None = None,
 ) -> None:
+    """Calls of a batch `endpoint` carrying `uids`, in chunks of its batch size;
+    a single member goes through the endpoint's single twin when it has one."""
     n = len(uids)
     if n == 0:
         return
-    if n == 1:
-        out.append(Call(single, course, identity, None, (uids[0],),
+    if n == 1 and endpoint.single is not None:
+        out.append(Call(endpoint.single, course, identity, lesson, (uids[0],),
                         (names[0],) if names is not None else ()))
         return
+    assert endpoint.batch_size is not None
+    size = endpoint.batch_size(batch, identity)
     for i in range(0, n, size):
-        out.append(Call(multiple, course, identity, None, tuple(uids[i:i + size]),
-                        tuple(names[i:i + size]) if names is not None else ()))
+        out.append(Call(
+            endpoint, course, identity, lesson, tuple(uids[i:i + size]),
+            tuple(names[i:i + size]) if names is not None else (),
+            tuple(customs[i:i + size]) if customs is not None else (),
+        ))
+
+
+def _group_call(course: int, ch: GroupChange) -> Call:
+    if ch.action is _REMOVE:
+        assert ch.group_id is not None
+        return Call(api.DEL_COURSE_GROUP, course, group_id=ch.group_id)
+    if ch.action is _ADD:
+        return Call(api.ADD_COURSE_GROUP, course, group_name=ch.name, teams=ch.teams)
+    return Call(api.EDIT_COURSE_GROUP, course, group_id=ch.group_id, group_name=ch.name,
+                teams=ch.teams)
 
 
 def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) -> list[Call]:
@@ -61,17 +73,15 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     group_del: list[Call] = []
     group_set: list[Call] = []
     for ch in changes:
-        t = type(ch)
-        if t is MemberChange:
-            if ch.role is _STUDENT:  # type: ignore[union-attr]
-                (add_s if ch.action is _ADD else rm_s).append(ch.uid)  # type: ignore[union-attr]
+        if type(ch) is MemberChange:
+            if ch.role is _STUDENT:
+                (add_s if ch.action is _ADD else rm_s).append(ch.uid)
             elif ch.action is _ADD:
-                add_a.append(ch.uid)  # type: ignore[union-attr]
-                add_a_names.append(ch.name)  # type: ignore[union-attr]
+                add_a.append(ch.uid)
+                add_a_names.append(ch.name)
             else:
-                rm_a.append(ch.uid)  # type: ignore[union-attr]
-        elif t is LessonChange:
-            assert isinstance(ch, LessonChange)
+                rm_a.append(ch.uid)
+        elif type(ch) is LessonChange:
             if ch.action is _ADD:
                 bucket = lesson_add.get(ch.lesson)
                 if bucket is None:
@@ -83,41 +93,21 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
                 lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
         else:
             assert isinstance(ch, GroupChange)
-            if ch.action is _REMOVE:
-                assert ch.group_id is not None
-                group_del.append(Call(ApiAction.DEL_COURSE_GROUP, course, group_id=ch.group_id))
-            elif ch.action is _ADD:
-                group_set.append(
-                    Call(ApiAction.ADD_COURSE_GROUP, course, group_name=ch.name, teams=ch.teams)
-                )
-            else:
-                group_set.append(
-                    Call(
-                        ApiAction.EDIT_COURSE_GROUP, course, group_id=ch.group_id,
-                        group_name=ch.name, teams=ch.teams,
-                    )
-                )
+            (group_del if ch.action is _REMOVE else group_set).append(_group_call(course, ch))
     out: list[Call] = []
-    _course_calls(out, course, 1, rm_s, None, batch.removals,
-                  ApiAction.DEL_COURSE_STUDENT, ApiAction.DEL_COURSE_STUDENT_MULTIPLE)
-    _course_calls(out, course, 2, rm_a, None, batch.removals,
-                  ApiAction.DEL_COURSE_STUDENT, ApiAction.DEL_COURSE_STUDENT_MULTIPLE)
-    _course_calls(out, course, 1, add_s, None, batch.students,
-                  ApiAction.ADD_COURSE_STUDENT, ApiAction.ADD_COURSE_STUDENT_MULTIPLE)
-    _course_calls(out, course, 2, add_a, add_a_names, batch.auditors,
-                  ApiAction.ADD_COURSE_STUDENT, ApiAction.ADD_COURSE_STUDENT_MULTIPLE)
-    size = batch.lesson_students
+    members = api.DEL_COURSE_STUDENT_MULTIPLE
+    _chunked(out, members, batch, course, rm_s, identity=STUDENT)
+    _chunked(out, members, batch, course, rm_a, identity=AUDITOR)
+    members = api.ADD_COURSE_STUDENT_MULTIPLE
+    _chunked(out, members, batch, course, add_s, identity=STUDENT)
+    _chunked(out, members, batch, course, add_a, add_a_names, identity=AUDITOR)
     for lesson in sorted(lesson_rm):
-        uids = lesson_rm[lesson]
-        for i in range(0, len(uids), size):
-            out.append(Call(ApiAction.DEL_CLASS_STUDENT_MULTIPLE, course, None, lesson,
-                            tuple(uids[i:i + size])))
+        _chunked(out, api.DEL_CLASS_STUDENT_MULTIPLE, batch, course, lesson_rm[lesson],
+                 lesson=lesson)
     for lesson in sorted(lesson_add):
         uids, names, customs = lesson_add[lesson]
-        for i in range(0, len(uids), size):
-            out.append(Call(ApiAction.ADD_CLASS_STUDENT_MULTIPLE, course, None, lesson,
-                            tuple(uids[i:i + size]), tuple(names[i:i + size]),
-                            tuple(customs[i:i + size])))
+        _chunked(out, api.ADD_CLASS_STUDENT_MULTIPLE, batch, course, uids, names, customs,
+                 lesson=lesson)
     out.extend(group_del)
     out.extend(group_set)
     return out

@@ -7,27 +7,27 @@ secret.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .._gc import paused_gc
-from ..address import Address, Kind, parse_address
-from ..errors import StateError
-from ..model import Config, CourseSpec, GroupSpec, LessonMember, Role, Safety
-from ..state.model import CourseRecord, GroupRecord, State
-from .calls import calls_for_course
-from .model import (
-    Action,
-    Call,
-    Change,
-    GroupChange,
-    LessonChange,
-    MemberChange,
-    Note,
-    Plan,
-    Reason,
-    SafetyFinding,
-    SafetyReport,
+from ..address import (
+    Address,
+    AuditorAddress,
+    CourseAddress,
+    GroupAddress,
+    LessonStudentAddress,
+    StudentAddress,
+    parse_address,
 )
+from ..classin.api import Call
+from ..errors import StateError
+from ..model import Config, CourseSpec, GroupSpec, LessonMember, Role
+from ..state.model import State
+from ..state.records import CourseRecord, GroupRecord
+from .calls import calls_for_course
+from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Note, Reason
+from .plan import Plan
+from .safety import check_safety
 
 _EMPTY_RECORD = CourseRecord()
 
@@ -59,13 +59,13 @@ def _members(
         for r in replace:
             if r.course != cid:
                 continue
-            if r.kind is Kind.COURSE:
+            if isinstance(r, CourseAddress):
                 repl_s.update(hs.intersection(ws))
                 repl_a.update(ha.keys() & wa.keys())
-            elif r.kind is Kind.STUDENT and r.uid in hs and r.uid in ws:
-                repl_s.add(r.uid)  # type: ignore[arg-type]
-            elif r.kind is Kind.AUDITOR and r.uid in ha and r.uid in wa:
-                repl_a.add(r.uid)  # type: ignore[arg-type]
+            elif isinstance(r, StudentAddress) and r.uid in hs and r.uid in ws:
+                repl_s.add(r.uid)
+            elif isinstance(r, AuditorAddress) and r.uid in ha and r.uid in wa:
+                repl_a.add(r.uid)
     for u in sorted(ha.keys() & wa.keys()):
         if ha[u] != wa[u] and u not in repl_a:
             addr = f"course/{cid}/auditor/{u}"
@@ -119,7 +119,7 @@ def _lessons(
         repl: set[int] = set()
         for u in hm.keys() & wm.keys():
             a, b = hm[u], wm[u]
-            addr = Address(Kind.LESSON_STUDENT, cid, lesson=lid, uid=u)
+            addr = LessonStudentAddress(cid, lid, u)
             if replace and _replaced(replace, addr):
                 repl.add(u)
             elif a != b:
@@ -169,7 +169,7 @@ def _groups(
     deletes: list[Change] = []
     sets: list[Change] = []
     for i, g in enumerate(wanted):
-        addr = Address(Kind.GROUP, cid, group=g.name)
+        addr = GroupAddress(cid, g.name)
         if i in matched:
             name = matched[i]
             rec: GroupRecord = hg[name]
@@ -211,55 +211,6 @@ def diff_course(
     l_rm, l_add = _lessons(cid, want, have, replace, reason, notes)
     g_del, g_set = _groups(cid, want, have, replace, reason)
     return m_rm + m_add + l_rm + l_add + g_del + g_set, notes
-
-
-def _removal_count(changes: Iterable[Change]) -> int:
-    n = 0
-    for c in changes:
-        if (
-            c.action is Action.REMOVE
-            and type(c) is not GroupChange
-            and c.reason is not Reason.SWITCH
-            and c.reason is not Reason.REPLACE
-        ):
-            n += 1
-    return n
-
-
-def check_safety(
-    per_course: Mapping[int, Sequence[Change]],
-    config: Config,
-    state: State,
-) -> SafetyReport:
-    """Mass-removal guard: which limits this plan exceeds, per course and in all."""
-    safety: Safety = config.safety
-    findings: list[SafetyFinding] = []
-    total = 0
-    for cid, changes in per_course.items():
-        removals = _removal_count(changes)
-        if not removals:
-            continue
-        total += removals
-        rec = state.courses.get(cid)
-        recorded = rec.member_count() if rec else 0
-        spec = config.courses.get(cid)
-        if spec is not None and spec.max_removal_fraction is not None:
-            limit, setting = spec.max_removal_fraction, f"set on course {cid}"
-        elif safety.max_removal_fraction != Safety().max_removal_fraction:
-            limit, setting = safety.max_removal_fraction, "the `safety` block"
-        else:
-            limit, setting = safety.max_removal_fraction, "the default"
-        if recorded >= safety.min_course_size and removals > limit * recorded:
-            name = spec.name if spec else None
-            findings.append(SafetyFinding(
-                "course", removals, limit, setting, cid, name, recorded,
-            ))
-    if total > safety.max_removals:
-        setting = (
-            "the `safety` block" if safety.max_removals != Safety().max_removals else "the default"
-        )
-        findings.append(SafetyFinding("total", total, float(safety.max_removals), setting))
-    return SafetyReport(total, safety.max_removals, tuple(findings))
 
 
 def _select(
@@ -337,18 +288,18 @@ def _make_plan(
     for cid, changes in per_course.items():
         all_changes.extend(changes)
         calls.extend(calls_for_course(cid, changes, config.school.batch))
-    names = {
-        cid: config.courses[cid].name
-        for cid in per_course
-        if cid in config.courses and config.courses[cid].name
-    }
+    names: dict[int, str] = {}
+    for cid in per_course:
+        spec = config.courses.get(cid)
+        if spec is not None and spec.name:
+            names[cid] = spec.name
     return Plan(
         sid=config.school.sid,
         changes=tuple(all_changes),
         calls=tuple(calls),
         notes=tuple(all_notes),
         safety=check_safety(per_course, config, state),
-        course_names=names,  # type: ignore[arg-type]
+        course_names=names,
         targets=tuple(str(t) for t in target_addrs),
         replace=tuple(str(r) for r in replace_addrs),
         lineage=state.lineage,

@@ -14,9 +14,9 @@ import os
 from typing import Any
 
 from ..errors import PlanFileError
-from ..state.local import atomic_write
+from ..fileio import atomic_write
 from ..state.model import State
-from .model import Plan
+from .plan import Plan
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
 

@@ -3,77 +3,9 @@
 `Engine.handle(action, form)` returns the JSON answer ClassIn would give and
 mutates the world exactly as ClassIn would. It is strict: where ClassIn would
 refuse, the engine refuses with the same errno. One lock per school keeps the
-roster exact under concurrent requests.
-
-Errnos per endpoint (M: modelled here, under the condition given;
-F: only through the fault options --fault-rate/--fault-errnos; N: cannot
-arise in the sandbox, with the reason):
-
-Every action
-  M 100 unknown action; SID/timeStamp/safeKey or a required parameter missing
-        or malformed (non-numeric id, identity not 1/2, an array item without uid)
-  M 102 unknown SID, safeKey != md5(secret + timeStamp) in lowercase hex,
-        timeStamp more than 20 minutes from the server clock
-  M 400 an array parameter that is not valid JSON
-  F 104, 114, 464, 901 (transient)
-
-addCourseStudent (courseId, identity, studentUid, studentName?)
-  M 144 unknown course; 149 course deleted; 153 expired; 369 public course
-  M 886/887 cancelled account (identity 1/2); 129 the course teacher as a student;
-    174 the course teacher as an auditor; 332 a co-teacher; 333 the head teacher;
-    228 not a student of the school; 163 already a course student; 164 already an
-    auditor; 130 no seat left (identity 1, capacity)
-  N 113/134 (phone-number accounts are not modelled: uids only); 147 (the
-    course-info lookup 147 is used by the endpoints whose pages do not list 149);
-    841 (nickname sync cannot fail here); 155 (no array parameter)
-
-addCourseStudentMultiple (courseId, identity=1, studentJson)
-  M 155 missing or empty studentJson; 133 the same uid twice (whole request
-    refused); course errnos as addCourseStudent; per item as addCourseStudent;
-    customColumn echoed back as a string
-  N 131 (registration is not modelled)
-
-delCourseStudent (courseId, identity, studentUid)
-  M 144, 149, 153, 369; 162 not a student (identity 1) / not an auditor (identity 2)
-  N 106 (no separate "no data" condition), 147 (see above)
-
-delCourseStudentMultiple (courseId, identity, studentUidJson)
-  M 155 missing or empty; 144; 147 course deleted (this page lists 147, not 149);
-    153; 369; per item 162
-  N 134 (studentJson with phone numbers is deprecated and not modelled)
-
-addClassStudentMultiple (courseId, classId, identity=1, studentJson[{uid, name, customColumn?}])
-  M 159 identity other than 1; 155; 144 course unknown or deleted; 369 public;
-    145 lesson finished (also every lesson of an expired course); 143 unknown
-    lesson; 142 lesson of another course; 212 lesson deleted; 466 made in the
-    client app; per item: 886 cancelled, 129 course teacher, 332 co-teacher,
-    333 head teacher, 329 the lesson's co-teacher, 228 not a school student,
-    164 a course auditor, 166 already in the lesson (a transfer student or a
-    course student, who attends every lesson), 157 lesson full (seats count
-    course students and transfer students)
-  N 113/125/131/288 (phone accounts, registration), 158 (no other add failure)
-
-delClassStudentMultiple (courseId, classId, identity=1, studentUidJson)
-  M 159, 155, 144, 369, 145, 143, 142, 212, 466 as above; per item 167 not a
-    transfer student of the lesson
-  N 171 (removal cannot fail otherwise)
-
-addCourseGroup (courseId, groupName, groupList)
-  M 155 missing/empty groupList; 892 a grouping with that name exists; 895 a
-    team without exactly one leader, or a leader who is not a course student;
-    890 a uid twice in the grouping; 896 none of the uids is a school student;
-    897 none is a student of the course; 898 saved without the uids that are
-    not course students (data = the new id); 144/149/153/369 as above (the page
-    lists no course errnos; ClassIn checks the course first everywhere)
-  N none beyond these
-
-editCourseGroup (courseId, groupId, groupName, groupList)
-  M 893 no such grouping in the course; 890 any invalid team (leader missing or
-    twice, a uid twice, a uid that is not a course student, a name used by
-    another grouping of the course); course errnos as addCourseGroup
-delCourseGroup (courseId, groupId)
-  M 893 no such grouping; course errnos as above
-  N 891 (deleting cannot fail otherwise)
+roster exact under concurrent requests. Which errnos are modelled, per
+endpoint and under which condition (and which cannot arise here, and why),
+is the data in `sandbox.modelled`.
 
 A group name longer than 20 characters and a studentName longer than 24 are
 cut, as ClassIn does; customColumn beyond 50 characters too.
@@ -89,22 +21,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..classin import api
 from ..classin.errnos import text
+from ..ids import as_id
 from .world import CourseW, GroupW, LessonW, World
 
 WINDOW_SECONDS = 20 * 60
 
-ACTIONS = (
-    "addCourseStudent",
-    "addCourseStudentMultiple",
-    "delCourseStudent",
-    "delCourseStudentMultiple",
-    "addClassStudentMultiple",
-    "delClassStudentMultiple",
-    "addCourseGroup",
-    "editCourseGroup",
-    "delCourseGroup",
-)
+ACTIONS = tuple(e.name for e in api.ENDPOINTS)  # every action the sandbox serves
 
 
 class Refuse(Exception):
@@ -153,13 +77,10 @@ def _array(form: Mapping[str, str], key: str) -> list[Any]:
 
 
 def _uid(v: Any) -> int:
-    if isinstance(v, bool):
+    uid = as_id(v)
+    if uid is None:
         raise Refuse(100)
-    if isinstance(v, int) and v > 0:
-        return v
-    if isinstance(v, str) and v.strip().isdigit() and int(v) > 0:
-        return int(v)
-    raise Refuse(100)
+    return uid
 
 
 class Engine:
@@ -169,17 +90,20 @@ class Engine:
         self.world = world
         self.clock = clock
         self.lock = threading.Lock()
-        self._handlers: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
-            "addCourseStudent": self._addCourseStudent,
-            "addCourseStudentMultiple": self._addCourseStudentMultiple,
-            "delCourseStudent": self._delCourseStudent,
-            "delCourseStudentMultiple": self._delCourseStudentMultiple,
-            "addClassStudentMultiple": self._addClassStudentMultiple,
-            "delClassStudentMultiple": self._delClassStudentMultiple,
-            "addCourseGroup": self._addCourseGroup,
-            "editCourseGroup": self._editCourseGroup,
-            "delCourseGroup": self._delCourseGroup,
+        handlers: dict[api.Endpoint, Callable[[Mapping[str, str]], dict[str, Any]]] = {
+            api.ADD_COURSE_STUDENT: self._addCourseStudent,
+            api.ADD_COURSE_STUDENT_MULTIPLE: self._addCourseStudentMultiple,
+            api.DEL_COURSE_STUDENT: self._delCourseStudent,
+            api.DEL_COURSE_STUDENT_MULTIPLE: self._delCourseStudentMultiple,
+            api.ADD_CLASS_STUDENT_MULTIPLE: self._addClassStudentMultiple,
+            api.DEL_CLASS_STUDENT_MULTIPLE: self._delClassStudentMultiple,
+            api.ADD_COURSE_GROUP: self._addCourseGroup,
+            api.EDIT_COURSE_GROUP: self._editCourseGroup,
+            api.DEL_COURSE_GROUP: self._delCourseGroup,
         }
+        missing = set(api.ENDPOINTS) - handlers.keys()
+        assert not missing, f"the sandbox has no behaviour for {missing}"
+        self._handlers = {e.name: h for e, h in handlers.items()}
 
     # -- the entry point ----------------------------------------------------------
     def handle(self, action: str, form: Mapping[str, str]) -> dict[str, Any]:

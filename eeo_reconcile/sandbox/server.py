@@ -26,12 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..classin.api import API_PATH
 from .engine import ACTIONS, Engine, answer
 from .world import World
 
 log = logging.getLogger("eeo_reconcile.sandbox")
-
-API_PATH = "/partner/api/course.api.php"
 
 
 @dataclass
@@ -125,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         # headers and body in one write: two small writes would meet Nagle's
         # algorithm and the client's delayed ACK (40 ms a call)
-        self._headers_buffer.append(b"\r\n" + data)
+        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
         self.flush_headers()
 
     def do_GET(self) -> None:  # noqa: N802
@@ -218,6 +217,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
 

@@ -12,59 +12,22 @@ left by a killed apply is folded into the state by the next `read()`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import StateError
-from ..model import StateRef
-from .lock import FileLocker, Lock, LockInfo
-from .model import State, StateOp
+from ..fileio import atomic_write, fsync_dir
+from ..model import DEFAULT_STATE_PATH, StateRef
+from .filelock import FileLocker
+from .lock import Lock, LockInfo, acquire
+from .model import State
+from .ops import StateOp
+from .registry import Overrides, register
 from .store import GroupCommitJournal, Journal, StateStore
 
 JOURNAL_FORMAT = "eeo-reconcile-journal"
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
-    """Write `data` to `path` atomically with mode 0600, keeping the old file
-    as `backup` (if given)."""
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    os.close(fd)
-    if backup is not None and os.path.exists(path):
-        btmp = f"{backup}.tmp-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(btmp)
-        try:
-            os.link(path, btmp)
-        except OSError:  # no hard links here: copy instead
-            with open(path, "rb") as src:
-                atomic_write(btmp, src.read())
-        os.chmod(btmp, 0o600)
-        os.replace(btmp, backup)
-    os.replace(tmp, path)
-    _fsync_dir(path)
 
 
 class LocalJournal(GroupCommitJournal):
@@ -79,7 +42,7 @@ class LocalJournal(GroupCommitJournal):
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         os.write(self._fd, json.dumps(header).encode() + b"\n")
         os.fsync(self._fd)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def _flush(self, batch: list[Sequence[StateOp]]) -> None:
         data = b"".join(
@@ -97,15 +60,17 @@ class LocalJournal(GroupCommitJournal):
         os.close(self._fd)
         written = self.store.write(self.state)
         os.unlink(self.path)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
         return written
 
 
 class LocalStore(StateStore):
     def __init__(self, ref: StateRef):
-        assert ref.path is not None
+        path = ref.get("path")
+        if not path:
+            raise StateError("the local state backend needs a path")
         self.ref = ref
-        self.path = os.path.abspath(ref.path)
+        self.path = os.path.abspath(path)
         self.backup_path = self.path + ".backup"
         self.journal_path = self.path + ".journal"
         self._locker = FileLocker(self.path + ".lock", self.describe())
@@ -123,7 +88,7 @@ class LocalStore(StateStore):
 
     def lock(self, operation: str, timeout: float = 0.0) -> Lock:
         self._ensure_dir()
-        return self._locker.acquire(operation, timeout)
+        return acquire(self._locker, self.describe(), operation, timeout)
 
     def lock_info(self) -> LockInfo | None:
         return self._locker.info()
@@ -172,7 +137,7 @@ class LocalStore(StateStore):
         if header.get("serial") != state.serial:
             if isinstance(header.get("serial"), int) and header["serial"] < state.serial:
                 os.unlink(self.journal_path)  # already folded before a crash
-                _fsync_dir(self.journal_path)
+                fsync_dir(self.journal_path)
                 return state
             raise StateError(
                 f"the journal {self.journal_path} was made against serial "
@@ -193,7 +158,7 @@ class LocalStore(StateStore):
             state.apply_all(ops)
         written = self.write(state)
         os.unlink(self.journal_path)
-        _fsync_dir(self.journal_path)
+        fsync_dir(self.journal_path)
         return written
 
     def write(self, state: State) -> State:
@@ -229,3 +194,33 @@ class LocalStore(StateStore):
                 f"a journal {self.journal_path} already exists: another apply is running "
                 "without the lock, or a crash left it; run plan to fold it"
             ) from None
+
+
+class LocalBackend:
+    """`state: {backend: local, path: FILE}`; `--state FILE` selects it."""
+
+    name = "local"
+    overrides: tuple[str, ...] = ("state_path",)
+    flags = "--state FILE"
+    left_as_is = "The local file was left as it was; remove it once you have checked the move."
+
+    def config_block(self, ref: StateRef, base_dir: str) -> dict[str, str]:
+        return {"backend": self.name, "path": os.path.relpath(ref.get("path") or "", base_dir)}
+
+    def ref_from_config(self, block: Mapping[str, Any], base_dir: str) -> StateRef:
+        path = str(block.get("path", DEFAULT_STATE_PATH))
+        return StateRef.of(self.name, path=os.path.normpath(os.path.join(base_dir, path)))
+
+    def default_ref(self, base_dir: str) -> StateRef:
+        return StateRef.of(self.name, path=os.path.abspath(os.path.join(base_dir,
+                                                                        DEFAULT_STATE_PATH)))
+
+    def with_overrides(self, ref: StateRef, overrides: Overrides) -> StateRef:
+        path = overrides.get("state_path")
+        return StateRef.of(self.name, path=os.path.abspath(path)) if path else ref
+
+    def open(self, ref: StateRef, env: Mapping[str, str], overrides: Overrides) -> StateStore:
+        return LocalStore(ref)
+
+
+register(LocalBackend())

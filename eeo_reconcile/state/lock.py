@@ -1,30 +1,29 @@
 """State locks: who holds it, doing what, since when.
 
-The local lock is an `flock` on `<state>.lock`: the kernel drops it when the
-holder dies, so a killed CI job never leaves a stuck lock. The lock file also
-carries the holder's `LockInfo` as JSON, which a blocked command prints.
+Every backend's lock is a `Locker`: one non-blocking attempt (`try_acquire`),
+a way to read the holder's `LockInfo`, and `force_unlock` for info left
+behind. `acquire` is the one wait loop they share: try, and while the lock is
+held, poll until `--lock-timeout` runs out, then raise `LockError` with the
+holder's info. Implementations: `state.filelock.FileLocker` (flock on
+`<state>.lock`) and the postgres backend's advisory lock.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import errno as _errno
-import fcntl
 import getpass
-import json
 import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import LockError
 
 POLL_SECONDS = 0.1
-
-
 def _who() -> str:
     try:
         user = getpass.getuser()
@@ -118,85 +117,46 @@ class Lock:
         self.release()
 
 
-def read_info_file(path: str) -> LockInfo | None:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        return None
-    if not raw.strip():
-        return None
-    try:
-        return LockInfo.from_json(json.loads(raw))
-    except ValueError:
-        return None
+def check_unlock(info: LockInfo | None, lock_id: str, store: str) -> LockInfo:
+    """The info force-unlock may clear: there is some, and it is `lock_id`'s."""
+    if info is None:
+        raise LockError(f"{store} has no lock info to clear: it is not locked")
+    if info.id != lock_id:
+        raise LockError(
+            f"lock ID {lock_id!r} does not match the lock of {store} "
+            f"(held as {info.id} by {info.who}): nothing was changed"
+        )
+    return info
 
 
-class FileLocker:
-    """flock(2)-based lock on one file, with the holder's info inside it."""
+class Locker(Protocol):
+    """What a backend's lock offers; `acquire` adds the waiting."""
 
-    def __init__(self, path: str, store: str):
-        self.path = path
-        self.store = store
-
-    def acquire(self, operation: str, timeout: float = 0.0) -> Lock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + max(0.0, timeout)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (_errno.EAGAIN, _errno.EACCES, _errno.EWOULDBLOCK):
-                        raise LockError(f"cannot lock {self.path}: {exc.strerror}") from None
-                    if time.monotonic() >= deadline:
-                        info = read_info_file(self.path)
-                        raise LockError(held_message(self.store, info, timeout), info) from None
-                    time.sleep(POLL_SECONDS)
-            info = LockInfo.new(operation, self.store)
-            data = json.dumps(info.to_json(), indent=1).encode() + b"\n"
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, data, 0)
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-
-        def release() -> None:
-            try:
-                os.ftruncate(fd, 0)
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
-
-        return Lock(info, release)
+    def try_acquire(self, operation: str) -> Lock | None:
+        """Take the lock now and record its holder, or None when it is held."""
 
     def info(self) -> LockInfo | None:
-        return read_info_file(self.path)
+        """The holder's info, if any was recorded."""
 
     def force_unlock(self, lock_id: str) -> LockInfo:
-        """Clear lock info left behind (the kernel lock itself is already gone)."""
-        info = read_info_file(self.path)
-        if info is None:
-            raise LockError(f"{self.store} has no lock info to clear: it is not locked")
-        if info.id != lock_id:
-            raise LockError(
-                f"lock ID {lock_id!r} does not match the lock of {self.store} "
-                f"(held as {info.id} by {info.who}): nothing was changed"
-            )
-        fd = os.open(self.path, os.O_RDWR)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise LockError(
-                    f"the lock of {self.store} is held by a live process "
-                    f"({info.who}, pid {info.pid}, {info.operation}); force-unlock only clears "
-                    "info left behind by a holder that is gone. Stop that process instead."
-                ) from None
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-        return info
+        """Clear info left behind by a holder that is gone (refused while it lives)."""
+
+
+def acquire(
+    locker: Locker,
+    store: str,
+    operation: str,
+    timeout: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Lock:
+    """Take `locker`'s lock, waiting up to `timeout` seconds; raise LockError with
+    the holder's info while it stays held."""
+    deadline = time.monotonic() + max(0.0, timeout)
+    while True:
+        lock = locker.try_acquire(operation)
+        if lock is not None:
+            return lock
+        if time.monotonic() >= deadline:
+            info = locker.info()
+            raise LockError(held_message(store, info, timeout), info)
+        sleep(POLL_SECONDS)

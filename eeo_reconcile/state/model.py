@@ -3,183 +3,33 @@
 ClassIn has no read endpoints, so this document is the tool's only memory.
 It is serialised deterministically (two equal states are byte-identical):
 courses, lessons and uids in numeric order, groups by name, one course per
-line so that diffs of the file stay readable.
-
-`StateOp` is the unit of change: apply records each confirmed API result as
-ops (in a journal), and the same ops fold into the state.
+line so that diffs of the file stay readable. The records of one course are
+in `state.records`; the ops that change them in `state.ops`.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import chain
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .._gc import paused_gc
-from ..address import Address, Kind
+from ..address import (
+    Address,
+    AuditorAddress,
+    CourseAddress,
+    GroupAddress,
+    LessonAddress,
+    LessonStudentAddress,
+    StudentAddress,
+)
 from ..errors import StateError
-from ..model import LessonMember, Team
+from .ops import StateOp
+from .records import CourseRecord, lesson_member_json
 
 FORMAT = "eeo-reconcile-state"
 VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class GroupRecord:
-    """A grouping as last sent to ClassIn: its id and teams (name is the key)."""
-
-    id: int
-    teams: tuple[Team, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "teams": [list(t.uids()) for t in self.teams]}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> GroupRecord:
-        raw = data["teams"]
-        if set(map(type, chain.from_iterable(raw))) - {int}:  # C-speed type check
-            raise ValueError(f"group {data.get('id')!r} has a uid that is not a number")
-        return cls(int(data["id"]), tuple([Team(t[0], tuple(t[1:])) for t in raw]))
-
-
-class CourseRecord:
-    """What is recorded for one course (mutable; owned by a `State`)."""
-
-    __slots__ = ("students", "auditors", "lessons", "groups")
-
-    def __init__(self) -> None:
-        self.students: set[int] = set()
-        self.auditors: dict[int, str] = {}
-        self.lessons: dict[int, dict[int, LessonMember]] = {}
-        self.groups: dict[str, GroupRecord] = {}
-
-    def is_empty(self) -> bool:
-        return not (
-            self.students or self.auditors or self.groups
-            or any(self.lessons.values())
-        )
-
-    def member_count(self) -> int:
-        return (
-            len(self.students) + len(self.auditors)
-            + sum(len(m) for m in self.lessons.values())
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "students": sorted(self.students),
-            "auditors": {str(u): self.auditors[u] for u in sorted(self.auditors)},
-            "lessons": {
-                str(lid): {
-                    str(u): _lm_json(members[u]) for u in sorted(members)
-                }
-                for lid, members in sorted(self.lessons.items())
-                if members
-            },
-            "groups": {name: self.groups[name].to_json() for name in sorted(self.groups)},
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CourseRecord:
-        c = cls()
-        c.students = set(data.get("students", ()))
-        c.auditors = {int(k): v for k, v in data.get("auditors", {}).items()}
-        c.lessons = {
-            int(lid): {int(u): LessonMember(m["name"], m.get("custom"))
-                       for u, m in members.items()}
-            for lid, members in data.get("lessons", {}).items()
-        }
-        c.groups = {name: GroupRecord.from_json(g) for name, g in data.get("groups", {}).items()}
-        return c
-
-    def copy(self) -> CourseRecord:
-        c = CourseRecord()
-        c.students = set(self.students)
-        c.auditors = dict(self.auditors)
-        c.lessons = {k: dict(v) for k, v in self.lessons.items()}
-        c.groups = dict(self.groups)
-        return c
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CourseRecord):
-            return NotImplemented
-        return (
-            self.students == other.students
-            and self.auditors == other.auditors
-            and {k: v for k, v in self.lessons.items() if v}
-            == {k: v for k, v in other.lessons.items() if v}
-            and self.groups == other.groups
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _lm_json(m: LessonMember) -> dict[str, Any]:
-    if m.custom is None:
-        return {"name": m.name}
-    return {"name": m.name, "custom": m.custom}
-
-
-class OpKind(enum.Enum):
-    ADD_STUDENTS = "s+"
-    REMOVE_STUDENTS = "s-"
-    ADD_AUDITORS = "a+"
-    REMOVE_AUDITORS = "a-"
-    ADD_LESSON_STUDENTS = "l+"
-    REMOVE_LESSON_STUDENTS = "l-"
-    SET_GROUP = "g="
-    DELETE_GROUP = "g-"
-
-
-@dataclass(frozen=True, slots=True)
-class StateOp:
-    """One confirmed fact to record, e.g. "these uids are now students of course C"."""
-
-    kind: OpKind
-    course: int
-    uids: tuple[int, ...] = ()
-    names: tuple[str, ...] = ()  # auditors and lesson students: the name sent
-    customs: tuple[str | None, ...] = ()  # lesson students
-    lesson: int | None = None
-    group_name: str | None = None
-    group: GroupRecord | None = None  # SET_GROUP
-    group_id: int | None = None  # DELETE_GROUP by ClassIn id (the name may have changed)
-
-    def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"k": self.kind.value, "c": self.course}
-        if self.uids:
-            d["u"] = list(self.uids)
-        if self.names:
-            d["n"] = list(self.names)
-        if self.customs:
-            d["x"] = list(self.customs)
-        if self.lesson is not None:
-            d["l"] = self.lesson
-        if self.group_name is not None:
-            d["g"] = self.group_name
-        if self.group is not None:
-            d["G"] = self.group.to_json()
-        if self.group_id is not None:
-            d["i"] = self.group_id
-        return d
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> StateOp:
-        return cls(
-            kind=OpKind(d["k"]),
-            course=int(d["c"]),
-            uids=tuple(d.get("u", ())),
-            names=tuple(d.get("n", ())),
-            customs=tuple(d.get("x", ())),
-            lesson=d.get("l"),
-            group_name=d.get("g"),
-            group=GroupRecord.from_json(d["G"]) if "G" in d else None,
-            group_id=d.get("i"),
-        )
 
 
 class State:
@@ -284,43 +134,7 @@ class State:
 
     def apply(self, op: StateOp) -> None:
         c = self.course(op.course)
-        k = op.kind
-        if k is OpKind.ADD_STUDENTS:
-            c.students.update(op.uids)
-        elif k is OpKind.REMOVE_STUDENTS:
-            c.students.difference_update(op.uids)
-        elif k is OpKind.ADD_AUDITORS:
-            c.auditors.update(zip(op.uids, op.names, strict=True))
-        elif k is OpKind.REMOVE_AUDITORS:
-            for u in op.uids:
-                c.auditors.pop(u, None)
-        elif k is OpKind.ADD_LESSON_STUDENTS:
-            assert op.lesson is not None
-            members = c.lessons.setdefault(op.lesson, {})
-            for u, n, x in zip(op.uids, op.names, op.customs, strict=True):
-                members[u] = LessonMember(name=n, custom=x)
-        elif k is OpKind.REMOVE_LESSON_STUDENTS:
-            assert op.lesson is not None
-            members = c.lessons.get(op.lesson)
-            if members is not None:
-                for u in op.uids:
-                    members.pop(u, None)
-                if not members:
-                    del c.lessons[op.lesson]
-        elif k is OpKind.SET_GROUP:
-            assert op.group_name is not None and op.group is not None
-            # a rename: the same ClassIn id recorded under another name goes away
-            for name, g in list(c.groups.items()):
-                if g.id == op.group.id and name != op.group_name:
-                    del c.groups[name]
-            c.groups[op.group_name] = op.group
-        elif k is OpKind.DELETE_GROUP:
-            if op.group_id is not None:
-                for name, g in list(c.groups.items()):
-                    if g.id == op.group_id:
-                        del c.groups[name]
-            if op.group_name is not None:
-                c.groups.pop(op.group_name, None)
+        op.apply_to(c)
         if c.is_empty():
             self.courses.pop(op.course, None)
 
@@ -333,35 +147,39 @@ class State:
         for cid in sorted(self.courses):
             c = self.courses[cid]
             for u in sorted(c.students):
-                yield Address(Kind.STUDENT, cid, uid=u)
+                yield StudentAddress(cid, u)
             for u in sorted(c.auditors):
-                yield Address(Kind.AUDITOR, cid, uid=u)
+                yield AuditorAddress(cid, u)
             for lid in sorted(c.lessons):
                 for u in sorted(c.lessons[lid]):
-                    yield Address(Kind.LESSON_STUDENT, cid, lesson=lid, uid=u)
+                    yield LessonStudentAddress(cid, lid, u)
             for name in sorted(c.groups):
-                yield Address(Kind.GROUP, cid, group=name)
+                yield GroupAddress(cid, name)
 
     def show(self, addr: Address) -> Any:
         """The recorded value at an address (JSON-like), or None if absent."""
         c = self.courses.get(addr.course)
         if c is None:
             return None
-        k = addr.kind
-        if k is Kind.COURSE:
-            return c.to_json()
-        if k is Kind.STUDENT:
-            return {"uid": addr.uid} if addr.uid in c.students else None
-        if k is Kind.AUDITOR:
-            return {"uid": addr.uid, "name": c.auditors[addr.uid]} if addr.uid in c.auditors else None  # noqa: E501
-        if k is Kind.LESSON:
-            members = c.lessons.get(addr.lesson or 0)
-            return {str(u): _lm_json(m) for u, m in sorted(members.items())} if members else None
-        if k is Kind.LESSON_STUDENT:
-            m = c.lessons.get(addr.lesson or 0, {}).get(addr.uid or 0)
-            return {"uid": addr.uid, **_lm_json(m)} if m else None
-        g = c.groups.get(addr.group or "")
-        return {"name": addr.group, **g.to_json()} if g else None
+        match addr:
+            case CourseAddress():
+                return c.to_json()
+            case StudentAddress(uid=uid):
+                return {"uid": uid} if uid in c.students else None
+            case AuditorAddress(uid=uid):
+                return {"uid": uid, "name": c.auditors[uid]} if uid in c.auditors else None
+            case LessonAddress(lesson=lid):
+                members = c.lessons.get(lid)
+                if not members:
+                    return None
+                return {str(u): lesson_member_json(m) for u, m in sorted(members.items())}
+            case LessonStudentAddress(lesson=lid, uid=uid):
+                m = c.lessons.get(lid, {}).get(uid)
+                return {"uid": uid, **lesson_member_json(m)} if m else None
+            case GroupAddress(name=name):
+                g = c.groups.get(name)
+                return {"name": name, **g.to_json()} if g else None
+        return None  # pragma: no cover - every kind is matched above
 
     def forget(self, addrs: Sequence[Address]) -> list[Address]:
         """Drop entries from the state without any API call; returns those missing."""
@@ -371,23 +189,23 @@ class State:
                 missing.append(a)
                 continue
             c = self.courses[a.course]
-            k = a.kind
-            if k is Kind.COURSE:
-                del self.courses[a.course]
-                continue
-            if k is Kind.STUDENT:
-                c.students.discard(a.uid)  # type: ignore[arg-type]
-            elif k is Kind.AUDITOR:
-                c.auditors.pop(a.uid, None)  # type: ignore[arg-type]
-            elif k is Kind.LESSON:
-                c.lessons.pop(a.lesson, None)  # type: ignore[arg-type]
-            elif k is Kind.LESSON_STUDENT:
-                members = c.lessons[a.lesson]  # type: ignore[index]
-                members.pop(a.uid, None)  # type: ignore[arg-type]
-                if not members:
-                    del c.lessons[a.lesson]  # type: ignore[arg-type]
-            elif k is Kind.GROUP:
-                c.groups.pop(a.group, None)  # type: ignore[arg-type]
+            match a:
+                case CourseAddress():
+                    del self.courses[a.course]
+                    continue
+                case StudentAddress(uid=uid):
+                    c.students.discard(uid)
+                case AuditorAddress(uid=uid):
+                    c.auditors.pop(uid, None)
+                case LessonAddress(lesson=lid):
+                    c.lessons.pop(lid, None)
+                case LessonStudentAddress(lesson=lid, uid=uid):
+                    members = c.lessons[lid]
+                    members.pop(uid, None)
+                    if not members:
+                        del c.lessons[lid]
+                case GroupAddress(name=name):
+                    c.groups.pop(name, None)
             if c.is_empty():
                 del self.courses[a.course]
         return missing

@@ -3,20 +3,21 @@
 A `StateStore` knows where one school's state lives. It hands out a `Lock`
 (held for a whole plan+apply), reads and writes the `State`, and opens a
 `Journal` through which apply records every confirmed API result durably as
-it lands. Backends: `local` (a JSON file) and `postgres`.
+it lands. Backends (`local`, a JSON file; `postgres`) implement these and
+register themselves in `state.registry`.
 """
 
 from __future__ import annotations
 
 import abc
-import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from ..errors import StateError
 from ..model import StateRef
 from .lock import Lock, LockInfo
-from .model import State, StateOp
+from .model import State
+from .ops import StateOp
 
 
 class Journal(abc.ABC):
@@ -162,29 +163,3 @@ class StateStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files
         """Release connections (no-op for files)."""
-
-
-def open_store(
-    ref: StateRef,
-    env: Mapping[str, str] | None = None,
-    dsn: str | None = None,
-) -> StateStore:
-    """The store for a `StateRef`. A postgres DSN comes from `dsn` or the
-    environment variable the ref names; it is never stored in the ref."""
-    if ref.backend == "local":
-        from .local import LocalStore
-
-        assert ref.path is not None
-        return LocalStore(ref)
-    if ref.backend == "postgres":
-        from .postgres import PostgresStore
-
-        environ = os.environ if env is None else env
-        dsn = dsn or environ.get(ref.dsn_env)
-        if not dsn:
-            raise StateError(
-                f"the postgres state backend needs a connection string: set the environment "
-                f"variable {ref.dsn_env} (or pass --state-dsn)"
-            )
-        return PostgresStore(ref, dsn)
-    raise StateError(f"unknown state backend {ref.backend!r}: use local or postgres")

@@ -1,4 +1,10 @@
-from eeo_reconcile.classin.errnos import ERRNOS, ErrClass, classify, text
+from eeo_reconcile.classin.api import endpoint
+from eeo_reconcile.classin.errnos import ERRNOS, ErrClass, text
+from eeo_reconcile.classin.errnos import classify as classify_endpoint
+
+
+def classify(code, action, identity=None):
+    return classify_endpoint(code, endpoint(action), identity)
 
 DOCUMENTED = [1, 100, 102, 104, 106, 113, 114, 125, 129, 130, 131, 133, 134, 142, 143, 144, 145,
               147, 149, 153, 155, 157, 158, 159, 162, 163, 164, 166, 167, 171, 174, 212, 228,

@@ -49,7 +49,7 @@ def test_normalisation_and_model(tmp_path):
     assert c.school.sid == 2339736
     assert c.school.api_url == "https://api.eeo.cn"
     assert c.school.batch.students == 10 and c.school.batch.auditors == 20
-    assert c.state.path == str(tmp_path / "st" / "state.json")
+    assert c.state.get("path") == str(tmp_path / "st" / "state.json")
     course = c.courses[442447]
     assert course.name == "Algebra I"
     assert dict(course.students) == {12234: None, 12235: "Li Lei"}

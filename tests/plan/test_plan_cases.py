@@ -11,7 +11,8 @@ from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import EeoError
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.state.model import CourseRecord, State
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import CASES
 from tests.helpers import simulate, write_tree
 
@@ -39,7 +40,7 @@ def compact_call(call):
 
 def call_shape(call):
     n = len(call.uids) if call.uids else 1
-    return f"{call.action.value}:{n}"
+    return f"{call.action.name}:{n}"
 
 
 def build(case, tmp_path):
@@ -83,7 +84,7 @@ def test_plan_case(case_file, tmp_path):
     assert len(plan.calls) == minimum_calls(plan.changes, config.school.batch)
     simulate(state, plan.calls)
     # and the plan survives a JSON round trip exactly
-    from eeo_reconcile.plan.model import Plan
+    from eeo_reconcile.plan.plan import Plan
 
     assert Plan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
 

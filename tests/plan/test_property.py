@@ -20,7 +20,8 @@ from eeo_reconcile.model import (
 )
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.state.model import CourseRecord, GroupRecord, State
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.records import CourseRecord, GroupRecord
 from tests.helpers import simulate
 
 UIDS = st.integers(1, 40)
@@ -92,7 +93,7 @@ def scenario(draw, with_names: bool):
                 recorded.courses[cid] = c
     config = Config(
         root="/x", base_dir="/x", files=(), school=SchoolConfig(sid=1, batch=batch),
-        state=StateRef(path="/x/s.json"), safety=Safety(), courses=desired, digest="d",
+        state=StateRef.of("local", path="/x/s.json"), safety=Safety(), courses=desired, digest="d",
     )
     return config, recorded
 

@@ -4,7 +4,8 @@ from eeo_reconcile.config.load import load_config
 from eeo_reconcile.plan.diff import make_plan
 from eeo_reconcile.plan.render import render_json, render_markdown, render_text
 from eeo_reconcile.schemas import validator
-from eeo_reconcile.state.model import CourseRecord, State
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import EXAMPLES
 from tests.helpers import write_tree
 

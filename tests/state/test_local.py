@@ -8,11 +8,13 @@ from eeo_reconcile.errors import StateError
 from eeo_reconcile.model import LessonMember, StateRef, Team
 from eeo_reconcile.schemas import validator
 from eeo_reconcile.state.local import LocalStore
-from eeo_reconcile.state.model import GroupRecord, OpKind, State, StateOp
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.ops import OpKind, StateOp
+from eeo_reconcile.state.records import GroupRecord
 
 
 def _store(tmp_path):
-    return LocalStore(StateRef(backend="local", path=str(tmp_path / "eeo.state.json")))
+    return LocalStore(StateRef.of("local", path=str(tmp_path / "eeo.state.json")))
 
 
 def _sample() -> State:
@@ -130,7 +132,7 @@ def test_corrupt_state_is_a_clear_error(tmp_path):
 
 
 def test_missing_directory_is_a_clear_error(tmp_path):
-    store = LocalStore(StateRef(path=str(tmp_path / "no" / "where.json")))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "no" / "where.json")))
     with pytest.raises(StateError, match="does not exist"):
         store.lock("t")
 

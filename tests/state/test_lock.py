@@ -19,7 +19,7 @@ HOLDER = textwrap.dedent("""
     import sys, time
     from eeo_reconcile.model import StateRef
     from eeo_reconcile.state.local import LocalStore
-    store = LocalStore(StateRef(path=sys.argv[1]))
+    store = LocalStore(StateRef.of("local", path=sys.argv[1]))
     lock = store.lock("apply")
     print(lock.info.id, flush=True)
     time.sleep(float(sys.argv[2]))
@@ -106,7 +106,7 @@ def test_lock_timeout_expires(tmp_path):
 
 def test_force_unlock_clears_info_left_behind_but_not_a_live_lock(tmp_path):
     path = _config(tmp_path)
-    store = LocalStore(StateRef(path=path))
+    store = LocalStore(StateRef.of("local", path=path))
     proc, lock_id = _holder(path, 30)
     try:
         with pytest.raises(LockError, match="held by a live process"):
@@ -124,8 +124,8 @@ def test_force_unlock_clears_info_left_behind_but_not_a_live_lock(tmp_path):
 
 
 def test_lock_in_one_process_blocks_another_handle(tmp_path):
-    store = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
     with store.lock("plan"), pytest.raises(LockError):
-        LocalStore(StateRef(path=str(tmp_path / "s.json"))).lock("plan")
-    with LocalStore(StateRef(path=str(tmp_path / "s.json"))).lock("plan"):
+        LocalStore(StateRef.of("local", path=str(tmp_path / "s.json"))).lock("plan")
+    with LocalStore(StateRef.of("local", path=str(tmp_path / "s.json"))).lock("plan"):
         pass

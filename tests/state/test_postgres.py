@@ -15,8 +15,10 @@ import pytest
 from eeo_reconcile.errors import LockError, StateError
 from eeo_reconcile.model import LessonMember, StateRef, Team
 from eeo_reconcile.state.local import LocalStore
-from eeo_reconcile.state.model import GroupRecord, OpKind, State, StateOp
+from eeo_reconcile.state.model import State
+from eeo_reconcile.state.ops import OpKind, StateOp
 from eeo_reconcile.state.postgres import PostgresStore
+from eeo_reconcile.state.records import GroupRecord
 from tests.pg import PASSWORD
 
 
@@ -25,7 +27,7 @@ def ws_name():
 
 
 def store(pg, workspace=None, dsn=None):
-    return PostgresStore(StateRef(backend="postgres", workspace=workspace or ws_name()),
+    return PostgresStore(StateRef.of("postgres", workspace=workspace or ws_name()),
                          dsn or pg.dsn())
 
 
@@ -50,7 +52,7 @@ def test_empty_workspace_then_write_read_same_as_local(pg, tmp_path):
         got = s.read()
     assert written.serial == 1 and got.lineage == written.lineage
     assert got.same_content(sample())
-    local = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    local = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
     with local.lock("t"):
         local.store_exact(got)
     with open(local.path, "rb") as fh:
@@ -118,7 +120,7 @@ HOLDER = textwrap.dedent("""
     import sys, time
     from eeo_reconcile.model import StateRef
     from eeo_reconcile.state.postgres import PostgresStore
-    s = PostgresStore(StateRef(backend="postgres", workspace=sys.argv[1]), sys.argv[2])
+    s = PostgresStore(StateRef.of("postgres", workspace=sys.argv[1]), sys.argv[2])
     lock = s.lock("apply")
     print(lock.info.id, flush=True)
     time.sleep(float(sys.argv[3]))
@@ -210,7 +212,7 @@ def test_state_commands_pull_push_migrate_round_trip(pg, tmp_path):
     cfg = tmp_path / "cfg"
     cfg.mkdir()
     (cfg / "r.yaml").write_text("school: {sid: 2339736}\nstate: {path: eeo.state.json}\n")
-    local = LocalStore(StateRef(path=str(cfg / "eeo.state.json")))
+    local = LocalStore(StateRef.of("local", path=str(cfg / "eeo.state.json")))
     with local.lock("t"):
         original = local.write(sample())
     original_bytes = (cfg / "eeo.state.json").read_bytes()

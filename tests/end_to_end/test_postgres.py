@@ -5,7 +5,7 @@ import time
 import uuid
 
 from tests.e2e import E2E
-from tests.test_apply_e2e import STEP1, STEP2, _big_config, _big_world, lifecycle_world
+from tests.end_to_end.test_apply import STEP1, STEP2, _big_config, _big_world, lifecycle_world
 
 
 def _env(tmp_path, pg, world, *opts, workspace=None, batch=None):

@@ -52,7 +52,7 @@ def ok(action, params):
 def run(tmp_path, answer, parallelism=1):
     write_tree(str(tmp_path / "cfg"), {"r.yaml": CONFIG})
     config = load_config(str(tmp_path / "cfg"))
-    store = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
     client = Scripted(answer)
     seen = []
     with store.lock("apply"):
@@ -149,7 +149,7 @@ def test_plan_for_another_school_is_refused(tmp_path):
     client.sid = 2
     write_tree(str(tmp_path / "cfg"), {"r.yaml": CONFIG})
     config = load_config(str(tmp_path / "cfg"))
-    store = LocalStore(StateRef(path=str(tmp_path / "s.json")))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
     with store.lock("apply"), pytest.raises(ApiError, match="school 1"):
         state = store.read()
         apply_plan(make_plan(config, state), store, state, client)

@@ -19,118 +19,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from ._gc import paused_gc
-from .classin.client import ApiResult, ClassInClient, TransportError
-from .classin.errnos import ErrClass, classify, meaning
-from .errors import ApiError, StateError
-from .model import Team
-from .plan.model import ApiAction, Call, Plan
-from .state.model import GroupRecord, OpKind, State, StateOp
-from .state.store import StateStore
+from .._gc import paused_gc
+from ..classin.api import Call, Effect, Subject
+from ..classin.client import ApiResult, ClassInClient, TransportError
+from ..classin.errnos import ErrClass, classify, meaning
+from ..errors import ApiError, StateError
+from ..ids import as_id
+from ..model import Team
+from ..plan.plan import Plan
+from ..state.model import State
+from ..state.ops import StateOp
+from ..state.store import StateStore
+from .record import forget_group, member_op, set_group
+from .result import ApplyResult, Failure, Skipped
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """A member or call that did not get done, with ClassIn's reason."""
-
-    address: str
-    action: str
-    errno: int | None  # None: no answer (outcome unknown)
-    meaning: str
-
-    def __str__(self) -> str:
-        if self.errno is None:
-            return f"{self.address}: {self.action} -> no answer: {self.meaning}"
-        return f"{self.address}: {self.action} -> {self.meaning}"
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A course or lesson whose remaining calls were not sent."""
-
-    scope: str
-    errno: int
-    meaning: str
-    calls: int
-
-    def __str__(self) -> str:
-        return (f"{self.scope}: the rest was skipped after {self.meaning} "
-                f"({self.calls} further call(s) not sent)")
-
-
-@dataclass
-class ApplyResult:
-    calls_planned: int = 0
-    calls_sent: int = 0  # calls that reached ClassIn at least once
-    requests: int = 0  # HTTP requests, retries included
-    added: int = 0
-    removed: int = 0
-    already: int = 0  # members / groups ClassIn said were already as wanted
-    groups_created: int = 0
-    groups_changed: int = 0
-    groups_deleted: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    stopped: str | None = None  # why the whole run stopped early
-    not_sent: int = 0  # calls not sent because the run stopped
-    state: State | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not (self.failures or self.skipped or self.stopped)
-
-
-def _addr(call: Call, uid: int | None = None) -> str:
-    base = f"course/{call.course}"
-    a = call.action
-    if a in (ApiAction.ADD_CLASS_STUDENT_MULTIPLE, ApiAction.DEL_CLASS_STUDENT_MULTIPLE):
-        return f"{base}/lesson/{call.lesson}/student/{uid}"
-    if a in (ApiAction.ADD_COURSE_GROUP, ApiAction.EDIT_COURSE_GROUP,
-             ApiAction.DEL_COURSE_GROUP):
-        return f"{base}/group/{call.group_name or call.group_id}"
-    role = "student" if call.identity == 1 else "auditor"
-    return f"{base}/{role}/{uid}"
-
-
-def _as_id(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v if v > 0 else None
-    if isinstance(v, str) and v.strip().isdigit() and int(v) > 0:
-        return int(v)
-    return None
-
-
-def _member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
-    """The op recording that members at positions `idx` of `call` are done."""
-    if not idx:
-        return None
-    uids = tuple(call.uids[i] for i in idx)
-    a = call.action
-    if a in (ApiAction.ADD_COURSE_STUDENT, ApiAction.ADD_COURSE_STUDENT_MULTIPLE):
-        if call.identity == 1:
-            return StateOp(OpKind.ADD_STUDENTS, call.course, uids=uids)
-        names = tuple((call.names[i] if call.names else None) or "" for i in idx)
-        return StateOp(OpKind.ADD_AUDITORS, call.course, uids=uids, names=names)
-    if a in (ApiAction.DEL_COURSE_STUDENT, ApiAction.DEL_COURSE_STUDENT_MULTIPLE):
-        kind = OpKind.REMOVE_STUDENTS if call.identity == 1 else OpKind.REMOVE_AUDITORS
-        return StateOp(kind, call.course, uids=uids)
-    if a is ApiAction.ADD_CLASS_STUDENT_MULTIPLE:
-        return StateOp(
-            OpKind.ADD_LESSON_STUDENTS, call.course, lesson=call.lesson, uids=uids,
-            names=tuple(call.names[i] or "" for i in idx),
-            customs=tuple(call.customs[i] for i in idx),
-        )
-    if a is ApiAction.DEL_CLASS_STUDENT_MULTIPLE:
-        return StateOp(OpKind.REMOVE_LESSON_STUDENTS, call.course, lesson=call.lesson, uids=uids)
-    raise AssertionError(a)  # pragma: no cover
 
 
 class _Run:
@@ -208,7 +113,7 @@ class _Run:
     def one(self, call: Call) -> tuple[str, int] | None:
         """Send one call and record what it confirmed. Returns ("course"|"lesson",
         errno) when the rest of that scope must be skipped."""
-        action = call.action.value
+        action = call.action.name
         params = call.params()
         try:
             res = self.client.call(action, params)
@@ -216,13 +121,13 @@ class _Run:
             with self.lock:
                 self.result.requests += exc.attempts
                 for uid in call.uids or (None,):
-                    self.result.failures.append(Failure(_addr(call, uid), action, None, str(exc)))
+                    self.result.failures.append(Failure(call.address(uid), action, None, str(exc)))
             self.halt(f"ClassIn could not be reached: {exc}")
             return None
         with self.lock:
             self.result.requests += res.attempts
             self.result.calls_sent += 1
-        top = classify(res.errno, action, call.identity)
+        top = classify(res.errno, call.action, call.identity)
         if top is ErrClass.FATAL_RUN:
             self.fail_all(call, res)
             if res.errno == 102:
@@ -243,8 +148,7 @@ class _Run:
         if top is ErrClass.FATAL_LESSON:
             self.fail_all(call, res)
             return ("lesson", res.errno)
-        if call.action in (ApiAction.ADD_COURSE_GROUP, ApiAction.EDIT_COURSE_GROUP,
-                           ApiAction.DEL_COURSE_GROUP):
+        if call.action.subject is Subject.GROUP:
             self.group(call, res, top)
             return None
         if call.action.is_batch:
@@ -265,22 +169,22 @@ class _Run:
         return None
 
     def members(self, call: Call, codes: list[int]) -> None:
-        action = call.action.value
+        action = call.action.name
         done: list[int] = []
         already = 0
         failures = []
         warnings = []
         for i, code in enumerate(codes):
-            cls = classify(code, action, call.identity)
+            cls = classify(code, call.action, call.identity)
             if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
                 done.append(i)
                 if cls is ErrClass.CONVERGED:
                     already += 1
                 if cls is ErrClass.WARNING:
-                    warnings.append(f"{_addr(call, call.uids[i])}: {meaning(code)}")
+                    warnings.append(f"{call.address(call.uids[i])}: {meaning(code)}")
             else:
-                failures.append(Failure(_addr(call, call.uids[i]), action, code, meaning(code)))
-        op = _member_op(call, done)
+                failures.append(Failure(call.address(call.uids[i]), action, code, meaning(code)))
+        op = member_op(call, done)
         if op is not None:
             self.journal.record([op])
         with self.lock:
@@ -294,20 +198,19 @@ class _Run:
             self.result.warnings.extend(warnings)
 
     def group(self, call: Call, res: ApiResult, cls: ErrClass) -> None:
-        action = call.action.value
-        a = call.action
-        addr = _addr(call)
+        """Record what a grouping call confirmed (by the endpoint's effect)."""
+        action = call.action.name
+        effect = call.action.effect
+        addr = call.address()
         ops: list[StateOp] = []
         note: Failure | None = None
         ok = cls in (ErrClass.SUCCESS, ErrClass.WARNING)
-        if a is ApiAction.ADD_COURSE_GROUP:
-            gid = _as_id(res.data)
+        if effect is Effect.CREATE:
+            gid = as_id(res.data)
             if ok and gid is not None:
-                teams = call.teams
-                if cls is ErrClass.WARNING:  # 898: saved without the uids it refused
-                    teams = self._kept_teams(call)
-                ops.append(StateOp(OpKind.SET_GROUP, call.course, group_name=call.group_name,
-                                   group=GroupRecord(gid, teams)))
+                # 898: saved without the uids it refused
+                teams = self._kept_teams(call) if cls is ErrClass.WARNING else None
+                ops.append(set_group(call, gid, teams))
             elif ok:
                 note = Failure(addr, action, res.errno,
                                f"{meaning(res.errno)} but no group id came back: not recorded")
@@ -316,23 +219,21 @@ class _Run:
                                "give its ClassIn `id` in the configuration (adopt it).")
             else:
                 note = Failure(addr, action, res.errno, meaning(res.errno))
-        elif a is ApiAction.EDIT_COURSE_GROUP:
+        elif effect is Effect.EDIT:
             assert call.group_id is not None
             if ok:
-                ops.append(StateOp(OpKind.SET_GROUP, call.course, group_name=call.group_name,
-                                   group=GroupRecord(call.group_id, call.teams)))
+                ops.append(set_group(call, call.group_id))
             elif res.errno == 893:
                 # the grouping is gone from ClassIn: forget it, so the next plan recreates it
-                ops.append(StateOp(OpKind.DELETE_GROUP, call.course, group_id=call.group_id))
+                ops.append(forget_group(call))
                 note = Failure(addr, action, 893, meaning(893) + " It was forgotten; if it was "
                                "adopted by id, check the id, else apply again to create it.")
             else:
                 note = Failure(addr, action, res.errno, meaning(res.errno))
-        else:  # delete
-            if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
-                ops.append(StateOp(OpKind.DELETE_GROUP, call.course, group_id=call.group_id))
-            else:
-                note = Failure(addr, action, res.errno, meaning(res.errno))
+        elif cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):  # delete
+            ops.append(forget_group(call))
+        else:
+            note = Failure(addr, action, res.errno, meaning(res.errno))
         if ops:
             self.journal.record(ops)
         with self.lock:
@@ -341,9 +242,9 @@ class _Run:
             if cls is ErrClass.WARNING:
                 self.result.warnings.append(f"{addr}: {meaning(res.errno)}")
             if ops and note is None:
-                if a is ApiAction.ADD_COURSE_GROUP:
+                if effect is Effect.CREATE:
                     self.result.groups_created += 1
-                elif a is ApiAction.EDIT_COURSE_GROUP:
+                elif effect is Effect.EDIT:
                     self.result.groups_changed += 1
                 elif cls is ErrClass.CONVERGED:
                     self.result.already += 1
@@ -362,11 +263,11 @@ class _Run:
         )
 
     def fail_all(self, call: Call, res: ApiResult) -> None:
-        action = call.action.value
+        action = call.action.name
         with self.lock:
             for uid in call.uids or (None,):
                 self.result.failures.append(
-                    Failure(_addr(call, uid), action, res.errno, meaning(res.errno)))
+                    Failure(call.address(uid), action, res.errno, meaning(res.errno)))
 
     def _secret_env(self) -> str:
         school = self.plan.school
@@ -417,36 +318,3 @@ def apply_plan(
             elif not run.record_failed:  # else that failure was already reported
                 run.result.stopped += f" Then the state could not be saved at the end: {exc}"
     return run.result
-
-
-def summary_text(result: ApplyResult) -> str:
-    """What an apply did, for people: counts, then every failure and skip."""
-    r = result
-    parts = [f"{r.added} added", f"{r.removed} removed", f"{r.already} already as wanted"]
-    if r.groups_created or r.groups_changed or r.groups_deleted:
-        parts.append(
-            f"groups: {r.groups_created} created, {r.groups_changed} changed, "
-            f"{r.groups_deleted} deleted"
-        )
-    head = "Apply complete" if r.ok else "Apply finished with problems" if not r.stopped \
-        else "Apply stopped"
-    lines = [
-        f"{head}: {r.calls_sent} of {r.calls_planned} call(s) sent "
-        f"({r.requests} request(s) with retries); " + ", ".join(parts) + "."
-    ]
-    if r.stopped:
-        lines.append(f"Stopped: {r.stopped}")
-        if r.not_sent:
-            lines.append(f"  {r.not_sent} call(s) were not sent.")
-    if r.failures:
-        lines.append(f"Failures ({len(r.failures)}):")
-        lines.extend(f"  {f}" for f in sorted(r.failures, key=lambda f: f.address))
-    if r.skipped:
-        lines.append("Skipped:")
-        lines.extend(f"  {s}" for s in sorted(r.skipped, key=lambda s: s.scope))
-    if r.warnings:
-        lines.append("Warnings:")
-        lines.extend(f"  {w}" for w in sorted(r.warnings))
-    if not r.ok:
-        lines.append("Everything ClassIn confirmed is recorded; run plan to see what is left.")
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,335 @@
+"""The ClassIn partner API as data: the one description of every action we use.
+
+Each `Endpoint` says, in one place:
+  - its action name and what it acts on (`subject`) and does (`effect`);
+  - its parameters, in the order they are sent, and how each is encoded from a
+    `Call` and decoded back (arrays go as JSON strings; the client encodes);
+  - its batch limit (which `school.batch` size applies), and for a batch
+    endpoint which single-member endpoint carries a batch of one;
+  - which errnos mean "already as wanted" for it (drift that converges);
+  - how an answer maps back to members: one per-item answer per uid, in the
+    order sent, for batch endpoints; the top-level errno for the others.
+
+The planner builds `Call`s from these, the executor sends and records them
+(generically, by subject and effect), `classin.errnos.classify` asks them about
+convergence, and the sandbox serves exactly these actions.
+
+Adding an endpoint: describe it here; teach the planner when to use it
+(`plan/calls.py`); give the sandbox its behaviour (`sandbox/engine.py`); add
+any new errnos to `classin/errnos.py`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import BatchSizes, Team
+
+API_PATH = "/partner/api/course.api.php"
+
+STUDENT, AUDITOR = 1, 2  # ClassIn's `identity`
+
+
+class Subject(enum.Enum):
+    """What a call acts on."""
+
+    MEMBER = "member"  # a course student (identity 1) or auditor (identity 2)
+    LESSON_STUDENT = "lesson-student"  # a lesson-only (transfer) student
+    GROUP = "group"  # a course grouping
+
+
+class Effect(enum.Enum):
+    """What a confirmed call did."""
+
+    ADD = "add"
+    REMOVE = "remove"
+    CREATE = "create"  # answers the new object's id in `data`
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One ClassIn request, minus credentials. `params()` is what is sent
+    (arrays as Python lists; the client encodes them as JSON strings).
+
+    Members are parallel tuples: `uids[i]` with `names[i]` (auditors and lesson
+    students) and `customs[i]` (lesson students); item i of a batch answer
+    belongs to `uids[i]`."""
+
+    action: Endpoint
+    course: int
+    identity: int | None = None  # course member calls: 1 student, 2 auditor
+    lesson: int | None = None  # lesson calls: classId
+    uids: tuple[int, ...] = ()
+    names: tuple[str | None, ...] = ()
+    customs: tuple[str | None, ...] = ()
+    group_id: int | None = None
+    group_name: str | None = None
+    teams: tuple[Team, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        return self.action.encode(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action.name, "params": self.params()}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Call:
+        return endpoint(str(d["action"])).decode(d["params"])
+
+    def address(self, uid: int | None = None) -> str:
+        """The address of member `uid` of this call (or of its grouping)."""
+        return self.action.address(self, uid)
+
+
+# -- parameters ----------------------------------------------------------------------
+# A parameter writes its form field(s) from a Call and reads them back into the
+# keyword arguments of a Call. Decoding is for saved plans (our own output), so
+# it trusts the shape that encoding produced.
+
+Fields = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    encode: Callable[[Call], Any]  # the value to send, or None to leave it out
+    decode: Callable[[Mapping[str, Any], Fields], None]
+
+
+def _simple(name: str, field_name: str, getter: Callable[[Call], Any]) -> Param:
+    def decode(p: Mapping[str, Any], f: Fields) -> None:
+        f[field_name] = int(p[name])
+
+    return Param(name, getter, decode)
+
+
+COURSE_ID = _simple("courseId", "course", lambda c: c.course)
+CLASS_ID = _simple("classId", "lesson", lambda c: c.lesson)
+GROUP_ID = _simple("groupId", "group_id", lambda c: c.group_id)
+IDENTITY = _simple("identity", "identity", lambda c: c.identity)
+
+
+def _lesson_identity_decode(p: Mapping[str, Any], f: Fields) -> None:
+    pass  # lesson calls always send identity 1; the Call keeps identity None
+
+
+LESSON_IDENTITY = Param("identity", lambda c: 1, _lesson_identity_decode)
+
+
+def _uid_decode(p: Mapping[str, Any], f: Fields) -> None:
+    f["uids"] = (int(p["studentUid"]),)
+
+
+STUDENT_UID = Param("studentUid", lambda c: c.uids[0], _uid_decode)
+
+
+def _name_encode(c: Call) -> str | None:
+    if c.identity == AUDITOR and c.names and c.names[0] is not None:
+        return c.names[0]
+    return None
+
+
+def _name_decode(p: Mapping[str, Any], f: Fields) -> None:
+    if int(p["identity"]) == AUDITOR:
+        f["names"] = (p.get("studentName"),)
+
+
+STUDENT_NAME = Param("studentName", _name_encode, _name_decode)  # auditors only
+
+
+def _members_encode(c: Call) -> list[dict[str, str]]:
+    if c.identity == AUDITOR:
+        return [{"uid": str(u), "name": n} if n is not None else {"uid": str(u)}
+                for u, n in zip(c.uids, c.names, strict=True)]
+    return [{"uid": str(u)} for u in c.uids]
+
+
+def _members_decode(p: Mapping[str, Any], f: Fields) -> None:
+    items = p["studentJson"]
+    f["uids"] = tuple(int(i["uid"]) for i in items)
+    if int(p["identity"]) == AUDITOR:
+        f["names"] = tuple(i.get("name") for i in items)
+
+
+MEMBER_JSON = Param("studentJson", _members_encode, _members_decode)
+
+
+def _lesson_members_encode(c: Call) -> list[dict[str, Any]]:
+    items = []
+    for u, n, x in zip(c.uids, c.names, c.customs, strict=True):
+        item: dict[str, Any] = {"uid": str(u), "name": n}
+        if x is not None:
+            item["customColumn"] = x
+        items.append(item)
+    return items
+
+
+def _lesson_members_decode(p: Mapping[str, Any], f: Fields) -> None:
+    items = p["studentJson"]
+    f["uids"] = tuple(int(i["uid"]) for i in items)
+    f["names"] = tuple(i.get("name") for i in items)
+    f["customs"] = tuple(i.get("customColumn") for i in items)
+
+
+LESSON_MEMBER_JSON = Param("studentJson", _lesson_members_encode, _lesson_members_decode)
+
+
+def _uid_list_decode(p: Mapping[str, Any], f: Fields) -> None:
+    f["uids"] = tuple(int(u) for u in p["studentUidJson"])
+
+
+UID_JSON = Param("studentUidJson", lambda c: [str(u) for u in c.uids], _uid_list_decode)
+
+
+def _group_name_decode(p: Mapping[str, Any], f: Fields) -> None:
+    f["group_name"] = str(p["groupName"])
+
+
+GROUP_NAME = Param("groupName", lambda c: c.group_name, _group_name_decode)
+
+
+def group_list(teams: Sequence[Team]) -> list[list[dict[str, int]]]:
+    """The `groupList` parameter: one list per team, leader first."""
+    return [
+        [{"studentUid": t.leader, "isLeader": 1}]
+        + [{"studentUid": u, "isLeader": 0} for u in t.members]
+        for t in teams
+    ]
+
+
+def _group_list_decode(p: Mapping[str, Any], f: Fields) -> None:
+    f["teams"] = tuple(
+        Team(
+            leader=next(int(x["studentUid"]) for x in t if int(x["isLeader"]) == 1),
+            members=tuple(int(x["studentUid"]) for x in t if int(x["isLeader"]) != 1),
+        )
+        for t in p["groupList"]
+    )
+
+
+GROUP_LIST = Param("groupList", lambda c: group_list(c.teams), _group_list_decode)
+
+
+# -- endpoints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Endpoint:
+    """One ClassIn action. Compared by identity: there is one object per action."""
+
+    name: str
+    subject: Subject
+    effect: Effect
+    params: tuple[Param, ...]
+    # errnos meaning "already as wanted", by identity (None: whatever the identity)
+    converged: Mapping[int | None, frozenset[int]] = field(default_factory=dict)
+    # batch endpoints: the batch size that applies, given the call's identity
+    batch_size: Callable[[BatchSizes, int | None], int] | None = None
+    single: Endpoint | None = None  # the endpoint for a batch of one, if any
+
+    @property
+    def is_batch(self) -> bool:
+        """Answers one item per member in `data`, in the order sent."""
+        return self.batch_size is not None
+
+    @property
+    def adds(self) -> bool:
+        return self.effect in (Effect.ADD, Effect.CREATE)
+
+    def already(self, code: int, identity: int | None) -> bool:
+        """Whether `code` means this call's wish already holds."""
+        c = self.converged
+        return code in c.get(None, ()) or (identity is not None and code in c.get(identity, ()))
+
+    def encode(self, call: Call) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for p in self.params:
+            v = p.encode(call)
+            if v is not None:
+                out[p.name] = v
+        return out
+
+    def decode(self, params: Mapping[str, Any]) -> Call:
+        fields: Fields = {}
+        for p in self.params:
+            p.decode(params, fields)
+        return Call(self, **fields)
+
+    def address(self, call: Call, uid: int | None = None) -> str:
+        base = f"course/{call.course}"
+        if self.subject is Subject.LESSON_STUDENT:
+            return f"{base}/lesson/{call.lesson}/student/{uid}"
+        if self.subject is Subject.GROUP:
+            return f"{base}/group/{call.group_name or call.group_id}"
+        return f"{base}/{'student' if call.identity == STUDENT else 'auditor'}/{uid}"
+
+    def __repr__(self) -> str:
+        return f"<Endpoint {self.name}>"
+
+
+def _member_adds(b: BatchSizes, identity: int | None) -> int:
+    return b.students if identity == STUDENT else b.auditors
+
+
+_ALREADY_MEMBER: Mapping[int | None, frozenset[int]] = {
+    STUDENT: frozenset({163}), AUDITOR: frozenset({164}),
+}
+
+ADD_COURSE_STUDENT = Endpoint(
+    "addCourseStudent", Subject.MEMBER, Effect.ADD,
+    (COURSE_ID, IDENTITY, STUDENT_UID, STUDENT_NAME), converged=_ALREADY_MEMBER,
+)
+ADD_COURSE_STUDENT_MULTIPLE = Endpoint(
+    "addCourseStudentMultiple", Subject.MEMBER, Effect.ADD,
+    (COURSE_ID, IDENTITY, MEMBER_JSON), converged=_ALREADY_MEMBER,
+    batch_size=_member_adds, single=ADD_COURSE_STUDENT,
+)
+DEL_COURSE_STUDENT = Endpoint(
+    "delCourseStudent", Subject.MEMBER, Effect.REMOVE,
+    (COURSE_ID, IDENTITY, STUDENT_UID), converged={None: frozenset({162})},
+)
+DEL_COURSE_STUDENT_MULTIPLE = Endpoint(
+    "delCourseStudentMultiple", Subject.MEMBER, Effect.REMOVE,
+    (COURSE_ID, IDENTITY, UID_JSON), converged={None: frozenset({162})},
+    batch_size=lambda b, _: b.removals, single=DEL_COURSE_STUDENT,
+)
+ADD_CLASS_STUDENT_MULTIPLE = Endpoint(
+    "addClassStudentMultiple", Subject.LESSON_STUDENT, Effect.ADD,
+    (COURSE_ID, CLASS_ID, LESSON_IDENTITY, LESSON_MEMBER_JSON),
+    converged={None: frozenset({166})}, batch_size=lambda b, _: b.lesson_students,
+)
+DEL_CLASS_STUDENT_MULTIPLE = Endpoint(
+    "delClassStudentMultiple", Subject.LESSON_STUDENT, Effect.REMOVE,
+    (COURSE_ID, CLASS_ID, LESSON_IDENTITY, UID_JSON),
+    converged={None: frozenset({167})}, batch_size=lambda b, _: b.lesson_students,
+)
+ADD_COURSE_GROUP = Endpoint(
+    "addCourseGroup", Subject.GROUP, Effect.CREATE, (COURSE_ID, GROUP_NAME, GROUP_LIST),
+)
+EDIT_COURSE_GROUP = Endpoint(
+    "editCourseGroup", Subject.GROUP, Effect.EDIT, (COURSE_ID, GROUP_ID, GROUP_NAME, GROUP_LIST),
+)
+DEL_COURSE_GROUP = Endpoint(
+    "delCourseGroup", Subject.GROUP, Effect.DELETE, (COURSE_ID, GROUP_ID),
+    converged={None: frozenset({893})},
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    ADD_COURSE_STUDENT, ADD_COURSE_STUDENT_MULTIPLE, DEL_COURSE_STUDENT,
+    DEL_COURSE_STUDENT_MULTIPLE, ADD_CLASS_STUDENT_MULTIPLE, DEL_CLASS_STUDENT_MULTIPLE,
+    ADD_COURSE_GROUP, EDIT_COURSE_GROUP, DEL_COURSE_GROUP,
+)
+BY_NAME: Mapping[str, Endpoint] = {e.name: e for e in ENDPOINTS}
+
+
+def endpoint(name: str) -> Endpoint:
+    """The endpoint called `name`; ValueError for an action we do not use."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown ClassIn action {name!r}") from None

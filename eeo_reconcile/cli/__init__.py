@@ -1,0 +1,13 @@
+"""The `eeo-reconcile` command line: a thin click layer over the library.
+
+  app.py       the command group, errors -> messages and exit codes
+  options.py   the option stacks the commands share
+  commands.py  validate, plan, apply, show
+  state.py     state list/show/rm/pull/push/migrate, force-unlock
+  sandbox.py   the local ClassIn
+  view.py      what people see: colours, the progress bar, the apply summary
+"""
+
+from .app import main
+
+__all__ = ["main"]

@@ -1,0 +1,133 @@
+"""From documents to a `Config`: cross-checks the schema cannot express.
+
+The builder walks each document's (schema-checked) data, catches what only
+makes sense across values (a uid twice, a student who is also an auditor, a
+lesson in two courses, a group member who is not a student, ...) and builds
+the typed model. It only knows `config.source.Document`, never YAML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Diagnostic, Location
+from ..ids import as_id
+from ..model import (
+    DEFAULT_API_URL,
+    DEFAULT_SECRET_ENV,
+    BatchSizes,
+    CourseSpec,
+    RetryPolicy,
+    Safety,
+    SchoolConfig,
+    StateRef,
+)
+from ..state import backends
+from .course import CourseParts, is_number
+from .source import Document, Locator
+
+
+class Builder:
+    """Collects documents, then the blocks that appear once, into a `Config`'s parts."""
+
+    def __init__(self) -> None:
+        self.errors: list[Diagnostic] = []
+        self.blocks: dict[str, tuple[Document, dict[str, Any]]] = {}
+        self.block_where: dict[str, Location] = {}
+        self.courses: dict[int, CourseSpec] = {}
+        self.course_where: dict[int, Location] = {}
+        self.parts = CourseParts(self.errors)
+
+    def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
+        self.errors.append(Diagnostic(loc, message, hint))
+
+    # -- top level ----------------------------------------------------------
+    def add_document(self, doc: Document) -> None:
+        data = doc.data
+        if not isinstance(data, dict):
+            return  # empty file, or a schema error already reported
+        for key in ("school", "state", "safety"):
+            block = data.get(key)
+            if not isinstance(block, dict):
+                continue
+            here = doc.locate([key], key=True)
+            if key in self.blocks:
+                self.err(
+                    here,
+                    f"`{key}` is given twice: here and at {self.block_where[key]}",
+                    f"keep a single `{key}` block across all files",
+                )
+                continue
+            self.blocks[key] = (doc, block)
+            self.block_where[key] = here
+        courses = data.get("courses")
+        if isinstance(courses, list):
+            for i, course in enumerate(courses):
+                if isinstance(course, dict):
+                    self.add_course(doc.at(("courses", i)), course)
+
+    # -- one course ----------------------------------------------------------
+    def add_course(self, loc: Locator, data: dict[str, Any]) -> None:
+        cid = as_id(data.get("id"))
+        if cid is None:
+            return  # schema error reported
+        here = loc.locate(["id"])
+        if cid in self.course_where:
+            self.err(
+                here,
+                f"course {cid} is defined twice: here and at {self.course_where[cid]}",
+                "keep each course in one place; merge the two definitions",
+            )
+            return
+        self.course_where[cid] = here
+        self.courses[cid] = self.parts.build(loc, cid, data, here)
+
+    # -- the blocks that appear once ------------------------------------------------
+    def school_config(
+        self, first_doc: Document | None, all_parsed: bool = True
+    ) -> SchoolConfig | None:
+        if "school" not in self.blocks:
+            if not all_parsed:
+                return None  # it may be in the file that did not parse
+            loc = Location(first_doc.display, 1, 1) if first_doc is not None else None
+            self.err(
+                loc,
+                "no file has a `school` block",
+                "add `school: {sid: <your ClassIn SID>}` to exactly one file",
+            )
+            return None
+        _, block = self.blocks["school"]
+        sid = as_id(block.get("sid"))
+        if sid is None:
+            return None
+        b = block.get("batch") or {}
+        r = block.get("retry") or {}
+        batch = BatchSizes(**{k: int(v) for k, v in b.items() if is_number(v, int)})
+        retry_kw: dict[str, Any] = {k: (int(v) if k == "attempts" else float(v))
+                                    for k, v in r.items() if is_number(v, float)}
+        retry = RetryPolicy(**retry_kw)
+        return SchoolConfig(
+            sid=sid,
+            api_url=str(block.get("api_url", DEFAULT_API_URL)).rstrip("/"),
+            secret_env=str(block.get("secret_env", DEFAULT_SECRET_ENV)),
+            batch=batch,
+            retry=retry,
+        )
+
+    def state_ref(self, base_dir: str) -> StateRef:
+        block = self.blocks["state"][1] if "state" in self.blocks else {}
+        name = block.get("backend", backends.DEFAULT_BACKEND)
+        if name not in backends.names():  # the schema reported it
+            name = backends.DEFAULT_BACKEND
+        return backends.get(name).ref_from_config(block, base_dir)
+
+    def safety_config(self) -> Safety:
+        block = self.blocks["safety"][1] if "safety" in self.blocks else {}
+        kw: dict[str, Any] = {}
+        f: Any = block.get("max_removal_fraction")
+        if is_number(f, float):
+            kw["max_removal_fraction"] = float(f)
+        m = block.get("max_removals")
+        if is_number(m, int):
+            kw["max_removals"] = m
+        return Safety(**kw)

@@ -1,0 +1,304 @@
+"""One course of a configuration: its students, auditors, lessons and groupings.
+
+`CourseParts.build` cross-checks what the schema cannot (a uid twice, a
+student who is also an auditor, a lesson in two courses, a group member who
+is not a student, ...) and builds the `CourseSpec`. Every problem becomes a
+located `Diagnostic` in the shared error list; a bad part is left out, and
+the rest of the course is still checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Diagnostic, Location
+from ..ids import as_id
+from ..model import CourseSpec, GroupSpec, LessonMember, Team
+from .source import Locator
+
+Students = dict[int, "str | None"]
+Auditors = dict[int, str]
+
+
+class CourseParts:
+    def __init__(self, errors: list[Diagnostic]) -> None:
+        self.errors = errors
+        self.lesson_where: dict[int, tuple[int, Location]] = {}  # across all courses
+
+    def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
+        self.errors.append(Diagnostic(loc, message, hint))
+
+    def build(self, loc: Locator, cid: int, data: dict[str, Any], here: Location) -> CourseSpec:
+        students = self._students(loc, cid, data.get("students"))
+        auditors = self._auditors(loc, cid, data.get("auditors"), students)
+        lessons = self._lessons(loc, cid, data.get("lessons"), students, auditors)
+        groups = self._groups(loc, cid, data.get("groups"), students)
+        name = data.get("name")
+        return CourseSpec(
+            id=cid,
+            name=name if isinstance(name, str) else None,
+            students=students,
+            auditors=auditors,
+            lessons=lessons,
+            groups=tuple(groups),
+            max_removal_fraction=_fraction(data.get("safety")),
+            location=here,
+        )
+
+    def _twice(self, loc: Locator, where: list[Any], i: int, first: int, uid: int,
+               what: str) -> None:
+        """Report item `i` of the list at `where` repeating item `first`."""
+        line = loc.locate([*where, first]).line
+        self.err(
+            loc.locate([*where, i]),
+            f"uid {uid} is listed twice in {what} (first at line {line})",
+            "remove one of the two entries",
+        )
+
+    def _students(self, loc: Locator, cid: int, items: Any) -> Students:
+        students: Students = {}
+        if not isinstance(items, list):
+            return students
+        seen: dict[int, int] = {}
+        for i, item in enumerate(items):
+            if type(item) is int and item >= 1:
+                uid: int | None = item
+                label = None
+            elif isinstance(item, dict):
+                uid = as_id(item.get("uid"))
+                label = item.get("name")
+                if not isinstance(label, str):
+                    label = None
+            else:
+                uid, label = as_id(item), None
+            if uid is None:
+                continue
+            if uid in students:
+                self._twice(loc, ["students"], i, seen[uid], uid, f"the students of course {cid}")
+                continue
+            seen[uid] = i
+            students[uid] = label
+        return students
+
+    def _auditors(self, loc: Locator, cid: int, items: Any, students: Students) -> Auditors:
+        auditors: Auditors = {}
+        if not isinstance(items, list):
+            return auditors
+        seen: dict[int, int] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            uid = as_id(item.get("uid"))
+            name = item.get("name")
+            if uid is None or not isinstance(name, str):
+                continue
+            if uid in auditors:
+                self._twice(loc, ["auditors"], i, seen[uid], uid, f"the auditors of course {cid}")
+                continue
+            if uid in students:
+                self.err(
+                    loc.locate(["auditors", i]),
+                    f"uid {uid} is both a student and an auditor of course {cid}",
+                    "ClassIn allows one identity per course: keep the uid in "
+                    "`students` or in `auditors`, not both",
+                )
+                continue
+            seen[uid] = i
+            auditors[uid] = name
+        return auditors
+
+    def _lessons(self, loc: Locator, cid: int, items: Any, students: Students,
+                 auditors: Auditors) -> dict[int, dict[int, LessonMember]]:
+        lessons: dict[int, dict[int, LessonMember]] = {}
+        if not isinstance(items, list):
+            return lessons
+        for li, lesson in enumerate(items):
+            if not isinstance(lesson, dict):
+                continue
+            lid = as_id(lesson.get("id"))
+            if lid is None:
+                continue
+            lpath = ("lessons", li)
+            lhere = loc.locate([*lpath, "id"])
+            prev = self.lesson_where.get(lid)
+            if prev is not None:
+                pcid, ploc = prev
+                where = "in this course" if pcid == cid else f"in course {pcid}"
+                self.err(
+                    lhere,
+                    f"lesson {lid} is listed twice: here and {where} at {ploc}",
+                    "a lesson belongs to one course and is listed once",
+                )
+                continue
+            self.lesson_where[lid] = (cid, lhere)
+            lessons[lid] = self._lesson_students(
+                loc, lpath, lesson.get("students"), cid, lid, students, auditors
+            )
+        return lessons
+
+    def _lesson_students(
+        self,
+        loc: Locator,
+        lpath: tuple[Any, ...],
+        items: Any,
+        cid: int,
+        lid: int,
+        students: Students,
+        auditors: Auditors,
+    ) -> dict[int, LessonMember]:
+        out: dict[int, LessonMember] = {}
+        if not isinstance(items, list):
+            return out
+        seen: dict[int, int] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            uid = as_id(item.get("uid"))
+            name = item.get("name")
+            if uid is None or not isinstance(name, str):
+                continue
+            custom = item.get("custom")
+            if isinstance(custom, bool):
+                continue
+            if isinstance(custom, int):
+                custom = str(custom)
+                if len(custom) > 50:
+                    self.err(
+                        loc.locate([*lpath, "students", i, "custom"]),
+                        f"custom is {len(custom)} characters long; at most 50 are allowed",
+                        "shorten it: ClassIn would cut it to 50 characters",
+                    )
+                    continue
+            elif custom is not None and not isinstance(custom, str):
+                continue
+            if uid in out:
+                self._twice(loc, [*lpath, "students"], i, seen[uid], uid, f"lesson {lid}")
+                continue
+            if uid in students or uid in auditors:
+                what = "a student" if uid in students else "an auditor"
+                self.err(
+                    loc.locate([*lpath, "students", i]),
+                    f"uid {uid} is already {what} of course {cid}, so cannot also be a "
+                    f"lesson-only student of its lesson {lid}",
+                    "course students attend every lesson and auditors cannot be lesson "
+                    "students: remove this entry",
+                )
+                continue
+            seen[uid] = i
+            out[uid] = LessonMember(name=name, custom=custom)
+        return out
+
+    def _groups(self, loc: Locator, cid: int, items: Any, students: Students) -> list[GroupSpec]:
+        groups: list[GroupSpec] = []
+        if not isinstance(items, list):
+            return groups
+        names: dict[str, Location] = {}
+        ids: dict[int, Location] = {}
+        for gi, group in enumerate(items):
+            if not isinstance(group, dict):
+                continue
+            g = self._group(loc, ("groups", gi), group, cid, students)
+            if g is None:
+                continue
+            gloc = loc.locate(["groups", gi, "name"])
+            if g.name in names:
+                self.err(
+                    gloc,
+                    f"group name {g.name!r} is used twice in course {cid} "
+                    f"(first at line {names[g.name].line})",
+                    "group names identify groupings inside a course: rename one",
+                )
+                continue
+            if g.id is not None and g.id in ids:
+                self.err(
+                    loc.locate(["groups", gi, "id"]),
+                    f"group id {g.id} is used twice in course {cid} "
+                    f"(first at line {ids[g.id].line})",
+                    "each ClassIn grouping can be adopted once",
+                )
+                continue
+            names[g.name] = gloc
+            if g.id is not None:
+                ids[g.id] = loc.locate(["groups", gi, "id"])
+            groups.append(g)
+        return groups
+
+    def _group(
+        self,
+        loc: Locator,
+        gpath: tuple[Any, ...],
+        data: dict[str, Any],
+        cid: int,
+        students: Students,
+    ) -> GroupSpec | None:
+        name = data.get("name")
+        teams_data = data.get("teams")
+        if not isinstance(name, str) or not (1 <= len(name) <= 20):
+            return None
+        if not isinstance(teams_data, list) or not teams_data:
+            return None
+        gid = None
+        if "id" in data:
+            gid = as_id(data["id"])
+            if gid is None:
+                return None
+        teams: list[Team] = []
+        seen: dict[int, tuple[Any, ...]] = {}
+        ok = True
+        for ti, team in enumerate(teams_data):
+            if not isinstance(team, dict):
+                ok = False
+                continue
+            leader = as_id(team.get("leader"))
+            members_data = team.get("members", [])
+            if leader is None or not isinstance(members_data, list):
+                ok = False
+                continue
+            refs: list[tuple[int, tuple[Any, ...]]] = [(leader, (*gpath, "teams", ti, "leader"))]
+            members: list[int] = []
+            for mi, m in enumerate(members_data):
+                uid = as_id(m)
+                if uid is None:
+                    ok = False
+                    continue
+                members.append(uid)
+                refs.append((uid, (*gpath, "teams", ti, "members", mi)))
+            for uid, upath in refs:
+                if uid in seen:
+                    self.err(
+                        loc.locate(list(upath)),
+                        f"uid {uid} appears twice in group {name!r} "
+                        f"(first at line {loc.locate(list(seen[uid])).line})",
+                        "a uid may be in one team of a grouping, once",
+                    )
+                    ok = False
+                    continue
+                seen[uid] = upath
+                if uid not in students:
+                    self.err(
+                        loc.locate(list(upath)),
+                        f"uid {uid} in group {name!r} is not a student of course {cid}",
+                        "add the uid to the course's `students`, or remove it from the group",
+                    )
+                    ok = False
+            teams.append(Team(leader=leader, members=tuple(members)))
+        if not ok:
+            return None
+        return GroupSpec(name=name, teams=tuple(teams), id=gid)
+
+
+def is_number(v: Any, kind: type) -> bool:
+    """An int (kind int) or an int or float (kind float), never a bool."""
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, int) if kind is int else isinstance(v, (int, float))
+
+
+def _fraction(safety: Any) -> float | None:
+    """A course's own max_removal_fraction, when valid."""
+    if isinstance(safety, dict):
+        f: Any = safety.get("max_removal_fraction")
+        if is_number(f, float) and 0 <= f <= 1:
+            return float(f)
+    return None
+

@@ -1,0 +1,200 @@
+"""What differs between the configuration and the recorded state, as typed changes.
+
+Three small frozen classes (a course member, a lesson-only student, a
+grouping), each with its action and, when it is not a plain add or remove, a
+reason. They render to JSON and parse back to equal values.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..address import (
+    AuditorAddress,
+    GroupAddress,
+    LessonStudentAddress,
+    MemberAddress,
+    StudentAddress,
+)
+from ..model import Role, Team
+
+
+class Action(enum.Enum):
+    """What a change does; the order of members is the display order."""
+
+    REMOVE = "remove"
+    ADD = "add"
+    CHANGE = "change"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {Action.REMOVE: "-", Action.ADD: "+", Action.CHANGE: "~"}
+
+
+class Reason(enum.Enum):
+    """Why a change exists when it is not a plain add/remove."""
+
+    SWITCH = "switch"  # student <-> auditor: remove with the old identity, add with the new
+    REPLACE = "replace"  # --replace asked for remove + add
+    COURSE_REMOVED = "course-removed"  # the course left the configuration
+    ADOPT = "adopt"  # a grouping given by id, taken over with one edit
+    RENAME = "rename"  # a grouping's name changed (matched by id)
+
+
+def _reason(v: Any) -> Reason | None:
+    return Reason(v) if v is not None else None
+
+
+def _head(kind: str, action: Action, address: object, course: int) -> dict[str, Any]:
+    return {"action": action.value, "address": str(address), "type": kind, "course": course}
+
+
+def _tail(d: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """Add the optional keys that have a value (enums by their value)."""
+    for k, v in optional.items():
+        if v is not None:
+            d[k] = v.value if isinstance(v, enum.Enum) else v
+    return d
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """A course student (identity 1) or auditor (identity 2) added or removed."""
+
+    action: Action
+    course: int
+    role: Role
+    uid: int
+    name: str | None = None  # auditor: the name sent; student: the label
+    reason: Reason | None = None
+
+    @property
+    def address(self) -> MemberAddress:
+        if self.role is Role.STUDENT:
+            return StudentAddress(self.course, self.uid)
+        return AuditorAddress(self.course, self.uid)
+
+    def to_json(self) -> dict[str, Any]:
+        d = _head(self.role.value, self.action, self.address, self.course)
+        d["uid"] = self.uid
+        return _tail(d, name=self.name, reason=self.reason)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> MemberChange:
+        return cls(
+            Action(d["action"]), int(d["course"]), Role(d["type"]), int(d["uid"]),
+            d.get("name"), _reason(d.get("reason")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LessonChange:
+    """A lesson-only (transfer) student added to or removed from a lesson."""
+
+    action: Action
+    course: int
+    lesson: int
+    uid: int
+    name: str | None = None
+    custom: str | None = None
+    reason: Reason | None = None
+
+    @property
+    def address(self) -> LessonStudentAddress:
+        return LessonStudentAddress(self.course, self.lesson, self.uid)
+
+    def to_json(self) -> dict[str, Any]:
+        d = _head("lesson-student", self.action, self.address, self.course)
+        d["lesson"] = self.lesson
+        d["uid"] = self.uid
+        return _tail(d, name=self.name, custom=self.custom, reason=self.reason)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LessonChange:
+        return cls(
+            Action(d["action"]), int(d["course"]), int(d["lesson"]), int(d["uid"]),
+            d.get("name"), d.get("custom"), _reason(d.get("reason")),
+        )
+
+
+def teams_json(teams: Sequence[Team]) -> list[list[int]]:
+    return [list(t.uids()) for t in teams]
+
+
+def teams_from_json(data: Sequence[Sequence[int]]) -> tuple[Team, ...]:
+    return tuple(Team(int(t[0]), tuple(int(u) for u in t[1:])) for t in data)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """A grouping created (add), replaced by one edit (change), or deleted (remove)."""
+
+    action: Action
+    course: int
+    name: str
+    group_id: int | None = None  # known for change/remove
+    teams: tuple[Team, ...] = ()  # desired teams (add/change)
+    old_name: str | None = None  # recorded name (rename)
+    old_teams: tuple[Team, ...] | None = None  # recorded teams (change/remove)
+    reason: Reason | None = None
+
+    @property
+    def address(self) -> GroupAddress:
+        return GroupAddress(self.course, self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        d = _head("group", self.action, self.address, self.course)
+        d["name"] = self.name
+        _tail(d, group_id=self.group_id)
+        if self.action is not Action.REMOVE:
+            d["teams"] = teams_json(self.teams)
+        old = teams_json(self.old_teams) if self.old_teams is not None else None
+        return _tail(d, old_name=self.old_name, old_teams=old, reason=self.reason)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> GroupChange:
+        old = d.get("old_teams")
+        return cls(
+            Action(d["action"]), int(d["course"]), str(d["name"]), d.get("group_id"),
+            teams_from_json(d.get("teams", [])), d.get("old_name"),
+            teams_from_json(old) if old is not None else None, _reason(d.get("reason")),
+        )
+
+
+Change = Union[MemberChange, LessonChange, GroupChange]  # noqa: UP007
+
+_FROM_JSON: Mapping[str, Any] = {
+    "student": MemberChange.from_json,
+    "auditor": MemberChange.from_json,
+    "lesson-student": LessonChange.from_json,
+    "group": GroupChange.from_json,
+}
+
+
+def change_from_json(d: Mapping[str, Any]) -> Change:
+    parse = _FROM_JSON.get(d["type"])
+    if parse is None:
+        raise ValueError(f"unknown change type {d['type']!r}")
+    result: Change = parse(d)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something the plan will not do by itself, with what the user can do."""
+
+    address: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "message": self.message}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Note:
+        return cls(str(d["address"]), str(d["message"]))

@@ -1,0 +1,88 @@
+"""The local backend's lock: flock(2) on `<state>.lock`, with holder info inside.
+
+The kernel drops an flock when its holder dies, so a killed CI job never
+leaves a stuck lock; the file also carries the holder's `LockInfo` as JSON,
+which a blocked command prints.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import fcntl
+import json
+import os
+
+from ..errors import LockError
+from .lock import Lock, LockInfo, check_unlock
+
+
+def read_info_file(path: str) -> LockInfo | None:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        return None
+    if not raw.strip():
+        return None
+    try:
+        return LockInfo.from_json(json.loads(raw))
+    except ValueError:
+        return None
+
+
+class FileLocker:
+    """flock(2)-based lock on one file, with the holder's info inside it."""
+
+    def __init__(self, path: str, store: str):
+        self.path = path
+        self.store = store
+
+    def try_acquire(self, operation: str) -> Lock | None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (_errno.EAGAIN, _errno.EACCES, _errno.EWOULDBLOCK):
+                    raise LockError(f"cannot lock {self.path}: {exc.strerror}") from None
+                os.close(fd)
+                return None
+            info = LockInfo.new(operation, self.store)
+            data = json.dumps(info.to_json(), indent=1).encode() + b"\n"
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+        def release() -> None:
+            try:
+                os.ftruncate(fd, 0)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+        return Lock(info, release)
+
+    def info(self) -> LockInfo | None:
+        return read_info_file(self.path)
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Clear lock info left behind (the kernel lock itself is already gone)."""
+        info = check_unlock(read_info_file(self.path), lock_id, self.store)
+        fd = os.open(self.path, os.O_RDWR)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise LockError(
+                    f"the lock of {self.store} is held by a live process "
+                    f"({info.who}, pid {info.pid}, {info.operation}); force-unlock only clears "
+                    "info left behind by a holder that is gone. Stop that process instead."
+                ) from None
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+        return info

@@ -1,0 +1,94 @@
+"""The tables of the postgres backend, versioned in `eeo_meta`.
+
+  eeo_workspaces  workspace -> id, lineage, serial, sid          one row per state
+  eeo_members     (ws, course, kind, lesson, uid) -> name, custom
+                  kind KIND_STUDENT, KIND_AUDITOR or KIND_LESSON (a lesson-only student)
+  eeo_groups      (ws, course, name) -> group_id, teams (jsonb)
+  eeo_locks       ws -> who holds the lock (id, who, operation, pid, since)
+
+`ensure_schema` creates or migrates them, under a transaction-level advisory
+lock so that two first runs cannot race.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import StateError
+
+SCHEMA_VERSION = 1
+LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
+
+KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS eeo_workspaces (
+    id        bigserial PRIMARY KEY,
+    workspace text NOT NULL UNIQUE,
+    lineage   uuid,
+    serial    bigint NOT NULL DEFAULT 0,
+    sid       bigint,
+    updated   timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS eeo_members (
+    ws      bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    course  bigint NOT NULL,
+    kind    smallint NOT NULL,
+    lesson  bigint NOT NULL DEFAULT 0,
+    uid     bigint NOT NULL,
+    name    text,
+    custom  text,
+    PRIMARY KEY (ws, course, kind, lesson, uid)
+);
+CREATE TABLE IF NOT EXISTS eeo_groups (
+    ws       bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    course   bigint NOT NULL,
+    name     text NOT NULL,
+    group_id bigint NOT NULL,
+    teams    jsonb NOT NULL,
+    PRIMARY KEY (ws, course, name)
+);
+CREATE TABLE IF NOT EXISTS eeo_locks (
+    ws        bigint PRIMARY KEY REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    id        text NOT NULL,
+    who       text NOT NULL,
+    operation text NOT NULL,
+    pid       integer NOT NULL,
+    since     text NOT NULL,
+    backend   integer NOT NULL
+);
+"""
+
+# version -> statements that bring the previous version to it
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+
+def ensure_schema(conn: Any) -> None:
+    """Create the tables or bring them to SCHEMA_VERSION; refuse a newer schema."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_NAMESPACE,))
+        conn.execute("CREATE TABLE IF NOT EXISTS eeo_meta (key text PRIMARY KEY, "
+                     "value text NOT NULL)")
+        row = conn.execute("SELECT value FROM eeo_meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"the state database has schema version {version}, newer than this "
+                f"eeo-reconcile understands ({SCHEMA_VERSION}): upgrade eeo-reconcile"
+            )
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute(MIGRATIONS[v])
+        if version < SCHEMA_VERSION:
+            conn.execute(
+                "INSERT INTO eeo_meta VALUES ('schema_version', %s) ON CONFLICT (key) "
+                "DO UPDATE SET value = EXCLUDED.value", (str(SCHEMA_VERSION),))
+
+
+def workspace_id(conn: Any, workspace: str) -> int:
+    """The id of a workspace's row (created on first use, with the schema)."""
+    ensure_schema(conn)
+    conn.execute("INSERT INTO eeo_workspaces (workspace) VALUES (%s) "
+                 "ON CONFLICT (workspace) DO NOTHING", (workspace,))
+    row = conn.execute("SELECT id FROM eeo_workspaces WHERE workspace = %s",
+                       (workspace,)).fetchone()
+    return int(row[0])

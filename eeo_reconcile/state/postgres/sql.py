@@ -1,0 +1,172 @@
+"""The state as rows: read a snapshot, replace it, record ops.
+
+Every op becomes row inserts or deletes (`OP_SQL`, one entry per `OpKind`);
+a batch of ops is one transaction that also bumps the serial. Member kinds
+are the `KIND_*` constants of `schema`, passed as parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ...model import LessonMember, Team
+from ..model import State
+from ..ops import OpKind, StateOp
+from ..records import CourseRecord, GroupRecord
+from .schema import KIND_AUDITOR, KIND_LESSON, KIND_STUDENT
+
+
+def read_state(conn: Any, ws: int) -> State:
+    """A consistent snapshot of one workspace (REPEATABLE READ)."""
+    courses: dict[int, CourseRecord] = {}
+
+    def course(cid: int) -> CourseRecord:
+        c = courses.get(cid)
+        if c is None:
+            c = courses[cid] = CourseRecord()
+        return c
+
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        head = conn.execute("SELECT lineage, serial, sid FROM eeo_workspaces WHERE id = %s",
+                            (ws,)).fetchone()
+        for cid, uids in conn.execute(
+            "SELECT course, array_agg(uid) FROM eeo_members WHERE ws = %s AND kind = %s "
+            "GROUP BY course", (ws, KIND_STUDENT)
+        ):
+            course(cid).students = set(uids)
+        for cid, kind, lesson, uid, name, custom in conn.execute(
+            "SELECT course, kind, lesson, uid, name, custom FROM eeo_members "
+            "WHERE ws = %s AND kind <> %s", (ws, KIND_STUDENT)
+        ):
+            if kind == KIND_AUDITOR:
+                course(cid).auditors[uid] = name
+            else:
+                course(cid).lessons.setdefault(lesson, {})[uid] = LessonMember(name, custom)
+        for cid, name, gid, teams in conn.execute(
+            "SELECT course, name, group_id, teams FROM eeo_groups WHERE ws = %s", (ws,)
+        ):
+            course(cid).groups[name] = GroupRecord(
+                int(gid), tuple(Team(int(t[0]), tuple(int(u) for u in t[1:])) for t in teams))
+    lineage, serial, sid = head
+    return State(
+        lineage=str(lineage) if lineage is not None else None,
+        serial=int(serial), sid=int(sid) if sid is not None else None, courses=courses,
+    )
+
+
+def _teams_json(g: GroupRecord) -> str:
+    return json.dumps(g.to_json()["teams"])
+
+
+def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | None) -> int:
+    """Replace the workspace's rows by `state`; the serial becomes `serial`, or
+    moves by one when None. Returns the new serial."""
+    with conn.transaction():
+        conn.execute("DELETE FROM eeo_members WHERE ws = %s", (ws,))
+        conn.execute("DELETE FROM eeo_groups WHERE ws = %s", (ws,))
+        with conn.cursor() as cur:
+            with cur.copy("COPY eeo_members (ws, course, kind, lesson, uid, name, custom)"
+                          " FROM STDIN") as copy:
+                for cid, c in state.courses.items():
+                    for u in c.students:
+                        copy.write_row((ws, cid, KIND_STUDENT, 0, u, None, None))
+                    for u, n in c.auditors.items():
+                        copy.write_row((ws, cid, KIND_AUDITOR, 0, u, n, None))
+                    for lid, members in c.lessons.items():
+                        for u, m in members.items():
+                            copy.write_row((ws, cid, KIND_LESSON, lid, u, m.name, m.custom))
+            groups = [
+                (ws, cid, name, g.id, _teams_json(g))
+                for cid, c in state.courses.items() for name, g in c.groups.items()
+            ]
+            if groups:
+                cur.executemany("INSERT INTO eeo_groups VALUES (%s, %s, %s, %s, %s)", groups)
+        if serial is None:
+            row = conn.execute(
+                "UPDATE eeo_workspaces SET lineage = %s, serial = serial + 1, sid = %s, "
+                "updated = now() WHERE id = %s RETURNING serial",
+                (lineage, state.sid, ws)).fetchone()
+        else:
+            row = conn.execute(
+                "UPDATE eeo_workspaces SET lineage = %s, serial = %s, sid = %s, "
+                "updated = now() WHERE id = %s RETURNING serial",
+                (lineage, serial, state.sid, ws)).fetchone()
+    return int(row[0])
+
+
+def write_ops(conn: Any, ws: int, ops: Sequence[StateOp]) -> int:
+    """One transaction: every op as row inserts/deletes, then serial + 1."""
+    with conn.transaction():
+        for op in ops:
+            OP_SQL[op.kind](conn, ws, op)
+        row = conn.execute(
+            "UPDATE eeo_workspaces SET serial = serial + 1, updated = now() "
+            "WHERE id = %s RETURNING serial", (ws,)).fetchone()
+    return int(row[0])
+
+
+def _add_students(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute(
+        "INSERT INTO eeo_members (ws, course, kind, lesson, uid) SELECT %s, %s, %s, 0, u "
+        "FROM unnest(%s::bigint[]) u ON CONFLICT DO NOTHING",
+        (ws, op.course, KIND_STUDENT, list(op.uids)))
+
+
+def _remover(kind: int) -> Callable[[Any, int, StateOp], None]:
+    def remove(conn: Any, ws: int, op: StateOp) -> None:
+        conn.execute("DELETE FROM eeo_members WHERE ws = %s AND course = %s AND kind = %s "
+                     "AND lesson = 0 AND uid = ANY(%s::bigint[])",
+                     (ws, op.course, kind, list(op.uids)))
+    return remove
+
+
+def _add_auditors(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute(
+        "INSERT INTO eeo_members (ws, course, kind, lesson, uid, name) "
+        "SELECT %s, %s, %s, 0, u, n FROM unnest(%s::bigint[], %s::text[]) AS t(u, n) "
+        "ON CONFLICT (ws, course, kind, lesson, uid) DO UPDATE SET name = EXCLUDED.name",
+        (ws, op.course, KIND_AUDITOR, list(op.uids), list(op.names)))
+
+
+def _add_lesson_students(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute(
+        "INSERT INTO eeo_members (ws, course, kind, lesson, uid, name, custom) "
+        "SELECT %s, %s, %s, %s, u, n, x FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
+        "AS t(u, n, x) ON CONFLICT (ws, course, kind, lesson, uid) DO UPDATE "
+        "SET name = EXCLUDED.name, custom = EXCLUDED.custom",
+        (ws, op.course, KIND_LESSON, op.lesson, list(op.uids), list(op.names),
+         list(op.customs)))
+
+
+def _remove_lesson_students(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute("DELETE FROM eeo_members WHERE ws = %s AND course = %s AND kind = %s "
+                 "AND lesson = %s AND uid = ANY(%s::bigint[])",
+                 (ws, op.course, KIND_LESSON, op.lesson, list(op.uids)))
+
+
+def _set_group(conn: Any, ws: int, op: StateOp) -> None:
+    assert op.group is not None and op.group_name is not None
+    conn.execute("DELETE FROM eeo_groups WHERE ws = %s AND course = %s AND "
+                 "(group_id = %s OR name = %s)", (ws, op.course, op.group.id, op.group_name))
+    conn.execute("INSERT INTO eeo_groups VALUES (%s, %s, %s, %s, %s)",
+                 (ws, op.course, op.group_name, op.group.id, _teams_json(op.group)))
+
+
+def _delete_group(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute("DELETE FROM eeo_groups WHERE ws = %s AND course = %s AND "
+                 "(group_id = %s OR name = %s)", (ws, op.course, op.group_id, op.group_name))
+
+
+OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
+    OpKind.ADD_STUDENTS: _add_students,
+    OpKind.REMOVE_STUDENTS: _remover(KIND_STUDENT),
+    OpKind.ADD_AUDITORS: _add_auditors,
+    OpKind.REMOVE_AUDITORS: _remover(KIND_AUDITOR),
+    OpKind.ADD_LESSON_STUDENTS: _add_lesson_students,
+    OpKind.REMOVE_LESSON_STUDENTS: _remove_lesson_students,
+    OpKind.SET_GROUP: _set_group,
+    OpKind.DELETE_GROUP: _delete_group,
+}
