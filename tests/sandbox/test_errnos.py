@@ -1,8 +1,8 @@
 """Every modelled errno of every endpoint, over real HTTP against a sandbox process.
 
-Cases are data: tests/cases/sandbox/*.yaml, one scenario a file (action,
-parameters, the expected errno / per-item errnos / data, and the roster after).
-The sandbox is reset before each case.
+Cases are data: tests/cases/sandbox/*.yaml, one scenario a file (optional
+`setup` calls, the action, parameters, the expected errno / per-item errnos /
+data, and the roster after). The sandbox is reset before each case.
 """
 
 import glob
@@ -42,6 +42,9 @@ def test_errno_case(sandbox, case_file):
     with open(case_file, encoding="utf-8") as fh:
         case = yaml.safe_load(fh)
     sandbox.reset()
+    for step in case.get("setup", []):
+        done = sandbox.post_raw(step["action"], _form(step["params"])).json()
+        assert done["error_info"]["errno"] == 1, (step, done)
     body = sandbox.post_raw(case["action"], _form(case["params"])).json()
     exp = case["expect"]
     assert body["error_info"]["errno"] == exp["errno"], body
@@ -81,3 +84,17 @@ def test_there_is_a_case_for_every_action():
     from eeo_reconcile.sandbox.engine import ACTIONS
 
     assert set(ACTIONS) <= actions
+
+
+def test_every_modelled_errno_has_a_case():
+    from eeo_reconcile.sandbox.modelled import MODELLED
+
+    seen = set()
+    for f in CASE_FILES:
+        with open(f, encoding="utf-8") as fh:
+            case = yaml.safe_load(fh)
+        seen.add((case["action"], case["expect"]["errno"]))
+        seen.update((case["action"], code) for code in case["expect"].get("items", []))
+    missing = [(a, code) for a, entries in MODELLED.items() for code, _ in entries
+               if (a, code) not in seen]
+    assert not missing
