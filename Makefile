@@ -12,10 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-## make test: install into .venv (if needed) and run the whole test suite
-## (the tests start their own sandbox and PostgreSQL processes)
+## make test: install into .venv (if needed), lint and type-check, then run the
+## whole test suite (the tests start their own sandbox and PostgreSQL processes)
 test: $(STAMP)
 	sh scripts/ensure-postgres.sh
+	$(BIN)/ruff check eeo_reconcile tests bench
+	$(BIN)/mypy eeo_reconcile
 	$(BIN)/python -m pytest -q
 
 ## make demo: start the sandbox, plan and apply examples/, show the roster, plan again
@@ -28,6 +30,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check eeo_reconcile tests bench
+	$(BIN)/mypy eeo_reconcile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .demo bench/out
