@@ -1,15 +1,22 @@
-"""The ClassIn partner API client: signed, pooled, bounded retries, no leaks.
+"""The ClassIn partner API client: signed, pooled, paced, bounded retries, no leaks.
 
 - One `requests.Session` with a connection pool sized to the parallelism, a
-  connect and a read timeout on every call, TLS verification on. A plain
-  `http://` base URL is refused unless the host is loopback (the sandbox).
+  connect and a read timeout on every call, TLS verification on, redirects
+  never followed (a 3xx would carry the signature elsewhere: it is an error).
+  A plain `http://` base URL is refused unless the host is loopback (the
+  sandbox).
 - Every attempt is signed afresh: `timeStamp` now, `safeKey = md5(secret +
   timeStamp)`. Arrays are sent as JSON strings; errno strings become numbers.
-- Transient failures (104, 114, 464, 901, HTTP 5xx, connection errors,
-  timeouts, a dropped connection) are retried with exponential backoff and
-  full jitter, bounded by a number of attempts and a total deadline. Retrying
-  an add or a remove whose answer was lost is safe: ClassIn then answers
-  "already there" / "not there", which the executor treats as convergence.
+- Requests in flight are limited by an `AdaptiveLimit`: a 464 (a concurrent
+  change of the same roster) shrinks the limit and the call is sent again as
+  soon as a slot frees; answered calls grow it back (AIMD).
+- Transient failures (104, 114, 901, HTTP 5xx, connection errors, timeouts,
+  a dropped connection) are retried with exponential backoff and full jitter,
+  bounded by a number of attempts and a total deadline. Retrying an add or a
+  remove whose answer was lost is safe: ClassIn then answers "already there"
+  / "not there", which the executor treats as convergence. A call that is not
+  idempotent (creating a grouping) is retried only when it surely did not
+  take effect: the connection was never made, or ClassIn answered 464 / 901.
 - Neither the secret nor any safeKey appears in any message this module
   produces; requests' own exceptions are reduced to their class name and a
   scrubbed reason, and never chained.
@@ -32,21 +39,44 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 from ..errors import ApiError
 from ..model import RetryPolicy
 from .api import API_PATH
 from .errnos import TRANSIENT
+from .pacing import AdaptiveLimit
+
+MIN_SECRET_LENGTH = 8
+CONGESTED = 464  # a concurrent change of the same roster: fewer requests in flight
+NOT_APPLIED = frozenset({464, 901})  # refused without any change: safe to send again
+MAX_CONGESTED_RETRIES = 50
 
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
+_QUERY = re.compile(r"\?[^\s'\"]*")
 
 
 class TransportError(ApiError):
-    """No usable answer after every attempt: the outcome of the call is unknown."""
+    """No usable answer: whether the call took effect is unknown (unless
+    `sent` is False: the request never reached ClassIn)."""
 
-    def __init__(self, message: str, attempts: int):
+    def __init__(self, message: str, attempts: int, sent: bool = True,
+                 interrupted: bool = False):
         super().__init__(message)
         self.attempts = attempts
+        self.sent = sent
+        self.interrupted = interrupted
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether a requests exception means the request never left: no connection."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        inner = getattr(reason, "reason", reason)
+        return isinstance(inner, NewConnectionError)
+    return False
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,11 @@ class ClassInClient:
         rng: random.Random | None = None,
     ) -> None:
         self.base_url = check_base_url(base_url)
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ApiError(
+                f"the ClassIn secret is shorter than {MIN_SECRET_LENGTH} characters: it "
+                "cannot be the school's SECRET (check the variable that holds it)"
+            )
         self.sid = sid
         self._secret = secret
         self.retry = retry or RetryPolicy()
@@ -129,6 +164,7 @@ class ClassInClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": "eeo-reconcile"})
+        self.pace = AdaptiveLimit(pool_size)
 
     def __repr__(self) -> str:  # never show the secret
         return f"ClassInClient({self.base_url!r}, sid={self.sid})"
@@ -152,9 +188,11 @@ class ClassInClient:
         return form
 
     def scrub(self, text: str) -> str:
-        """Remove the secret and anything shaped like a safeKey from a text."""
-        if self._secret:
+        """Remove what could be a secret from a text: the secret itself, anything
+        shaped like a safeKey (32 hex digits), and URL query strings."""
+        if len(self._secret) >= MIN_SECRET_LENGTH:
             text = text.replace(self._secret, "***")
+        text = _QUERY.sub("?***", text)
         return _HEX32.sub("***", text)
 
     # -- calling -------------------------------------------------------------------
@@ -163,35 +201,60 @@ class ClassInClient:
         with self._rng_lock:
             return self._rng.uniform(0, min(base, 30.0))
 
-    def call(self, action: str, params: Mapping[str, Any]) -> ApiResult:
+    def call(
+        self,
+        action: str,
+        params: Mapping[str, Any],
+        idempotent: bool = True,
+        stop: threading.Event | None = None,
+    ) -> ApiResult:
         """One API call, retried while transient; raises TransportError when no
-        answer came back within the attempts and the deadline."""
+        answer came back within the attempts and the deadline (or `stop` was set
+        before one did). A call that is not `idempotent` is sent again only when
+        it surely did not take effect."""
         url = f"{self.base_url}{API_PATH}?action={action}"
         timeout = (self.retry.connect_timeout, self.retry.read_timeout)
         start = time.monotonic()
         last = ""
-        attempt = 0
+        attempt = 0  # counted against retry.attempts
+        requests_made = 0  # every HTTP request, 464s included
+        congested = 0
+        sent = False  # some attempt may have reached ClassIn
         while True:
             attempt += 1
+            requests_made += 1
             result: ApiResult | None = None
-            try:
-                resp = self.session.post(url, data=self._signed(params), timeout=timeout)
-            except requests.RequestException as exc:
-                last = f"{type(exc).__name__}: {self._reason(exc)}"
-            else:
-                if resp.status_code >= 500:
-                    last = f"HTTP {resp.status_code}"
-                elif resp.status_code != 200:
-                    raise ApiError(
-                        f"ClassIn answered HTTP {resp.status_code} to {action} at "
-                        f"{self.base_url}: check school.api_url / EEO_API_URL"
-                    )
+            retry_now = False
+            with self.pace.slot() as slot:
+                try:
+                    resp = self.session.post(url, data=self._signed(params), timeout=timeout,
+                                             allow_redirects=False)
+                except requests.RequestException as exc:
+                    last = f"{type(exc).__name__}: {self._reason(exc)}"
+                    if not never_sent(exc):
+                        sent = True
                 else:
-                    result = self._parse(resp, action, attempt)
-                    if result.errno not in TRANSIENT:
-                        return result
-                    last = f"errno {result.errno}"
+                    sent = True
+                    result = self._answer(resp, action, requests_made)
+                    if result is not None:
+                        if result.errno not in TRANSIENT:
+                            return result
+                        last = f"errno {result.errno}"
+                        if result.errno == CONGESTED:
+                            slot.congested = True
+                            congested += 1
+                            retry_now = congested <= MAX_CONGESTED_RETRIES
+                    else:
+                        last = f"HTTP {resp.status_code}"
+            safe_again = result is not None and result.errno in NOT_APPLIED
+            if not idempotent and sent and not safe_again:
+                break  # it may have taken effect: never send it twice
+            if stop is not None and stop.is_set():
+                break
             elapsed = time.monotonic() - start
+            if retry_now and elapsed < self.retry.deadline_seconds:
+                attempt -= 1  # a 464 is paced by the limit, not counted as an attempt
+                continue
             if attempt >= self.retry.attempts:
                 break
             pause = self._backoff(attempt)
@@ -200,12 +263,35 @@ class ClassInClient:
             self._sleep(pause)
         if result is not None:  # still transient after the last attempt: report it as is
             return result
+        interrupted = stop is not None and stop.is_set()
+        why = "interrupted" if interrupted else f"after {requests_made} attempt(s) in " \
+            f"{time.monotonic() - start:.1f}s"
+        effect = ("whether it took effect is unknown, and the next apply will find out safely"
+                  if sent else "it never reached ClassIn")
         raise TransportError(
-            f"no answer from ClassIn for {action} after {attempt} attempt(s) in "
-            f"{time.monotonic() - start:.1f}s (last: {last}); whether it took effect is "
-            "unknown, and the next apply will find out safely",
-            attempt,
+            f"no answer from ClassIn for {action} {why} (last: {last}); {effect}",
+            requests_made, sent=sent, interrupted=interrupted,
         )
+
+    def _answer(self, resp: requests.Response, action: str, attempt: int) -> ApiResult | None:
+        """The parsed answer; None for a server error (5xx, retried); ApiError for
+        anything else that is not a 200 (a redirect is never followed)."""
+        status = resp.status_code
+        if status >= 500:
+            return None
+        if 300 <= status < 400:
+            host = urlsplit(resp.headers.get("Location", "")).hostname or "an unnamed place"
+            raise ApiError(
+                f"ClassIn answered HTTP {status} to {action}, a redirect to {host}: "
+                "redirects are never followed (they would carry the signed request "
+                "elsewhere); check school.api_url / EEO_API_URL"
+            )
+        if status != 200:
+            raise ApiError(
+                f"ClassIn answered HTTP {status} to {action} at "
+                f"{self.base_url}: check school.api_url / EEO_API_URL"
+            )
+        return self._parse(resp, action, attempt)
 
     def _parse(self, resp: requests.Response, action: str, attempt: int) -> ApiResult:
         try:

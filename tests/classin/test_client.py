@@ -39,6 +39,12 @@ def _server(script):
             if ans == "drop":
                 self.close_connection = True
                 return
+            if isinstance(ans, tuple):  # ("redirect", status, location)
+                self.send_response(ans[1])
+                self.send_header("Location", ans[2])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if isinstance(ans, int):
                 body = b"oops"
                 self.send_response(ans)
@@ -87,14 +93,21 @@ def test_signs_every_attempt_and_sends_arrays_as_json(make):
 
 
 @pytest.mark.parametrize("transient", [
-    {"error_info": {"errno": 104}}, {"error_info": {"errno": 464}},
-    {"error_info": {"errno": 901}}, 503, "drop",
+    {"error_info": {"errno": 104}}, {"error_info": {"errno": 901}}, 503, "drop",
 ])
 def test_transient_answers_are_retried(make, transient):
     client, script, sleeps = make([transient, transient, {"error_info": {"errno": 1}}])
     res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
     assert res.errno == 1 and res.attempts == 3 and len(script.forms) == 3
     assert len(sleeps) == 2
+
+
+def test_464_is_back_pressure_paced_by_the_limit_not_by_backoff(make):
+    client, script, sleeps = make([{"error_info": {"errno": 464}}] * 2
+                                  + [{"error_info": {"errno": 1}}])
+    res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert res.errno == 1 and len(script.forms) == 3 and sleeps == []
+    assert client.pace.decreases == 2 and client.pace.limit < client.pace.ceiling
 
 
 def test_attempts_bound(make):
@@ -126,7 +139,7 @@ def test_deadline_bound(make):
 def test_backoff_grows_exponentially_with_jitter():
     import random
 
-    c = ClassInClient("http://127.0.0.1:1", 1, "s", RetryPolicy(backoff_seconds=0.5),
+    c = ClassInClient("http://127.0.0.1:1", 1, SECRET, RetryPolicy(backoff_seconds=0.5),
                       rng=random.Random(1))
     for attempt in range(1, 7):
         for _ in range(20):
@@ -151,12 +164,12 @@ def test_http_errors_and_non_json(make):
 def test_plain_http_only_for_loopback():
     for url in ("http://api.eeo.cn", "http://10.0.0.5:8750"):
         with pytest.raises(ApiError, match="refusing plain http"):
-            ClassInClient(url, 1, "s")
+            ClassInClient(url, 1, SECRET)
     for url in ("http://127.0.0.1:8750", "http://localhost:8750", "http://[::1]:8750",
                 "https://api.eeo.cn"):
-        ClassInClient(url, 1, "s").close()
+        ClassInClient(url, 1, SECRET).close()
     with pytest.raises(ApiError, match="not an http"):
-        ClassInClient("ftp://x", 1, "s")
+        ClassInClient("ftp://x", 1, SECRET)
 
 
 def test_tls_verification_on_and_timeouts_set(make, monkeypatch):
@@ -186,3 +199,62 @@ def test_secret_and_safe_keys_never_in_messages_or_repr():
     assert info.value.__cause__ is None
     assert info.value.__context__ is None or info.value.__suppress_context__
     assert client.scrub(f"x {SECRET} {hashlib.md5(b'a').hexdigest()} y") == "x *** *** y"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirects_are_never_followed(make, status):
+    client, script, _ = make([("redirect", status, "http://evil.example:8080/steal?x=1")])
+    with pytest.raises(ApiError) as info:
+        client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
+    assert f"HTTP {status}" in str(info.value) and "evil.example" in str(info.value)
+    assert "steal" not in str(info.value)
+    assert len(script.forms) == 1  # nothing was re-sent anywhere
+
+
+def test_short_secrets_are_refused_and_do_not_mangle_messages():
+    with pytest.raises(ApiError, match="shorter than 8"):
+        ClassInClient("http://127.0.0.1:1", 1, "x")
+    client = ClassInClient("http://127.0.0.1:1", 1, SECRET)
+    assert client.scrub("Max retries exceeded with url: /p?action=a&safeKey=1") == \
+        "Max retries exceeded with url: /p?***"
+
+
+def test_a_create_is_not_sent_twice_after_an_unknown_outcome(make):
+    for first in ("drop", 503, {"error_info": {"errno": 114}}):
+        client, script, _ = make([first, {"error_info": {"errno": 1}, "data": 9}])
+        params = {"courseId": 5, "groupName": "G", "groupList": [[{"studentUid": 1,
+                                                                   "isLeader": 1}]]}
+        try:
+            res = client.call("addCourseGroup", params, idempotent=False)
+            assert res.errno in (114,)
+        except TransportError as exc:
+            assert exc.sent
+        assert len(script.forms) == 1
+    # refused without effect (464, 901) or never connected: sent again
+    client, script, _ = make([{"error_info": {"errno": 901}},
+                              {"error_info": {"errno": 1}, "data": 9}])
+    assert client.call("addCourseGroup", params, idempotent=False).data == 9
+    assert len(script.forms) == 2
+    closed = ClassInClient("http://127.0.0.1:9", 1, SECRET,
+                           RetryPolicy(attempts=2, backoff_seconds=0, connect_timeout=0.5))
+    with pytest.raises(TransportError) as info:
+        closed.call("addCourseGroup", params, idempotent=False)
+    assert info.value.attempts == 2 and not info.value.sent
+
+
+def test_adaptive_limit_shrinks_once_per_window_and_grows_back():
+    from eeo_reconcile.classin.pacing import AdaptiveLimit
+
+    lim = AdaptiveLimit(16)
+    tickets = [lim.acquire() for _ in range(16)]
+    for t in tickets[:12]:
+        lim.release(t, congested=True)  # one window: one decrease
+    assert lim.decreases == 1 and lim.limit == 12
+    for t in tickets[12:]:
+        lim.release(t, congested=False)
+    t = lim.acquire()
+    lim.release(t, congested=True)  # a new window
+    assert lim.decreases == 2 and lim.limit < 12
+    for _ in range(2000):
+        lim.release(lim.acquire(), congested=False)
+    assert lim.limit == 16
