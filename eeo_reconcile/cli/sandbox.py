@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from ..sandbox.engine import ACTIONS
 from ..sandbox.server import Faults, Sandbox, serve
 from ..sandbox.world import load_world
 from .exits import handle_errors
@@ -29,19 +30,31 @@ from .view import err
               help="Transient errnos to answer with (comma separated).")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of calls applied, then left without an answer (connection closed).")
+@click.option("--drop-actions", default="", metavar="ACTIONS",
+              help="Drop only these actions (comma separated; default: any).")
+@click.option("--max-concurrent", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Beyond this many requests in flight, answer 464 without applying "
+                   "(0: no limit).")
 @click.option("--quiet", is_flag=True, help="Do not log one line per call.")
 @handle_errors
 def sandbox(world_path: str | None, host: str, port: int, seed: int, latency_ms: float,
-            fault_rate: float, fault_errnos: str, drop_rate: float, quiet: bool) -> None:
+            fault_rate: float, fault_errnos: str, drop_rate: float, drop_actions: str,
+            max_concurrent: int, quiet: bool) -> None:
     """Run a local ClassIn (the partner API) for rehearsals and tests."""
     try:
         errnos = tuple(int(x) for x in fault_errnos.split(",") if x.strip())
     except ValueError:
         raise click.BadParameter("give numbers, e.g. 114,104,464",
                                  param_hint="--fault-errnos") from None
+    dropped = frozenset(a.strip() for a in drop_actions.split(",") if a.strip())
+    unknown = dropped - set(ACTIONS)
+    if unknown:
+        raise click.BadParameter(f"unknown action(s): {', '.join(sorted(unknown))}",
+                                 param_hint="--drop-actions")
     world = load_world(world_path)  # fail now, not on the first request
     sb = Sandbox(lambda: load_world(world_path),
-                 Faults(latency_ms, fault_rate, errnos or (114,), drop_rate, seed))
+                 Faults(latency_ms, fault_rate, errnos or (114,), drop_rate, seed, dropped,
+                        max_concurrent))
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(message)s", datefmt="%H:%M:%S",

@@ -17,6 +17,7 @@ EVERY_ACTION: Entries = (
     (102, "unknown SID, safeKey != md5(secret + timeStamp) in lowercase hex, timeStamp more "
           "than 20 minutes from the server clock"),
     (400, "an array parameter that is not valid JSON"),
+    (100, "a GET of the API path (answered as a request without parameters)"),
 )
 
 FAULT_ONLY = (104, 114, 464, 901)
@@ -30,10 +31,12 @@ _MEMBER = (
     (129, "the course teacher as a student"), (174, "the course teacher as an auditor"),
     (332, "a co-teacher"), (333, "the head teacher"), (228, "not a student of the school"),
     (163, "already a course student"), (164, "already an auditor"),
-    (130, "no seat left (identity 1, capacity)"),
+    (130, "no seat left (identity 1, capacity); the course's auditor limit reached "
+          "(identity 2; 20 unless the world raises it)"),
 )
 _LESSON = (
-    (159, "identity other than 1"), (155, "missing or empty array"),
+    (159, "identity other than 1 (none given: 1, the vendor's default)"),
+    (155, "missing or empty array, or sent as repeated form keys / key[]"),
     (144, "course unknown or deleted"), (369, "public course"),
     (145, "lesson finished (also every lesson of an expired course)"),
     (143, "unknown lesson"), (142, "lesson of another course"), (212, "lesson deleted"),
@@ -48,12 +51,14 @@ _GROUP_COURSE = (
 MODELLED: dict[str, Entries] = {
     "addCourseStudent": _COURSE + _MEMBER,
     "addCourseStudentMultiple": (
-        (155, "missing or empty studentJson"),
+        (155, "missing or empty studentJson, or sent as repeated form keys / key[]"),
         (133, "the same uid twice (the whole request is refused)"),
+        (130, "more than 20 auditors in one call (the whole request is refused)"),
     ) + _COURSE + _MEMBER,
     "delCourseStudent": _COURSE + ((162, "not a student (identity 1) / not an auditor (2)"),),
     "delCourseStudentMultiple": (
-        (155, "missing or empty studentUidJson"), (144, "unknown course"),
+        (155, "missing or empty studentUidJson, or sent as repeated form keys / key[]"),
+        (144, "unknown course"),
         (147, "course deleted (this page lists 147, not 149)"), (153, "course expired"),
         (369, "public course"), (162, "per item: not a member with that identity"),
     ),

@@ -7,9 +7,13 @@ able to misbehave on purpose (seeded, so a run can be repeated).
     POST /_sandbox/reset                                reload the world, zero the counters
 
 Faults, drawn per API request from one seeded generator:
-  latency_ms   sleep before answering
-  fault_rate   answer a transient errno (from fault_errnos) without applying the change
-  drop_rate    apply the change, then close the connection without an answer
+  latency_ms      sleep before answering
+  fault_rate      answer a transient errno (from fault_errnos) without applying the change
+  drop_rate       apply the change, then close the connection without an answer
+  drop_actions    only these actions are dropped (default: any)
+  max_concurrent  beyond this many requests in flight, answer 464 at once, unapplied
+
+A GET of the API path is answered errno 100, as ClassIn does.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..classin.api import API_PATH
-from .engine import ACTIONS, Engine, answer
+from .engine import ACTIONS, Engine
+from .wire import answer, form_from_pairs
 from .world import World
 
 log = logging.getLogger("eeo_reconcile.sandbox")
@@ -40,6 +45,8 @@ class Faults:
     fault_errnos: tuple[int, ...] = (114, 104, 464)
     drop_rate: float = 0.0
     seed: int = 0
+    drop_actions: frozenset[str] = frozenset()  # empty: any action may be dropped
+    max_concurrent: int = 0  # 0: no limit
 
 
 @dataclass
@@ -48,10 +55,13 @@ class Stats:
     calls: dict[str, int] = field(default_factory=dict)
     faults: int = 0
     drops: int = 0
+    congested: int = 0  # answered 464 because of max_concurrent
+    peak_in_flight: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"total": self.total, "calls": dict(sorted(self.calls.items())),
-                "faults": self.faults, "drops": self.drops}
+                "faults": self.faults, "drops": self.drops, "congested": self.congested,
+                "peak_in_flight": self.peak_in_flight}
 
 
 def _summary(action: str, form: dict[str, str]) -> str:
@@ -81,6 +91,7 @@ class Sandbox:
         self._load_world = load_world
         self.faults = faults or Faults()
         self._lock = threading.Lock()
+        self.in_flight = 0
         self.reset()
 
     def reset(self) -> None:
@@ -89,7 +100,7 @@ class Sandbox:
             self.stats = Stats()
             self.rng = random.Random(self.faults.seed)
 
-    def draw(self) -> tuple[int | None, bool]:
+    def draw(self, action: str) -> tuple[int | None, bool]:
         """(transient errno to answer instead, or None; drop after applying?)"""
         f = self.faults
         with self._lock:
@@ -97,7 +108,23 @@ class Sandbox:
             if f.fault_rate > 0 and self.rng.random() < f.fault_rate:
                 fault = self.rng.choice(f.fault_errnos)
             drop = f.drop_rate > 0 and self.rng.random() < f.drop_rate
+            if f.drop_actions and action not in f.drop_actions:
+                drop = False
             return fault, drop
+
+    def enter(self) -> bool:
+        """Count a request in flight; False (not counted) beyond max_concurrent."""
+        with self._lock:
+            if self.faults.max_concurrent and self.in_flight >= self.faults.max_concurrent:
+                self.stats.congested += 1
+                return False
+            self.in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def count(self, action: str) -> None:
         with self._lock:
@@ -130,6 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         sb = self.server.sandbox
         path = urlsplit(self.path).path.rstrip("/")
+        if path == API_PATH:  # ClassIn answers a GET as a request without parameters
+            self._send(200, answer(100))
+            return
         if path == "/_sandbox/stats":
             with sb._lock:
                 self._send(200, sb.stats.to_json())
@@ -163,16 +193,27 @@ class _Handler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             self._send(200, answer(400))
             return
-        form = {k.strip(): v[-1].strip() for k, v in pairs.items()}
+        form = form_from_pairs(pairs)
         if action not in ACTIONS:
             log.info("%s (unknown action) -> errno 100", action or "<no action>")
             self._send(200, answer(100))
             return
         sb.count(action)
+        if not sb.enter():
+            log.info("%s %s -> errno 464, too many requests in flight", action,
+                     _summary(action, form))
+            self._send(200, answer(464))
+            return
+        try:
+            self._api(sb, action, form)
+        finally:
+            sb.leave()
+
+    def _api(self, sb: Sandbox, action: str, form: dict[str, str]) -> None:
         t0 = time.monotonic()
         if sb.faults.latency_ms > 0:
             time.sleep(sb.faults.latency_ms / 1000.0)
-        fault, drop = sb.draw()
+        fault, drop = sb.draw(action)
         if fault is not None:
             with sb._lock:
                 sb.stats.faults += 1

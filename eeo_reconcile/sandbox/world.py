@@ -13,6 +13,7 @@ courses:
     teachers: [9001]            # course teacher first, then co-teachers
     head_teacher: 9002
     capacity: 500               # course student seats (130 beyond)
+    auditor_limit: 20           # auditors (130 beyond); ClassIn's default is 20
     status: active              # active | expired | deleted | public
     students: [12234]           # already enrolled when the sandbox starts (drift)
     auditors: {1001: 张三}
@@ -38,6 +39,7 @@ from ..config.yamlload import load_text
 from ..errors import ConfigError, Diagnostic
 
 WORLD_SCHEMA = "world.schema.json"
+DEFAULT_AUDITOR_LIMIT = 20  # ClassIn's default; a school can have it raised
 
 
 @dataclass
@@ -63,6 +65,7 @@ class CourseW:
     head_teacher: int | None = None
     capacity: int | None = None
     status: str = "active"
+    auditor_limit: int = DEFAULT_AUDITOR_LIMIT
     students: set[int] = field(default_factory=set)
     auditors: dict[int, str] = field(default_factory=dict)
     lessons: dict[int, LessonW] = field(default_factory=dict)
@@ -122,6 +125,7 @@ def world_from_data(data: dict[str, Any]) -> World:
             head_teacher=_int(c["head_teacher"]) if c.get("head_teacher") is not None else None,
             capacity=c.get("capacity"),
             status=c.get("status", "active"),
+            auditor_limit=int(c.get("auditor_limit", DEFAULT_AUDITOR_LIMIT)),
             students={_int(u) for u in c.get("students") or []},
             auditors={_int(k): str(v) for k, v in (c.get("auditors") or {}).items()},
         )

@@ -358,3 +358,45 @@ def test_bad_world_file_is_reported_with_its_line(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
     assert "w.yaml:4:13" in r.stderr and "closed" in r.stderr
+
+
+def test_a_get_of_the_api_path_answers_errno_100(tmp_path):
+    from tests.sandbox_proc import SandboxProc, world_doc
+
+    sb = SandboxProc(str(tmp_path), world_doc())
+    try:
+        r = sb.session.get(f"{sb.url}/partner/api/course.api.php?action=addCourseStudent",
+                           timeout=10)
+        assert r.status_code == 200 and r.json()["error_info"]["errno"] == 100
+    finally:
+        sb.stop()
+
+
+def test_max_concurrent_answers_464_unapplied_and_drop_actions_picks_the_action(tmp_path):
+    import concurrent.futures
+
+    from tests.sandbox_proc import SandboxProc, world_doc
+
+    sb = SandboxProc(str(tmp_path), world_doc(), "--max-concurrent", "1", "--latency-ms", "300",
+                     "--drop-rate", "1", "--drop-actions", "delCourseStudent")
+    try:
+        def add(uid):
+            return sb.call("addCourseStudent", courseId=442447, identity=1, studentUid=uid)
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(add, [10, 11]))
+        codes = sorted(a["error_info"]["errno"] for a in answers)
+        assert codes == [1, 464]
+        assert len(set(sb.roster(442447)["students"]) & {10, 11}) == 1  # the 464 changed nothing
+        assert sb.stats()["congested"] == 1
+        # only delCourseStudent is dropped: applied, no answer
+        import requests
+
+        try:
+            sb.call("delCourseStudent", courseId=442447, identity=1, studentUid=1)
+            raise AssertionError("expected a dropped connection")
+        except requests.ConnectionError:
+            pass
+        assert 1 not in sb.roster(442447)["students"]
+    finally:
+        sb.stop()
