@@ -53,14 +53,20 @@ class Diagnostic:
 class ConfigError(EeoError):
     """The configuration is invalid; carries every diagnostic found in the run."""
 
+    SHOWN = 100  # render() prints at most this many, then says how many more there are
+
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics: Sequence[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
         n = len(self.diagnostics)
         super().__init__(f"{n} error{'s' if n != 1 else ''} in the configuration")
 
-    def render(self) -> str:
-        lines = [str(d) for d in self.diagnostics]
+    def render(self, limit: int | None = None) -> str:
+        limit = self.SHOWN if limit is None else limit
+        lines = [str(d) for d in self.diagnostics[:limit]]
         n = len(self.diagnostics)
+        if n > limit:
+            lines.append(f"... and {n - limit} more error{'s' if n - limit != 1 else ''} "
+                         "not shown (fix these first).")
         lines.append(f"{n} error{'s' if n != 1 else ''} found.")
         return "\n".join(lines)
 

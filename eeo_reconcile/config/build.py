@@ -34,6 +34,7 @@ class Builder:
         self.errors: list[Diagnostic] = []
         self.blocks: dict[str, tuple[Document, dict[str, Any]]] = {}
         self.block_where: dict[str, Location] = {}
+        self.school_seen = False  # some file has a top-level `school` key
         self.courses: dict[int, CourseSpec] = {}
         self.course_where: dict[int, Location] = {}
         self.parts = CourseParts(self.errors)
@@ -46,6 +47,7 @@ class Builder:
         data = doc.data
         if not isinstance(data, dict):
             return  # empty file, or a schema error already reported
+        self.school_seen = self.school_seen or "school" in data
         for key in ("school", "state", "safety"):
             block = data.get(key)
             if not isinstance(block, dict):
@@ -83,19 +85,8 @@ class Builder:
         self.courses[cid] = self.parts.build(loc, cid, data, here)
 
     # -- the blocks that appear once ------------------------------------------------
-    def school_config(
-        self, first_doc: Document | None, all_parsed: bool = True
-    ) -> SchoolConfig | None:
-        if "school" not in self.blocks:
-            if not all_parsed:
-                return None  # it may be in the file that did not parse
-            loc = Location(first_doc.display, 1, 1) if first_doc is not None else None
-            self.err(
-                loc,
-                "no file has a `school` block",
-                "add `school: {sid: <your ClassIn SID>}` to exactly one file",
-            )
-            return None
+    def school_config(self) -> SchoolConfig | None:
+        """The school block's settings (None when its sid is invalid: reported)."""
         _, block = self.blocks["school"]
         sid = as_id(block.get("sid"))
         if sid is None:

@@ -9,19 +9,24 @@ of a configuration are a `YamlSource`; `build_config` works on any
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 
 from .._gc import paused_gc
 from ..errors import ConfigError, Diagnostic, Location
+from ..fileio import FileProblem, kind_of, read_regular
 from ..model import Config
+from ..text import printable
 from .build import Builder
 from .schema import schema_diagnostics
 from .source import Document, Source
-from .yamlload import load_bytes
+from .yamlload import load_bytes, unreadable
 
 YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 256 * 1024 * 1024  # one roster file; a 1M-membership district is ~20 MB
 
 
 def find_files(path: str) -> list[str]:
@@ -34,13 +39,13 @@ def find_files(path: str) -> list[str]:
             [
                 Diagnostic(
                     None,
-                    f"configuration {path!r} does not exist",
+                    f"configuration {printable(path)!r} does not exist",
                     "give a roster YAML file or a directory of them",
                 )
             ]
         )
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, dirnames, filenames in os.walk(path):  # never into linked directories
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
@@ -50,7 +55,7 @@ def find_files(path: str) -> list[str]:
         raise ConfigError(
             [
                 Diagnostic(
-                    Location(path, 1, 1),
+                    Location(printable(path), 1, 1),
                     "the directory holds no *.yaml or *.yml file",
                     "put the roster files in this directory or give a file",
                 )
@@ -61,12 +66,43 @@ def find_files(path: str) -> list[str]:
 
 def display_name(path: str) -> str:
     """How a file is named in messages: relative to the working directory when
-    it is below it, so error lines can be clicked in an editor or CI log."""
+    it is below it, so error lines can be clicked in an editor or CI log;
+    characters that could hide or fake text are shown as escapes."""
     try:
         rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
+        rel = path
+    return printable(path if rel.startswith("..") else rel)
+
+
+def _readable(path: str, root: str) -> str:
+    """The path to read for a file found below `root` (a symbolic link is
+    followed only to a regular file inside the configuration directory);
+    FileProblem says why a file is refused."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise FileProblem(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISLNK(st.st_mode):
+        if not stat.S_ISREG(st.st_mode):
+            raise FileProblem(f"is {kind_of(st.st_mode)}, not a regular file")
         return path
-    return path if rel.startswith("..") else rel
+    target = os.path.realpath(path)
+    inside = os.path.commonpath([root, target]) == root
+    try:
+        tst = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileProblem("is a symbolic link loop") from None
+        raise FileProblem("is a symbolic link to a file that does not exist") from None
+    if not inside:
+        raise FileProblem(
+            "is a symbolic link that leaves the configuration directory: roster files "
+            "must be inside it (a link planted in a pull request could read any file)"
+        )
+    if not stat.S_ISREG(tst.st_mode):
+        raise FileProblem(f"is a symbolic link to {kind_of(tst.st_mode)}")
+    return target
 
 
 class YamlSource:
@@ -76,19 +112,35 @@ class YamlSource:
         self.root = os.path.abspath(os.fspath(path))
         self.files = tuple(find_files(self.root))
         self.base_dir = self.root if os.path.isdir(self.root) else os.path.dirname(self.root)
+        self._real_root = os.path.realpath(self.base_dir)
         self._digest = hashlib.sha256()
 
     def documents(self) -> Iterator[Document]:
+        single = os.path.isfile(self.root)
         for fname in self.files:
-            with open(fname, "rb") as fh:
-                raw = fh.read()
-            self._digest.update(os.path.relpath(fname, self.base_dir).encode() + b"\0")
+            display = display_name(fname)
+            try:
+                # the configuration file named on the command line is the user's own
+                real = os.path.realpath(fname) if single else _readable(fname, self._real_root)
+                raw = read_regular(real, MAX_FILE_BYTES)
+            except FileProblem as exc:
+                yield unreadable(fname, display, f"this file {exc.why}", _FILE_HINT)
+                continue
+            except OSError as exc:
+                yield unreadable(fname, display, f"this file cannot be read ({exc.strerror})",
+                                 _FILE_HINT)
+                continue
+            self._digest.update(os.path.relpath(fname, self.base_dir).encode(
+                "utf-8", "surrogateescape") + b"\0")
             self._digest.update(raw)
             self._digest.update(b"\0")
-            yield load_bytes(raw, fname, display_name(fname))
+            yield load_bytes(raw, fname, display)
 
     def digest(self) -> str:
         return self._digest.hexdigest()
+
+
+_FILE_HINT = "remove it, or give the configuration as a directory of regular roster files"
 
 
 def load_config(path: str | os.PathLike[str] = ".") -> Config:
@@ -100,15 +152,17 @@ def load_config(path: str | os.PathLike[str] = ".") -> Config:
 def build_config(source: Source) -> Config:
     """Schema-check and build every document of `source` into one `Config`."""
     diagnostics: list[Diagnostic] = []
+    unparsed: list[Diagnostic] = []  # of the files that could not be read at all
     builder = Builder()
     first_doc: Document | None = None
-    all_parsed = True
+    count = 0
     for doc in source.documents():
+        count += 1
         if first_doc is None:
             first_doc = doc
         diagnostics.extend(doc.diagnostics)
         if not doc.parsed:
-            all_parsed = False
+            unparsed.extend(doc.diagnostics)
             continue
         if doc.data is None:
             continue
@@ -116,7 +170,20 @@ def build_config(source: Source) -> Config:
         diagnostics.extend(d for d in schema_diagnostics(doc) if d.location not in taken)
         builder.add_document(doc)
         doc.release()  # positions are no longer needed
-    school = builder.school_config(first_doc, all_parsed)
+    if not builder.school_seen:
+        # Not a roster directory (or the block is in a file that could not be
+        # read): say that first, and nothing about the other files.
+        if unparsed:
+            raise ConfigError(unparsed)
+        where = Location(first_doc.display, 1, 1) if first_doc is not None else None
+        raise ConfigError([Diagnostic(
+            where,
+            f"no file has a `school` block ({count} YAML file{'s' if count != 1 else ''} "
+            f"read below {printable(source.root)})",
+            "add `school: {sid: <your ClassIn SID>}` to exactly one file, and check that "
+            "the path given is the directory of the roster files",
+        )])
+    school = builder.school_config() if "school" in builder.blocks else None
     state = builder.state_ref(source.base_dir)
     safety = builder.safety_config()
     diagnostics.extend(builder.errors)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 from ..errors import Diagnostic
 from ..schemas import is_valid, validator
+from ..text import token
 from .source import Document
 
 ROSTER_SCHEMA = "roster.schema.json"
@@ -41,9 +42,12 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text {shown!r}"
-    return f"{type(value).__name__} {value!r}"
+        # a short single token is shown; a longer text never is (a file that is not a
+        # roster, say a credentials file, must not be echoed)
+        if len(value) <= 24 and "\n" not in value:
+            return f"the text {token(value)!r}"
+        return f"a text of {len(value):,} characters"
+    return f"{type(value).__name__} {token(repr(value))}"
 
 
 def _where(data: Any, path: list[Any]) -> str:
@@ -58,12 +62,12 @@ def _where(data: Any, path: list[Any]) -> str:
             else:
                 parts.append(f"[{p}]")
         else:
-            parts.append(str(p))
+            parts.append(token(p))
         if i == 1 and path[0] == "courses" and isinstance(p, int):
             try:
                 cid = node[p].get("id")
                 if cid is not None:
-                    prefix = f"course {cid}: "
+                    prefix = f"course {token(cid)}: "
                     parts = []
             except (AttributeError, IndexError, KeyError, TypeError):
                 pass
@@ -99,7 +103,7 @@ def _diagnostics_for(doc: Document, err: ValidationError) -> Iterable[Diagnostic
             h = f"did you mean `{close[0]}`? " if close else ""
             h += hint or ("allowed keys: " + ", ".join(allowed))
             yield Diagnostic(
-                doc.locate([*path, key], key=True), f"unknown key {key!r} in {where}", h
+                doc.locate([*path, key], key=True), f"unknown key {token(key)!r} in {where}", h
             )
         return
     loc = doc.locate(path)
