@@ -36,6 +36,7 @@ from common import ROOT, bare_parse, best_of, machine, run_process  # noqa: E402
 from district import Shape, build, churn, world_for, write  # noqa: E402
 
 from eeo_reconcile.model import LessonMember, Team  # noqa: E402
+from eeo_reconcile.state import codec  # noqa: E402
 from eeo_reconcile.state.model import State  # noqa: E402
 from eeo_reconcile.state.records import CourseRecord, GroupRecord  # noqa: E402
 
@@ -85,7 +86,7 @@ def prepare(shape: Shape, name: str, courses: dict[int, dict] | None = None) -> 
 
 def write_state(path: str, state: State) -> None:
     with open(path, "wb") as fh:
-        fh.write(state.dumps())
+        fh.write(codec.dumps(state))
 
 
 def plan_argv(config: str, state: str) -> list[str]:

@@ -1,8 +1,12 @@
-"""Durable file writes shared by the state, the journal and saved plans.
+"""Careful file access shared by the configuration, the state, the journal and plans.
 
 `atomic_write` writes a temp file beside the target with mode 0600, fsyncs
 it, renames it over the target and fsyncs the directory, so a reader sees
 either the old file or the new one, never a torn one, even after a crash.
+`read_regular` reads only a regular file, without following a link at the
+path and without blocking on a pipe, up to a size limit. Files can come from
+a pull request: nothing here follows a planted link or truncates a planted
+file.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import threading
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -85,11 +89,31 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def temp_prefix(path: str) -> str:
+    """The prefix of the temp files written beside `path` (a hidden name)."""
+    d, base = os.path.split(path)
+    return os.path.join(d, f".{base}.tmp-")
+
+
+def _create_exclusive(prefix: str) -> tuple[str, int]:
+    """A new file named prefix + random, mode 0600, that did not exist (never a
+    planted file or link: O_EXCL refuses both)."""
+    for _ in range(16):
+        tmp = prefix + secrets.token_hex(8)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         0o600)
+        except FileExistsError:  # pragma: no cover - 64 random bits
+            continue
+        return tmp, fd
+    raise FileExistsError(prefix)  # pragma: no cover
+
+
 def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
     """Write `data` to `path` atomically with mode 0600, keeping the old file
-    as `backup` (if given)."""
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    as `backup` (if given). The temp file has an unpredictable name and is
+    created exclusively; a crash may leave it behind (see remove_stale_temps)."""
+    tmp, fd = _create_exclusive(temp_prefix(path))
     try:
         view = memoryview(data)
         while view:
@@ -102,16 +126,38 @@ def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
             os.unlink(tmp)
         raise
     os.close(fd)
-    if backup is not None and os.path.exists(path):
-        btmp = f"{backup}.tmp-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(btmp)
+    if backup is not None and os.path.lexists(path):
+        btmp = temp_prefix(backup) + secrets.token_hex(8)
         try:
             os.link(path, btmp)
+            os.chmod(btmp, 0o600)
         except OSError:  # no hard links here: copy instead
-            with open(path, "rb") as src:
-                atomic_write(btmp, src.read())
-        os.chmod(btmp, 0o600)
+            with contextlib.suppress(OSError):
+                os.unlink(btmp)
+            atomic_write(btmp, read_regular(path, 1 << 40))
         os.replace(btmp, backup)
     os.replace(tmp, path)
     fsync_dir(path)
+
+
+def remove_stale_temps(path: str) -> int:
+    """Remove the temp files a killed write left beside `path` (and its backup);
+    only regular files, never through a link. Call it holding the lock."""
+    removed = 0
+    d = os.path.dirname(path) or "."
+    prefixes = tuple(os.path.basename(temp_prefix(p)) for p in (path, path + ".backup"))
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return 0
+    for name in names:
+        if not name.startswith(prefixes):
+            continue
+        full = os.path.join(d, name)
+        try:
+            if stat.S_ISREG(os.lstat(full).st_mode):
+                os.unlink(full)
+                removed += 1
+        except OSError:
+            continue
+    return removed

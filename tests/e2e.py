@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from eeo_reconcile.config.load import load_config
+from eeo_reconcile.state import codec
 from eeo_reconcile.state.model import State
 from tests.sandbox_proc import SECRET, SandboxProc
 
@@ -93,7 +94,7 @@ class E2E:
             finally:
                 store.close()
         with open(self.state_path, "rb") as fh:
-            return State.loads(fh.read())
+            return codec.loads(fh.read())
 
     # -- checks ---------------------------------------------------------------------
     def assert_roster_matches_config(self) -> None:

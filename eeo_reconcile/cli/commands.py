@@ -31,7 +31,7 @@ from .options import (
     target_option,
     where_options,
 )
-from .view import ProgressBar, err, render, summary_text, use_color
+from .view import ProgressBar, err, render, show_warnings, summary_text, use_color
 
 
 @click.command()
@@ -70,6 +70,7 @@ def plan(
     try:
         the_plan = plan_config(config, store, targets, replace, lock_timeout)
     finally:
+        show_warnings(store)
         store.close()
     click.echo(render(the_plan, fmt, use_color(no_color)), nl=False)
     if out:
@@ -138,6 +139,7 @@ def apply(
             outcome = apply_saved_plan(saved, store, options, show_plan, progress)
         finally:
             bar.finish()
+            show_warnings(store)
             store.close()
     else:
         config = load_config(path)
@@ -147,6 +149,7 @@ def apply(
                                    lambda _: _ask(auto_approve), progress)
         finally:
             bar.finish()
+            show_warnings(store)
             store.close()
     _report(outcome)
 

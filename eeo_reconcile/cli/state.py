@@ -12,12 +12,13 @@ import click
 
 from ..address import parse_address
 from ..errors import EeoError
-from ..state import backends
+from ..state import backends, codec
 from ..state.model import State
 from ..state.store import StateStore
 from ..workflow import migrate, open_state_store
 from .exits import handle_errors
 from .options import store_options
+from .view import show_warnings
 
 
 @contextlib.contextmanager
@@ -31,6 +32,7 @@ def _locked_state(operation: str, config_path: str | None = None,
         with store.lock(operation, lock_timeout):
             yield store, store.read()
     finally:
+        show_warnings(store)
         store.close()
 
 
@@ -97,7 +99,7 @@ def state_pull(**where: Any) -> None:
         pass
     if st.lineage is None:
         raise EeoError(f"{store.describe()} holds no state yet")
-    sys.stdout.buffer.write(st.dumps())
+    sys.stdout.buffer.write(codec.dumps(st))
     sys.stdout.flush()
 
 
@@ -109,7 +111,7 @@ def state_pull(**where: Any) -> None:
 def state_push(file: str, force: bool, **where: Any) -> None:
     """Store FILE (a state JSON) as the state, keeping its lineage and serial."""
     with open(file, "rb") as fh:
-        pushed = State.loads(fh.read(), file)
+        pushed = codec.loads(fh.read(), file)
     with _locked_state("state push", **where) as (store, _):
         written = store.push(pushed, force=force)
     click.echo(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "

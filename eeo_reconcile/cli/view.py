@@ -12,10 +12,18 @@ import click
 from ..apply import ApplyResult
 from ..plan.plan import Plan
 from ..plan.render import RENDERERS, render_text
+from ..state.store import StateStore
 
 
 def err(text: str) -> None:
     click.echo(text, err=True)
+
+
+def show_warnings(store: StateStore) -> None:
+    """What the store noticed while reading (a state file others can read, ...)."""
+    for w in store.warnings:
+        err(f"Warning: {w}")
+    store.warnings.clear()
 
 
 def use_color(no_color: bool) -> bool:

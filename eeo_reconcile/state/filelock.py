@@ -11,16 +11,17 @@ import errno as _errno
 import fcntl
 import json
 import os
+import stat
 
 from ..errors import LockError
+from ..fileio import O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, FileProblem, kind_of, read_regular
 from .lock import Lock, LockInfo, check_unlock
 
 
 def read_info_file(path: str) -> LockInfo | None:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
+        raw = read_regular(path, 1 << 16)
+    except (FileNotFoundError, FileProblem):
         return None
     if not raw.strip():
         return None
@@ -37,8 +38,28 @@ class FileLocker:
         self.path = path
         self.store = store
 
+    def _open(self) -> int:
+        """The lock file, opened without following a link or blocking on a pipe;
+        a planted file that is not ours to write is refused, never truncated."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_NONBLOCK
+                         | O_CLOEXEC, 0o600)
+        except OSError as exc:
+            why = "is a symbolic link" if exc.errno == _errno.ELOOP else \
+                f"cannot be opened ({exc.strerror})"
+            raise LockError(f"the lock file {self.path} {why}: refusing to use it; "
+                            "remove it if it is not eeo-reconcile's") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            what = kind_of(st.st_mode) if not stat.S_ISREG(st.st_mode) else \
+                "a file with other hard links"
+            raise LockError(f"the lock file {self.path} is {what}: refusing to use it; "
+                            "remove it if it is not eeo-reconcile's")
+        return fd
+
     def try_acquire(self, operation: str) -> Lock | None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._open()
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -71,7 +92,7 @@ class FileLocker:
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Clear lock info left behind (the kernel lock itself is already gone)."""
         info = check_unlock(read_info_file(self.path), lock_id, self.store)
-        fd = os.open(self.path, os.O_RDWR)
+        fd = self._open()
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -6,62 +6,31 @@ Files (all mode 0600):
   <path>.lock     flock + the holder's LockInfo
   <path>.journal  confirmed API results of an apply in progress (JSON lines)
 
-Writes are atomic: temp file, fsync, rename, fsync of the directory. A journal
-left by a killed apply is folded into the state by the next `read()`.
+Writes are atomic: temp file (hidden, random name, created exclusively),
+fsync, rename, fsync of the directory; temp files a killed write left are
+removed under the lock. A journal left by a killed apply is folded into the
+state by the next `read()`. None of these files is read through a symbolic
+link, and the state must be a regular file: a planted link, pipe or device
+is an error that names the file.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import StateError
-from ..fileio import atomic_write, fsync_dir
+from ..fileio import FileProblem, atomic_write, read_regular, remove_stale_temps
 from ..model import DEFAULT_STATE_PATH, StateRef
+from . import codec, journalfile
 from .filelock import FileLocker
 from .lock import Lock, LockInfo, acquire
 from .model import State
-from .ops import StateOp
 from .registry import Overrides, register
-from .store import GroupCommitJournal, Journal, StateStore
+from .store import Journal, StateStore
 
-JOURNAL_FORMAT = "eeo-reconcile-journal"
-
-
-class LocalJournal(GroupCommitJournal):
-    """Append-only JSON lines, one per recorded call, fsync'd before `record`
-    returns (group-committed across threads)."""
-
-    def __init__(self, store: LocalStore, state: State):
-        super().__init__(state)
-        self.store = store
-        self.path = store.journal_path
-        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial}
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        os.write(self._fd, json.dumps(header).encode() + b"\n")
-        os.fsync(self._fd)
-        fsync_dir(self.path)
-
-    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
-        data = b"".join(
-            json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
-            for ops in batch
-        )
-        try:
-            os.write(self._fd, data)
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise StateError(f"cannot write the journal {self.path}: {exc.strerror}") from None
-
-    def close(self) -> State:
-        self._mark_closed()
-        os.close(self._fd)
-        written = self.store.write(self.state)
-        os.unlink(self.path)
-        fsync_dir(self.path)
-        return written
+MAX_STATE_BYTES = 1 << 30  # a 1,000,000-membership state is about 15 MB
 
 
 class LocalStore(StateStore):
@@ -69,7 +38,10 @@ class LocalStore(StateStore):
         path = ref.get("path")
         if not path:
             raise StateError("the local state backend needs a path")
+        if "\x00" in path:
+            raise StateError("the state path has a NUL character in it: give a plain file name")
         self.ref = ref
+        self.warnings: list[str] = []
         self.path = os.path.abspath(path)
         self.backup_path = self.path + ".backup"
         self.journal_path = self.path + ".journal"
@@ -88,7 +60,9 @@ class LocalStore(StateStore):
 
     def lock(self, operation: str, timeout: float = 0.0) -> Lock:
         self._ensure_dir()
-        return acquire(self._locker, self.describe(), operation, timeout)
+        lock = acquire(self._locker, self.describe(), operation, timeout)
+        remove_stale_temps(self.path)  # left by a write that was killed
+        return lock
 
     def lock_info(self) -> LockInfo | None:
         return self._locker.info()
@@ -98,67 +72,36 @@ class LocalStore(StateStore):
 
     def _read_file(self) -> State:
         try:
-            with open(self.path, "rb") as fh:
-                raw = fh.read()
+            raw = read_regular(self.path, MAX_STATE_BYTES)
         except FileNotFoundError:
             return State()
-        except OSError as exc:
-            raise StateError(f"cannot read the state {self.path}: {exc.strerror}") from None
-        return State.loads(raw, self.path)
+        except FileProblem as exc:
+            raise StateError(f"the state {self.path} {exc.why}: refusing to read it") from None
+        self._check_mode(self.path)
+        return codec.loads(raw, self.path)
+
+    def _check_mode(self, path: str) -> None:
+        try:
+            mode = os.lstat(path).st_mode & 0o777
+        except OSError:
+            return
+        if mode & 0o077:
+            self.warnings.append(
+                f"the state {path} can be read by others (mode {mode:04o}): it holds "
+                "children's names and ids; it is written with mode 0600 from now on"
+            )
 
     def read(self) -> State:
         state = self._read_file()
-        if os.path.exists(self.journal_path):
+        if os.path.lexists(self.journal_path):
             state = self._recover(state)
         return state
 
     def _recover(self, state: State) -> State:
         """Fold the journal of an apply that did not finish into the state."""
-        with open(self.journal_path, "rb") as fh:
-            lines = fh.read().split(b"\n")
-        if not lines or not lines[0].strip():
-            os.unlink(self.journal_path)  # crashed before the header reached disk
-            return state
-        try:
-            header = json.loads(lines[0])
-        except ValueError:
-            raise StateError(
-                f"the journal {self.journal_path} has an unreadable header; inspect it and "
-                "move it away to continue"
-            ) from None
-        if header.get("format") != JOURNAL_FORMAT:
-            raise StateError(f"{self.journal_path} is not an eeo-reconcile journal")
-        if header.get("lineage") != state.lineage:
-            raise StateError(
-                f"the journal {self.journal_path} belongs to state lineage "
-                f"{header.get('lineage')}, but {self.path} has lineage {state.lineage}; "
-                "inspect both and move the journal away to continue"
-            )
-        if header.get("serial") != state.serial:
-            if isinstance(header.get("serial"), int) and header["serial"] < state.serial:
-                os.unlink(self.journal_path)  # already folded before a crash
-                fsync_dir(self.journal_path)
-                return state
-            raise StateError(
-                f"the journal {self.journal_path} was made against serial "
-                f"{header.get('serial')}, newer than the state's {state.serial}"
-            )
-        body = lines[1:]
-        for i, line in enumerate(body):
-            if not line.strip():
-                continue
-            try:
-                ops = [StateOp.from_json(d) for d in json.loads(line)]
-            except (ValueError, KeyError, TypeError):
-                if all(not rest.strip() for rest in body[i + 1:]):
-                    break  # a torn last line: the call it describes was not confirmed
-                raise StateError(
-                    f"the journal {self.journal_path} is damaged at line {i + 2}"
-                ) from None
-            state.apply_all(ops)
-        written = self.write(state)
-        os.unlink(self.journal_path)
-        fsync_dir(self.journal_path)
+        state, fold = journalfile.fold(self.journal_path, state)
+        written = self.write(state) if fold else state
+        journalfile.remove(self.journal_path)
         return written
 
     def write(self, state: State) -> State:
@@ -170,7 +113,7 @@ class LocalStore(StateStore):
             courses=state.courses,
         )
         try:
-            atomic_write(self.path, new.dumps(), backup=self.backup_path)
+            atomic_write(self.path, codec.dumps(new), backup=self.backup_path)
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
         state.lineage, state.serial = new.lineage, new.serial
@@ -179,7 +122,7 @@ class LocalStore(StateStore):
     def store_exact(self, state: State) -> State:
         self._ensure_dir()
         try:
-            atomic_write(self.path, state.dumps(), backup=self.backup_path)
+            atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
         return state
@@ -188,7 +131,7 @@ class LocalStore(StateStore):
         if state.lineage is None:
             self.write(state)  # give a new state its lineage before recording into it
         try:
-            return LocalJournal(self, state)
+            return journalfile.LocalJournal(self.journal_path, state, self.write)
         except FileExistsError:
             raise StateError(
                 f"a journal {self.journal_path} already exists: another apply is running "

@@ -3,18 +3,17 @@
 ClassIn has no read endpoints, so this document is the tool's only memory.
 It is serialised deterministically (two equal states are byte-identical):
 courses, lessons and uids in numeric order, groups by name, one course per
-line so that diffs of the file stay readable. The records of one course are
-in `state.records`; the ops that change them in `state.ops`.
+line so that diffs of the file stay readable (`state.codec` reads and writes
+it). The records of one course are in `state.records`; the ops that change
+them in `state.ops`.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from .._gc import paused_gc
 from ..address import (
     Address,
     AuditorAddress,
@@ -24,12 +23,8 @@ from ..address import (
     LessonStudentAddress,
     StudentAddress,
 )
-from ..errors import StateError
 from .ops import StateOp
 from .records import CourseRecord, lesson_member_json
-
-FORMAT = "eeo-reconcile-state"
-VERSION = 1
 
 
 class State:
@@ -52,64 +47,6 @@ class State:
     @staticmethod
     def new_lineage() -> str:
         return str(uuid.uuid4())
-
-    # -- reading / writing -----------------------------------------------------
-    def dumps(self) -> bytes:
-        """Deterministic JSON: one course per line, numeric order."""
-        head = {
-            "format": FORMAT,
-            "version": VERSION,
-            "lineage": self.lineage,
-            "serial": self.serial,
-            "sid": self.sid,
-        }
-        out = ["{"]
-        for k, v in head.items():
-            out.append(f"  {json.dumps(k)}: {json.dumps(v)},")
-        courses = [
-            (cid, c) for cid, c in sorted(self.courses.items()) if not c.is_empty()
-        ]
-        if not courses:
-            out.append('  "courses": {}')
-        else:
-            out.append('  "courses": {')
-            dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-            last = len(courses) - 1
-            for i, (cid, c) in enumerate(courses):
-                out.append(f'    "{cid}": {dumps(c.to_json())}{"," if i < last else ""}')
-            out.append("  }")
-        out.append("}\n")
-        return "\n".join(out).encode("utf-8")
-
-    @classmethod
-    def loads(cls, raw: bytes | str, source: str = "state") -> State:
-        with paused_gc():
-            try:
-                data = json.loads(raw)
-            except ValueError as exc:
-                raise StateError(f"{source} is not valid JSON: {exc}") from None
-            return cls.from_json(data, source)
-
-    @classmethod
-    def from_json(cls, data: Any, source: str = "state") -> State:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise StateError(f"{source} is not an eeo-reconcile state (no format {FORMAT!r})")
-        version = data.get("version")
-        if version != VERSION:
-            raise StateError(
-                f"{source} has state version {version!r}; this eeo-reconcile reads version "
-                f"{VERSION}: upgrade eeo-reconcile"
-            )
-        try:
-            courses = {int(k): CourseRecord.from_json(v) for k, v in data["courses"].items()}
-            return cls(
-                lineage=data["lineage"],
-                serial=int(data["serial"]),
-                sid=data.get("sid"),
-                courses=courses,
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise StateError(f"{source} is malformed: {exc!r}") from None
 
     def copy(self) -> State:
         return State(

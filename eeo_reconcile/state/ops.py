@@ -2,18 +2,18 @@
 
 Apply turns every confirmed API result into ops and writes them to the
 journal before the next call; the same ops fold into the state (`State.apply`)
-and, in the postgres backend, become row writes.
+and, in the postgres backend, become row writes. A journal line can be
+damaged or planted, so `StateOp.from_json` checks every field.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import LessonMember
-from .records import CourseRecord, GroupRecord
+from ..model import LessonMember, Team
+from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
 
 
 class OpKind(enum.Enum):
@@ -25,6 +25,9 @@ class OpKind(enum.Enum):
     REMOVE_LESSON_STUDENTS = "l-"
     SET_GROUP = "g="
     DELETE_GROUP = "g-"
+    # a create whose outcome is not known: about to be sent, or answered 892
+    GROUP_UNCONFIRMED = "g?"
+    GROUP_NOT_CREATED = "g!"  # ClassIn refused the create: it does not exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +37,14 @@ class StateOp:
     kind: OpKind
     course: int
     uids: tuple[int, ...] = ()
-    names: tuple[str, ...] = ()  # auditors and lesson students: the name sent
+    names: tuple[str | None, ...] = ()  # auditors, lesson students: the name sent; students: labels
     customs: tuple[str | None, ...] = ()  # lesson students
     lesson: int | None = None
     group_name: str | None = None
     group: GroupRecord | None = None  # SET_GROUP
     group_id: int | None = None  # DELETE_GROUP by ClassIn id (the name may have changed)
+    teams: tuple[Team, ...] = ()  # GROUP_UNCONFIRMED: the teams sent
+    reason: Unconfirmed | None = None  # GROUP_UNCONFIRMED
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"k": self.kind.value, "c": self.course}
@@ -57,37 +62,117 @@ class StateOp:
             d["G"] = self.group.to_json()
         if self.group_id is not None:
             d["i"] = self.group_id
+        if self.teams:
+            d["t"] = [list(t.uids()) for t in self.teams]
+        if self.reason is not None:
+            d["r"] = self.reason.value
         return d
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> StateOp:
-        return cls(
-            kind=OpKind(d["k"]),
-            course=int(d["c"]),
-            uids=tuple(d.get("u", ())),
-            names=tuple(d.get("n", ())),
-            customs=tuple(d.get("x", ())),
-            lesson=d.get("l"),
-            group_name=d.get("g"),
-            group=GroupRecord.from_json(d["G"]) if "G" in d else None,
-            group_id=d.get("i"),
+    def from_json(cls, d: Any) -> StateOp:
+        """An op from a journal line; ValueError saying what is wrong."""
+        if type(d) is not dict or not d.keys() <= _KEYS:
+            raise ValueError("an op is an object with the keys " + ", ".join(sorted(_KEYS)))
+        kind = OpKind(d.get("k"))
+        uids = _ids(d.get("u", []), "u")
+        names = _texts(d.get("n", []), "n")
+        customs = _texts(d.get("x", []), "x")
+        if names and len(names) != len(uids) or customs and len(customs) != len(uids):
+            raise ValueError("names and customs go one per uid")
+        if kind in (OpKind.ADD_AUDITORS, OpKind.ADD_LESSON_STUDENTS) and len(names) != len(uids):
+            raise ValueError("an add of auditors or lesson students names every uid")
+        if kind is OpKind.ADD_LESSON_STUDENTS and len(customs) != len(uids):
+            raise ValueError("an add of lesson students has a custom (or null) per uid")
+        group = d.get("G")
+        teams = d.get("t", [])
+        reason = d.get("r")
+        op = cls(
+            kind=kind, course=_id(d.get("c"), "c"), uids=tuple(uids), names=tuple(names),
+            customs=tuple(customs), lesson=_opt_id(d.get("l"), "l"),
+            group_name=_opt_text(d.get("g"), "g"),
+            group=GroupRecord(_id(group.get("id"), "G.id"), _teams(group.get("teams"), "G"))
+            if type(group) is dict else None,
+            group_id=_opt_id(d.get("i"), "i"),
+            teams=_teams(teams, "t"),
+            reason=Unconfirmed(reason) if reason is not None else None,
         )
+        needs = _NEEDS.get(kind, ())
+        for attr in needs:
+            if getattr(op, attr) is None:
+                raise ValueError(f"a {kind.value} op needs {attr}")
+        return op
 
     def apply_to(self, c: CourseRecord) -> None:
         """Change the course record as this op says."""
         _APPLY[self.kind](self, c)
 
 
+_KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r"])
+_NEEDS = {
+    OpKind.ADD_LESSON_STUDENTS: ("lesson",), OpKind.REMOVE_LESSON_STUDENTS: ("lesson",),
+    OpKind.SET_GROUP: ("group_name", "group"), OpKind.GROUP_UNCONFIRMED: ("group_name", "reason"),
+    OpKind.GROUP_NOT_CREATED: ("group_name",),
+}
+
+
+def _id(v: Any, what: str) -> int:
+    if type(v) is not int or v < 1:
+        raise ValueError(f"{what} must be a positive whole number")
+    return v
+
+
+def _opt_id(v: Any, what: str) -> int | None:
+    return None if v is None else _id(v, what)
+
+
+def _opt_text(v: Any, what: str) -> str | None:
+    if v is not None and type(v) is not str:
+        raise ValueError(f"{what} must be a text")
+    return v
+
+
+def _ids(v: Any, what: str) -> list[int]:
+    if type(v) is not list or (v and (set(map(type, v)) != {int} or min(v) < 1)):
+        raise ValueError(f"{what} must be a list of positive whole numbers")
+    return v
+
+
+def _texts(v: Any, what: str) -> list[str | None]:
+    if type(v) is not list or not set(map(type, v)) <= {str, type(None)}:
+        raise ValueError(f"{what} must be a list of texts")
+    return v
+
+
+def _teams(v: Any, what: str) -> tuple[Team, ...]:
+    if type(v) is not list:
+        raise ValueError(f"{what} teams must be a list")
+    out = []
+    for t in v:
+        _ids(t, f"{what} team")
+        if not t:
+            raise ValueError(f"{what} has an empty team")
+        out.append(Team(t[0], tuple(t[1:])))
+    return tuple(out)
+
+
 def _add_students(op: StateOp, c: CourseRecord) -> None:
     c.students.update(op.uids)
+    if op.names:
+        for u, label in zip(op.uids, op.names, strict=True):
+            if label is not None:
+                c.labels[u] = label
+            else:
+                c.labels.pop(u, None)
 
 
 def _remove_students(op: StateOp, c: CourseRecord) -> None:
     c.students.difference_update(op.uids)
+    for u in op.uids:
+        c.labels.pop(u, None)
 
 
 def _add_auditors(op: StateOp, c: CourseRecord) -> None:
-    c.auditors.update(zip(op.uids, op.names, strict=True))
+    c.auditors.update(zip(op.uids, (n or "" for n in op.names), strict=True))
 
 
 def _remove_auditors(op: StateOp, c: CourseRecord) -> None:
@@ -99,7 +184,7 @@ def _add_lesson_students(op: StateOp, c: CourseRecord) -> None:
     assert op.lesson is not None
     members = c.lessons.setdefault(op.lesson, {})
     for u, n, x in zip(op.uids, op.names, op.customs, strict=True):
-        members[u] = LessonMember(name=n, custom=x)
+        members[u] = LessonMember(name=n or "", custom=x)
 
 
 def _remove_lesson_students(op: StateOp, c: CourseRecord) -> None:
@@ -110,6 +195,7 @@ def _remove_lesson_students(op: StateOp, c: CourseRecord) -> None:
             members.pop(u, None)
         if not members:
             del c.lessons[op.lesson]
+            c.lesson_names.pop(op.lesson, None)
 
 
 def _set_group(op: StateOp, c: CourseRecord) -> None:
@@ -119,6 +205,7 @@ def _set_group(op: StateOp, c: CourseRecord) -> None:
         if g.id == op.group.id and name != op.group_name:
             del c.groups[name]
     c.groups[op.group_name] = op.group
+    c.unconfirmed.pop(op.group_name, None)  # its id is known now
 
 
 def _delete_group(op: StateOp, c: CourseRecord) -> None:
@@ -130,6 +217,16 @@ def _delete_group(op: StateOp, c: CourseRecord) -> None:
         c.groups.pop(op.group_name, None)
 
 
+def _group_unconfirmed(op: StateOp, c: CourseRecord) -> None:
+    assert op.group_name is not None and op.reason is not None
+    c.unconfirmed[op.group_name] = UnconfirmedGroup(op.teams, op.reason)
+
+
+def _group_not_created(op: StateOp, c: CourseRecord) -> None:
+    assert op.group_name is not None
+    c.unconfirmed.pop(op.group_name, None)
+
+
 _APPLY = {
     OpKind.ADD_STUDENTS: _add_students,
     OpKind.REMOVE_STUDENTS: _remove_students,
@@ -139,4 +236,14 @@ _APPLY = {
     OpKind.REMOVE_LESSON_STUDENTS: _remove_lesson_students,
     OpKind.SET_GROUP: _set_group,
     OpKind.DELETE_GROUP: _delete_group,
+    OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
+    OpKind.GROUP_NOT_CREATED: _group_not_created,
 }
+
+
+def ops_from_json(data: Any) -> list[StateOp]:
+    """The ops of one journal line (a JSON list of ops); ValueError when damaged."""
+    if type(data) is not list:
+        raise ValueError("a journal line is a list of ops")
+    return [StateOp.from_json(d) for d in data]
+

@@ -100,6 +100,7 @@ class StateStore(abc.ABC):
     expects the caller to hold the lock."""
 
     ref: StateRef
+    warnings: list[str]  # things the user should know, found while reading (never fatal)
 
     @abc.abstractmethod
     def describe(self) -> str:

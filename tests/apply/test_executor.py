@@ -12,7 +12,8 @@ from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import StateError
 from eeo_reconcile.model import StateRef
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.state.local import LocalJournal, LocalStore
+from eeo_reconcile.state.journalfile import LocalJournal
+from eeo_reconcile.state.local import LocalStore
 from tests.helpers import write_tree
 
 CONFIG = """

@@ -14,12 +14,13 @@ import pytest
 
 from eeo_reconcile.errors import LockError, StateError
 from eeo_reconcile.model import LessonMember, StateRef, Team
+from eeo_reconcile.state import codec
 from eeo_reconcile.state.local import LocalStore
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
 from eeo_reconcile.state.postgres import PostgresStore
 from eeo_reconcile.state.records import GroupRecord
-from tests.pg import PASSWORD
+from tests.pg import PASSWORD, ROLE
 
 
 def ws_name():
@@ -56,7 +57,7 @@ def test_empty_workspace_then_write_read_same_as_local(pg, tmp_path):
     with local.lock("t"):
         local.store_exact(got)
     with open(local.path, "rb") as fh:
-        assert fh.read() == got.dumps()
+        assert fh.read() == codec.dumps(got)
     s.close()
 
 
@@ -97,7 +98,10 @@ def test_schema_is_versioned_and_a_newer_one_is_refused(pg):
     s = store(pg, dsn=dsn)
     with s.lock("t"):
         pass
-    assert pg.psql("SELECT value FROM eeo_meta WHERE key='schema_version'", db=db).strip() == "1"
+    from eeo_reconcile.state.postgres.schema import SCHEMA_VERSION
+
+    version = pg.psql("SELECT value FROM eeo_meta WHERE key='schema_version'", db=db).strip()
+    assert version == str(SCHEMA_VERSION)
     pg.psql("UPDATE eeo_meta SET value = '99' WHERE key='schema_version'", db=db)
     s2 = store(pg, dsn=dsn)
     with pytest.raises(StateError, match="schema version 99, newer"):
@@ -223,9 +227,9 @@ def test_state_commands_pull_push_migrate_round_trip(pg, tmp_path):
     assert r.returncode == 0, r.stderr
     pulled = _cli("state", "pull", "--workspace", ws, "--config", str(cfg), env=env)
     assert pulled.returncode == 0, pulled.stderr
-    bumped = State.loads(original_bytes)
+    bumped = codec.loads(original_bytes)
     bumped.serial = original.serial + 1
-    assert pulled.stdout.encode() == bumped.dumps()  # same lineage and content, serial + 1
+    assert pulled.stdout.encode() == codec.dumps(bumped)  # same lineage and content, serial + 1
     # migrating onto a workspace that holds a state is refused
     r = _cli("state", "migrate", "--to", "postgres", "--workspace", ws, "--config", str(cfg),
              env=env)
@@ -240,15 +244,15 @@ def test_state_commands_pull_push_migrate_round_trip(pg, tmp_path):
     again = _cli("state", "pull", "--workspace", ws2, "--config", str(cfg), env=env)
     assert again.stdout == pulled.stdout
     # pushing an older serial or another lineage is refused without --force
-    older = State.loads(f.read_bytes())
+    older = codec.loads(f.read_bytes())
     older.serial -= 1
-    (tmp_path / "older.json").write_bytes(older.dumps())
+    (tmp_path / "older.json").write_bytes(codec.dumps(older))
     r = _cli("state", "push", str(tmp_path / "older.json"), "--workspace", ws2, "--config",
              str(cfg), env=env)
     assert r.returncode == 1 and "lower than the stored serial" in r.stderr
-    other = State.loads(f.read_bytes())
+    other = codec.loads(f.read_bytes())
     other.lineage = str(uuid.uuid4())
-    (tmp_path / "other.json").write_bytes(other.dumps())
+    (tmp_path / "other.json").write_bytes(codec.dumps(other))
     r = _cli("state", "push", str(tmp_path / "other.json"), "--workspace", ws2, "--config",
              str(cfg), env=env)
     assert r.returncode == 1 and "lineage" in r.stderr
@@ -264,7 +268,7 @@ def test_state_commands_pull_push_migrate_round_trip(pg, tmp_path):
              "--config", str(cfg), env=env)
     assert r.returncode == 0, r.stderr
     bumped.serial += 1
-    assert back.read_bytes() == bumped.dumps()
+    assert back.read_bytes() == codec.dumps(bumped)
     for o in (r.stdout, r.stderr, pulled.stdout, pulled.stderr):
         assert PASSWORD not in o
 
@@ -286,3 +290,25 @@ def test_concurrent_writers_through_one_journal(pg):
         final = j.close()
     assert all(final.courses[c].students == set(range(1, 41)) for c in range(1, 9))
     s.close()
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_state(pg):
+    from eeo_reconcile.state.postgres.schema import _SCHEMA_V1, SCHEMA_VERSION
+
+    db = "m" + uuid.uuid4().hex[:8]
+    dsn = pg.create_db(db)
+    pg.psql("CREATE TABLE eeo_meta (key text PRIMARY KEY, value text NOT NULL)", db=db)
+    pg.psql(_SCHEMA_V1 + "INSERT INTO eeo_meta VALUES ('schema_version', '1');"
+            "INSERT INTO eeo_workspaces (workspace, lineage, serial, sid) VALUES "
+            "('old', '00000000-0000-4000-8000-000000000001', 4, 7);"
+            "INSERT INTO eeo_members (ws, course, kind, lesson, uid) VALUES (1, 5, 1, 0, 9);",
+            db=db)
+    pg.psql(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {ROLE}; "
+            f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {ROLE}", db=db)
+    s = PostgresStore(StateRef.of("postgres", workspace="old"), dsn)
+    with s.lock("t"):
+        st = s.read()
+    s.close()
+    assert st.serial == 4 and st.courses[5].students == {9}
+    version = pg.psql("SELECT value FROM eeo_meta WHERE key='schema_version'", db=db).strip()
+    assert version == str(SCHEMA_VERSION)

@@ -5,6 +5,10 @@
                   kind KIND_STUDENT, KIND_AUDITOR or KIND_LESSON (a lesson-only student)
   eeo_groups      (ws, course, name) -> group_id, teams (jsonb)
   eeo_locks       ws -> who holds the lock (id, who, operation, pid, since)
+  eeo_unconfirmed_groups  (ws, course, name) -> teams, reason, group_id: groupings
+                  probably created in ClassIn whose id is not known (version 2)
+  eeo_names       (ws, course, lesson) -> name: course (lesson 0) and lesson labels
+                  (version 2); a student's label is eeo_members.name
 
 `ensure_schema` creates or migrates them, under a transaction-level advisory
 lock so that two first runs cannot race.
@@ -16,7 +20,7 @@ from typing import Any
 
 from ...errors import StateError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
 
 KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
@@ -59,8 +63,27 @@ CREATE TABLE IF NOT EXISTS eeo_locks (
 );
 """
 
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS eeo_unconfirmed_groups (
+    ws       bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    course   bigint NOT NULL,
+    name     text NOT NULL,
+    teams    jsonb NOT NULL,
+    reason   text NOT NULL,
+    group_id bigint,
+    PRIMARY KEY (ws, course, name)
+);
+CREATE TABLE IF NOT EXISTS eeo_names (
+    ws      bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    course  bigint NOT NULL,
+    lesson  bigint NOT NULL DEFAULT 0,
+    name    text NOT NULL,
+    PRIMARY KEY (ws, course, lesson)
+);
+"""
+
 # version -> statements that bring the previous version to it
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 def ensure_schema(conn: Any) -> None:

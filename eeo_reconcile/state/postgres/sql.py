@@ -14,7 +14,7 @@ from typing import Any
 from ...model import LessonMember, Team
 from ..model import State
 from ..ops import OpKind, StateOp
-from ..records import CourseRecord, GroupRecord
+from ..records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
 from .schema import KIND_AUDITOR, KIND_LESSON, KIND_STUDENT
 
 
@@ -37,6 +37,11 @@ def read_state(conn: Any, ws: int) -> State:
             "GROUP BY course", (ws, KIND_STUDENT)
         ):
             course(cid).students = set(uids)
+        for cid, uid, label in conn.execute(
+            "SELECT course, uid, name FROM eeo_members WHERE ws = %s AND kind = %s "
+            "AND name IS NOT NULL", (ws, KIND_STUDENT)
+        ):
+            course(cid).labels[uid] = label
         for cid, kind, lesson, uid, name, custom in conn.execute(
             "SELECT course, kind, lesson, uid, name, custom FROM eeo_members "
             "WHERE ws = %s AND kind <> %s", (ws, KIND_STUDENT)
@@ -48,8 +53,20 @@ def read_state(conn: Any, ws: int) -> State:
         for cid, name, gid, teams in conn.execute(
             "SELECT course, name, group_id, teams FROM eeo_groups WHERE ws = %s", (ws,)
         ):
-            course(cid).groups[name] = GroupRecord(
-                int(gid), tuple(Team(int(t[0]), tuple(int(u) for u in t[1:])) for t in teams))
+            course(cid).groups[name] = GroupRecord(int(gid), _teams(teams))
+        for cid, name, teams, reason, gid in conn.execute(
+            "SELECT course, name, teams, reason, group_id FROM eeo_unconfirmed_groups "
+            "WHERE ws = %s", (ws,)
+        ):
+            course(cid).unconfirmed[name] = UnconfirmedGroup(
+                _teams(teams), Unconfirmed(reason), int(gid) if gid is not None else None)
+        for cid, lesson, name in conn.execute(
+            "SELECT course, lesson, name FROM eeo_names WHERE ws = %s", (ws,)
+        ):
+            if lesson:
+                course(cid).lesson_names[lesson] = name
+            else:
+                course(cid).name = name
     lineage, serial, sid = head
     return State(
         lineage=str(lineage) if lineage is not None else None,
@@ -57,33 +74,51 @@ def read_state(conn: Any, ws: int) -> State:
     )
 
 
-def _teams_json(g: GroupRecord) -> str:
-    return json.dumps(g.to_json()["teams"])
+def _teams(data: Any) -> tuple[Team, ...]:
+    return tuple(Team(int(t[0]), tuple(int(u) for u in t[1:])) for t in data)
+
+
+def _teams_json(teams: tuple[Team, ...]) -> str:
+    return json.dumps([list(t.uids()) for t in teams])
 
 
 def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | None) -> int:
     """Replace the workspace's rows by `state`; the serial becomes `serial`, or
     moves by one when None. Returns the new serial."""
     with conn.transaction():
-        conn.execute("DELETE FROM eeo_members WHERE ws = %s", (ws,))
-        conn.execute("DELETE FROM eeo_groups WHERE ws = %s", (ws,))
+        for table in ("eeo_members", "eeo_groups", "eeo_unconfirmed_groups", "eeo_names"):
+            conn.execute(f"DELETE FROM {table} WHERE ws = %s", (ws,))  # noqa: S608 - ours
         with conn.cursor() as cur:
             with cur.copy("COPY eeo_members (ws, course, kind, lesson, uid, name, custom)"
                           " FROM STDIN") as copy:
                 for cid, c in state.courses.items():
+                    labels = c.labels
                     for u in c.students:
-                        copy.write_row((ws, cid, KIND_STUDENT, 0, u, None, None))
+                        copy.write_row((ws, cid, KIND_STUDENT, 0, u, labels.get(u), None))
                     for u, n in c.auditors.items():
                         copy.write_row((ws, cid, KIND_AUDITOR, 0, u, n, None))
                     for lid, members in c.lessons.items():
                         for u, m in members.items():
                             copy.write_row((ws, cid, KIND_LESSON, lid, u, m.name, m.custom))
             groups = [
-                (ws, cid, name, g.id, _teams_json(g))
+                (ws, cid, name, g.id, _teams_json(g.teams))
                 for cid, c in state.courses.items() for name, g in c.groups.items()
             ]
             if groups:
                 cur.executemany("INSERT INTO eeo_groups VALUES (%s, %s, %s, %s, %s)", groups)
+            pending = [
+                (ws, cid, name, _teams_json(u.teams), u.reason.value, u.id)
+                for cid, c in state.courses.items() for name, u in c.unconfirmed.items()
+            ]
+            if pending:
+                cur.executemany("INSERT INTO eeo_unconfirmed_groups VALUES "
+                                "(%s, %s, %s, %s, %s, %s)", pending)
+            names = [(ws, cid, 0, c.name) for cid, c in state.courses.items()
+                     if c.name is not None]
+            names += [(ws, cid, lid, n) for cid, c in state.courses.items()
+                      for lid, n in c.lesson_names.items()]
+            if names:
+                cur.executemany("INSERT INTO eeo_names VALUES (%s, %s, %s, %s)", names)
         if serial is None:
             row = conn.execute(
                 "UPDATE eeo_workspaces SET lineage = %s, serial = serial + 1, sid = %s, "
@@ -109,10 +144,17 @@ def write_ops(conn: Any, ws: int, ops: Sequence[StateOp]) -> int:
 
 
 def _add_students(conn: Any, ws: int, op: StateOp) -> None:
+    if not op.names:
+        conn.execute(
+            "INSERT INTO eeo_members (ws, course, kind, lesson, uid) SELECT %s, %s, %s, 0, u "
+            "FROM unnest(%s::bigint[]) u ON CONFLICT DO NOTHING",
+            (ws, op.course, KIND_STUDENT, list(op.uids)))
+        return
     conn.execute(
-        "INSERT INTO eeo_members (ws, course, kind, lesson, uid) SELECT %s, %s, %s, 0, u "
-        "FROM unnest(%s::bigint[]) u ON CONFLICT DO NOTHING",
-        (ws, op.course, KIND_STUDENT, list(op.uids)))
+        "INSERT INTO eeo_members (ws, course, kind, lesson, uid, name) "
+        "SELECT %s, %s, %s, 0, u, n FROM unnest(%s::bigint[], %s::text[]) AS t(u, n) "
+        "ON CONFLICT (ws, course, kind, lesson, uid) DO UPDATE SET name = EXCLUDED.name",
+        (ws, op.course, KIND_STUDENT, list(op.uids), list(op.names)))
 
 
 def _remover(kind: int) -> Callable[[Any, int, StateOp], None]:
@@ -145,6 +187,10 @@ def _remove_lesson_students(conn: Any, ws: int, op: StateOp) -> None:
     conn.execute("DELETE FROM eeo_members WHERE ws = %s AND course = %s AND kind = %s "
                  "AND lesson = %s AND uid = ANY(%s::bigint[])",
                  (ws, op.course, KIND_LESSON, op.lesson, list(op.uids)))
+    conn.execute("DELETE FROM eeo_names n WHERE ws = %s AND course = %s AND lesson = %s "
+                 "AND NOT EXISTS (SELECT 1 FROM eeo_members m WHERE m.ws = n.ws AND "
+                 "m.course = n.course AND m.kind = %s AND m.lesson = n.lesson)",
+                 (ws, op.course, op.lesson, KIND_LESSON))
 
 
 def _set_group(conn: Any, ws: int, op: StateOp) -> None:
@@ -152,12 +198,27 @@ def _set_group(conn: Any, ws: int, op: StateOp) -> None:
     conn.execute("DELETE FROM eeo_groups WHERE ws = %s AND course = %s AND "
                  "(group_id = %s OR name = %s)", (ws, op.course, op.group.id, op.group_name))
     conn.execute("INSERT INTO eeo_groups VALUES (%s, %s, %s, %s, %s)",
-                 (ws, op.course, op.group_name, op.group.id, _teams_json(op.group)))
+                 (ws, op.course, op.group_name, op.group.id, _teams_json(op.group.teams)))
+    _group_not_created(conn, ws, op)  # its id is known now
 
 
 def _delete_group(conn: Any, ws: int, op: StateOp) -> None:
     conn.execute("DELETE FROM eeo_groups WHERE ws = %s AND course = %s AND "
                  "(group_id = %s OR name = %s)", (ws, op.course, op.group_id, op.group_name))
+
+
+def _group_unconfirmed(conn: Any, ws: int, op: StateOp) -> None:
+    assert op.reason is not None
+    conn.execute(
+        "INSERT INTO eeo_unconfirmed_groups VALUES (%s, %s, %s, %s, %s, NULL) "
+        "ON CONFLICT (ws, course, name) DO UPDATE SET teams = EXCLUDED.teams, "
+        "reason = EXCLUDED.reason, group_id = NULL",
+        (ws, op.course, op.group_name, _teams_json(op.teams), op.reason.value))
+
+
+def _group_not_created(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute("DELETE FROM eeo_unconfirmed_groups WHERE ws = %s AND course = %s "
+                 "AND name = %s", (ws, op.course, op.group_name))
 
 
 OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
@@ -169,4 +230,6 @@ OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
     OpKind.REMOVE_LESSON_STUDENTS: _remove_lesson_students,
     OpKind.SET_GROUP: _set_group,
     OpKind.DELETE_GROUP: _delete_group,
+    OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
+    OpKind.GROUP_NOT_CREATED: _group_not_created,
 }

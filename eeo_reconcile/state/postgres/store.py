@@ -52,6 +52,7 @@ class PostgresStore(StateStore):
         self._db = Connection(dsn, self.describe(), connect_timeout)
         self._ws_id: int | None = None
         self._locker = AdvisoryLocker(self._db, self._workspace_id)
+        self.warnings: list[str] = []
 
     def describe(self) -> str:
         return f"postgres workspace {self.workspace!r} (${self.dsn_env})"

@@ -1,0 +1,114 @@
+"""The local backend's journal: confirmed results of an apply in progress.
+
+JSON lines: a header (format, lineage, serial of the state it records into),
+then one line per recorded call, each a list of ops, fsync'd before `record`
+returns (group-committed across threads). The next command that reads the
+state folds a journal a killed apply left; `fold` checks every line, because
+a journal can be damaged or planted like any file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+
+from ..errors import StateError
+from ..fileio import O_CLOEXEC, O_NOFOLLOW, FileProblem, fsync_dir, read_regular
+from .model import State
+from .ops import StateOp, ops_from_json
+from .store import GroupCommitJournal
+
+JOURNAL_FORMAT = "eeo-reconcile-journal"
+MAX_JOURNAL_BYTES = 1 << 30
+
+
+class LocalJournal(GroupCommitJournal):
+    """Appends to `path`, created exclusively (never a planted file or link);
+    `close` writes the state with `write` and removes the journal."""
+
+    def __init__(self, path: str, state: State, write: Callable[[State], State]):
+        super().__init__(state)
+        self.path = path
+        self._write = write
+        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial}
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                           | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        os.write(self._fd, json.dumps(header).encode() + b"\n")
+        os.fsync(self._fd)
+        fsync_dir(path)
+
+    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+        data = b"".join(
+            json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
+            for ops in batch
+        )
+        try:
+            os.write(self._fd, data)
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise StateError(f"cannot write the journal {self.path}: {exc.strerror}") from None
+
+    def close(self) -> State:
+        self._mark_closed()
+        os.close(self._fd)
+        written = self._write(self.state)
+        remove(self.path)
+        return written
+
+
+def remove(path: str) -> None:
+    os.unlink(path)
+    fsync_dir(path)
+
+
+def fold(path: str, state: State) -> tuple[State, bool]:
+    """`state` with the journal at `path` folded in, and whether the journal must
+    be written into the state (False: nothing to fold, or already folded)."""
+    try:
+        raw = read_regular(path, MAX_JOURNAL_BYTES)
+    except FileProblem as exc:
+        raise StateError(f"the journal {path} {exc.why}: move it away to continue") from None
+    lines = raw.split(b"\n")
+    if not lines or not lines[0].strip():
+        return state, False  # crashed before the header reached disk
+    try:
+        header = json.loads(lines[0])
+    except (ValueError, RecursionError):
+        header = None
+    if type(header) is not dict:
+        raise StateError(
+            f"the journal {path} has an unreadable header; inspect it and move it away to "
+            "continue"
+        )
+    if header.get("format") != JOURNAL_FORMAT:
+        raise StateError(f"{path} is not an eeo-reconcile journal")
+    if header.get("lineage") != state.lineage:
+        raise StateError(
+            f"the journal {path} belongs to state lineage {str(header.get('lineage'))[:64]}, "
+            f"but the state has lineage {state.lineage}; inspect both and move the journal "
+            "away to continue"
+        )
+    serial = header.get("serial")
+    if serial != state.serial or type(serial) is not int:
+        if type(serial) is int and serial < state.serial:
+            return state, False  # already folded before a crash
+        raise StateError(
+            f"the journal {path} was made against serial {str(serial)[:20]}, not the "
+            f"state's {state.serial}; inspect both and move the journal away to continue"
+        )
+    body = lines[1:]
+    for i, line in enumerate(body):
+        if not line.strip():
+            continue
+        try:
+            ops = ops_from_json(json.loads(line))
+        except (ValueError, RecursionError) as exc:
+            if all(not rest.strip() for rest in body[i + 1:]):
+                break  # a torn last line: the call it describes was not confirmed
+            raise StateError(
+                f"the journal {path} is damaged at line {i + 2} ({str(exc)[:120]}); inspect "
+                "it and move it away to continue"
+            ) from None
+        state.apply_all(ops)
+    return state, True
