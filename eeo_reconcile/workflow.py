@@ -18,17 +18,18 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from .apply import ApplyResult, apply_plan
+from .classin.api import MIN_SECRET_LENGTH
 from .config.load import load_config
-from .errors import ApiError, ApplyRefused, ConfigError, SafetyError, StateError
+from .errors import ApiError, ApplyRefused, ConfigError, PlanFileError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.plan import Plan
-from .plan.planfile import check_fresh
+from .plan.planfile import SavedPlan, check_fresh
 from .state import backends
 from .state.model import State
 from .state.store import StateStore
@@ -101,6 +102,24 @@ def plan_config(
     return plan
 
 
+def school_secret(school: SchoolConfig, env: Mapping[str, str] | None = None) -> str:
+    """The school's SECRET, from the variable `school.secret_env` names."""
+    environ = os.environ if env is None else env
+    secret = environ.get(school.secret_env)
+    if not secret:
+        raise ApiError(
+            f"the ClassIn secret is not set: put the school's SECRET in the environment "
+            f"variable {school.secret_env} (named by school.secret_env); it is never read "
+            "from a file"
+        )
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ApiError(
+            f"the ClassIn secret in {school.secret_env} is shorter than {MIN_SECRET_LENGTH} "
+            "characters: it cannot be the school's SECRET; check the variable"
+        )
+    return secret
+
+
 def make_client(
     school: SchoolConfig,
     parallelism: int = 4,
@@ -111,13 +130,7 @@ def make_client(
     from .classin.client import ClassInClient
 
     environ = os.environ if env is None else env
-    secret = environ.get(school.secret_env)
-    if not secret:
-        raise ApiError(
-            f"the ClassIn secret is not set: put the school's SECRET in the environment "
-            f"variable {school.secret_env} (named by school.secret_env); it is never read "
-            "from a file"
-        )
+    secret = school_secret(school, environ)
     url = environ.get(API_URL_ENV) or school.api_url
     return ClassInClient(url, school.sid, secret, school.retry, pool_size=parallelism)
 
@@ -139,6 +152,7 @@ class ApplyOutcome:
     plan: Plan
     result: ApplyResult | None
     store: str  # where the state lives, for people
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -199,22 +213,36 @@ def apply_config(
 
 
 def apply_saved_plan(
-    plan: Plan,
+    saved: SavedPlan,
+    config: Config,
     store: StateStore,
     options: ApplyOptions | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     progress: Progress | None = None,
 ) -> ApplyOutcome:
-    """Apply a saved plan exactly as it was made, after checking under the lock
-    that the state is the version it was made against."""
-    if plan.school is None:
-        raise StateError("the saved plan names no school: run plan --out again")
+    """Apply a saved plan exactly as it was made. The school's settings and where
+    the state lives come from `config` (never from the file); a signed plan must
+    carry this school's signature; under the lock, the state must be the version
+    the plan was made against."""
+    options = options or ApplyOptions()
+    plan = saved.plan
+    if plan.sid != config.school.sid:
+        raise PlanFileError(f"the saved plan is for school {plan.sid}, but the configuration "
+                            f"is for school {config.school.sid}")
+    saved.verify(school_secret(config.school, options.env))
 
     def fresh(state: State) -> Plan:
         check_fresh(plan, state)
         return plan
 
-    return _run(store, fresh, plan.school, options or ApplyOptions(), on_plan, None, progress)
+    outcome = _run(store, fresh, config.school, options, on_plan, None, progress)
+    if not saved.signed:
+        outcome.warnings.append(
+            "the saved plan is not signed (the secret was not set when it was made), so "
+            "whoever could write the file could have changed it: set the secret in the job "
+            "that runs plan --out"
+        )
+    return outcome
 
 
 # -- state migrate --------------------------------------------------------------------

@@ -19,11 +19,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._gc import paused_gc
+from ..classin.answers import ApiResult, TransportError
 from ..classin.api import Call, Effect, Subject
-from ..classin.client import ApiResult, ClassInClient, TransportError
 from ..classin.errnos import ErrClass, classify, meaning
 from ..errors import ApiError, StateError
 from ..ids import as_id
@@ -36,6 +36,9 @@ from .record import forget_group, member_op, set_group
 from .result import ApplyResult, Failure, Skipped
 
 Progress = Callable[[int, int], None]
+
+if TYPE_CHECKING:  # requests is imported only when something is applied
+    from ..classin.client import ClassInClient
 
 
 class _Run:

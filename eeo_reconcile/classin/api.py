@@ -29,6 +29,7 @@ from typing import Any
 from ..model import BatchSizes, Team
 
 API_PATH = "/partner/api/course.api.php"
+MIN_SECRET_LENGTH = 8  # a shorter SECRET cannot be a school's
 
 STUDENT, AUDITOR = 1, 2  # ClassIn's `identity`
 

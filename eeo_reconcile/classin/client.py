@@ -33,7 +33,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,29 +42,17 @@ from urllib3.exceptions import NewConnectionError
 
 from ..errors import ApiError
 from ..model import RetryPolicy
-from .api import API_PATH
+from .answers import ApiResult, TransportError, errno_of
+from .api import API_PATH, MIN_SECRET_LENGTH
 from .errnos import TRANSIENT
 from .pacing import AdaptiveLimit
 
-MIN_SECRET_LENGTH = 8
 CONGESTED = 464  # a concurrent change of the same roster: fewer requests in flight
 NOT_APPLIED = frozenset({464, 901})  # refused without any change: safe to send again
 MAX_CONGESTED_RETRIES = 50
 
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _QUERY = re.compile(r"\?[^\s'\"]*")
-
-
-class TransportError(ApiError):
-    """No usable answer: whether the call took effect is unknown (unless
-    `sent` is False: the request never reached ClassIn)."""
-
-    def __init__(self, message: str, attempts: int, sent: bool = True,
-                 interrupted: bool = False):
-        super().__init__(message)
-        self.attempts = attempts
-        self.sent = sent
-        self.interrupted = interrupted
 
 
 def never_sent(exc: BaseException) -> bool:
@@ -77,33 +64,6 @@ def never_sent(exc: BaseException) -> bool:
         inner = getattr(reason, "reason", reason)
         return isinstance(inner, NewConnectionError)
     return False
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    """A parsed answer: the top-level errno, and `data` (per-item list, or an id)."""
-
-    errno: int
-    error: str
-    data: Any
-    attempts: int
-
-    def items(self) -> list[tuple[int, str]]:
-        """Per-item (errno, error) of a batch answer, in request order."""
-        out = []
-        for it in self.data or []:
-            if isinstance(it, dict):
-                out.append((_errno(it.get("errno")), str(it.get("error", ""))))
-            else:
-                out.append((-1, "malformed item in the answer"))
-        return out
-
-
-def _errno(v: Any) -> int:
-    try:
-        return int(str(v).strip())
-    except (TypeError, ValueError):
-        return -1
 
 
 def is_loopback(host: str) -> bool:
@@ -297,7 +257,7 @@ class ClassInClient:
         try:
             body = resp.json()
             info = body["error_info"]
-            return ApiResult(_errno(info.get("errno")), str(info.get("error", "")),
+            return ApiResult(errno_of(info.get("errno")), str(info.get("error", "")),
                              body.get("data"), attempt)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ApiError(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from ..config.load import load_config
-from ..errors import ApplyRefused
+from ..errors import ApplyRefused, ConfigError, Diagnostic
+from ..model import Config
 from ..plan.plan import Plan
-from ..plan.planfile import load_plan_file, looks_like_plan_file, save_plan
+from ..plan.planfile import load_saved_plan, looks_like_plan_file, save_plan
 from ..plan.render import render_text
-from ..state import backends
+from ..text import printable
 from ..workflow import (
     ApplyOptions,
     ApplyOutcome,
@@ -19,10 +21,10 @@ from ..workflow import (
     apply_saved_plan,
     open_config_store,
     plan_config,
-    state_ref_for,
 )
 from .exits import EXIT_CHANGES, EXIT_ERROR, handle_errors
 from .options import (
+    config_option,
     format_option,
     lock_timeout_option,
     no_color_option,
@@ -74,8 +76,12 @@ def plan(
         store.close()
     click.echo(render(the_plan, fmt, use_color(no_color)), nl=False)
     if out:
-        save_plan(the_plan, out)
-        err(f"Saved the plan to {out}. Apply exactly this plan with: eeo-reconcile apply {out}")
+        secret = os.environ.get(config.school.secret_env)
+        save_plan(the_plan, out, secret=secret)
+        how = "signed with the school's secret" if secret else \
+            f"not signed: ${config.school.secret_env} is not set here"
+        err(f"Saved the plan to {out} ({how}). Apply exactly this plan with: "
+            f"eeo-reconcile apply {out}")
     if detailed_exitcode and not the_plan.empty:
         sys.exit(EXIT_CHANGES)
 
@@ -99,6 +105,7 @@ def _ask(auto_approve: bool) -> bool:
 
 @click.command()
 @path_argument
+@config_option
 @where_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -111,12 +118,16 @@ def _ask(auto_approve: bool) -> bool:
 @no_color_option
 @handle_errors
 def apply(
-    path: str, state_path: str | None, state_dsn: str | None, workspace: str | None,
-    auto_approve: bool, parallelism: int,
+    path: str, config_path: str | None, state_path: str | None, state_dsn: str | None,
+    workspace: str | None, auto_approve: bool, parallelism: int,
     allow_mass_removal: bool, targets: tuple[str, ...], replace: tuple[str, ...],
     lock_timeout: float, no_color: bool,
 ) -> None:
-    """Make ClassIn match the configuration (PATH), or apply a saved plan (PLANFILE)."""
+    """Make ClassIn match the configuration (PATH), or apply a saved plan (PLANFILE).
+
+    A saved plan is applied exactly as it was made; the school's settings and
+    where the state lives come from the configuration (--config, default: the
+    current directory), never from the plan file."""
     color = use_color(no_color)
     options = ApplyOptions(allow_mass_removal, parallelism, lock_timeout)
     bar = ProgressBar()
@@ -132,11 +143,11 @@ def apply(
         if targets or replace:
             raise click.UsageError("--target and --replace apply to a configuration; a saved "
                                    "plan is applied exactly as it was made")
-        saved, _ = load_plan_file(path)
-        ref = state_ref_for(saved.state_ref, state_path, state_dsn, workspace)
-        store = backends.open_store(ref, overrides={"dsn": state_dsn})
+        saved = load_saved_plan(path)
+        config = _config_for_saved_plan(config_path, saved.plan.config_root)
+        store = open_config_store(config, state_path, state_dsn, workspace)
         try:
-            outcome = apply_saved_plan(saved, store, options, show_plan, progress)
+            outcome = apply_saved_plan(saved, config, store, options, show_plan, progress)
         finally:
             bar.finish()
             show_warnings(store)
@@ -154,7 +165,20 @@ def apply(
     _report(outcome)
 
 
+def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
+    try:
+        return load_config(config_path or ".")
+    except ConfigError as exc:
+        raise ConfigError([*exc.diagnostics, Diagnostic(
+            None, "apply PLANFILE reads the configuration for the school's settings and "
+                  "where the state lives (never the plan file)",
+            f"run it in the configuration directory, or pass --config PATH (the plan was "
+            f"made from {printable(made_from)})")]) from None
+
+
 def _report(outcome: ApplyOutcome) -> None:
+    for w in outcome.warnings:
+        err(f"Warning: {w}")
     result = outcome.result
     if result is None:
         return
@@ -173,10 +197,13 @@ def _report(outcome: ApplyOutcome) -> None:
 @handle_errors
 def show(planfile: str, fmt: str, no_color: bool) -> None:
     """Render a saved plan file."""
-    the_plan, created = load_plan_file(planfile)
+    saved = load_saved_plan(planfile)
+    the_plan = saved.plan
     if fmt == "text":
+        signed = "signed; apply verifies it" if saved.signed else "not signed"
         click.echo(
-            f"Saved plan {planfile}, made {created} against state serial {the_plan.serial}.\n"
+            f"Saved plan {planfile}, made {saved.created} against state serial "
+            f"{the_plan.serial} ({signed}).\n"
         )
     click.echo(render(the_plan, fmt, use_color(no_color)), nl=False)
 

@@ -1,82 +1,176 @@
-"""Saved plan files: the plan, what it was made against, and a checksum.
+"""Saved plan files: the plan, what it was made against, a checksum and a signature.
 
 The body is canonical JSON (sorted keys, compact), so saving a loaded plan
-again yields the same bytes; the checksum covers the body, so any edit to
-the file is detected before apply runs it.
+again yields the same bytes. What `show` renders and what `apply` sends are
+the same data: on load, the calls are derived again from the changes with
+the planner's own code and must equal the calls in the file.
+
+- The checksum (sha256 of the body) catches an accidental edit or a torn
+  copy; anyone can recompute it.
+- The signature (HMAC-SHA256 of the body, keyed by a key derived from the
+  school's SECRET) is written when the secret is present at plan time, and
+  apply verifies it: a plan signed by whoever holds the secret (the CI plan
+  job) cannot be altered by someone who does not. It keeps nothing secret
+  (the plan holds names and ids in clear), and a plan made against another
+  state version is refused anyway (lineage and serial).
+- Where the state lives and the school's API settings are never taken from
+  the file: apply reads them from the configuration, as plan does.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PlanFileError
-from ..fileio import atomic_write
+from ..fileio import FileProblem, atomic_write, read_regular
+from ..schemas import is_valid
 from ..state.model import State
+from .calls import calls_for_course
 from .plan import Plan
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
+MAX_PLAN_BYTES = 1 << 30
+_SIGNING_CONTEXT = b"eeo-reconcile plan signature v1\0"
 
 
 def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def plan_file_bytes(plan: Plan, created: str | None = None) -> bytes:
+def _signing_key(secret: str) -> bytes:
+    """A key for plan signatures only, derived from the school's SECRET (the
+    secret itself never signs anything but ClassIn requests)."""
+    return hashlib.sha256(_SIGNING_CONTEXT + secret.encode("utf-8")).digest()
+
+
+def _signature(body: bytes, secret: str) -> str:
+    return "hmac-sha256:" + hmac.new(_signing_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     body = {"format": PLAN_FILE_FORMAT, "created": created, "plan": plan.to_json()}
     canon = _canonical(body)
-    checksum = "sha256:" + hashlib.sha256(canon).hexdigest()
-    # body keys sort before "~checksum"? keep the checksum last and outside the body
-    return canon[:-1] + b',"checksum":' + json.dumps(checksum).encode() + b"}\n"
+    tail = b',"checksum":' + json.dumps("sha256:" + hashlib.sha256(canon).hexdigest()).encode()
+    if secret:
+        tail += b',"signature":' + json.dumps(_signature(canon, secret)).encode()
+    # the checksum and signature stay outside the body they cover
+    return canon[:-1] + tail + b"}\n"
 
 
-def save_plan(plan: Plan, path: str, created: str | None = None) -> None:
+def save_plan(plan: Plan, path: str, created: str | None = None,
+              secret: str | None = None) -> None:
     try:
-        atomic_write(os.path.abspath(path), plan_file_bytes(plan, created))
+        atomic_write(os.path.abspath(path), plan_file_bytes(plan, created, secret))
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan file {path}: {exc.strerror}") from None
 
 
 def looks_like_plan_file(path: str) -> bool:
+    """Whether PATH (given to apply) is a saved plan rather than a configuration:
+    a file, not *.yaml / *.yml, that is a JSON object (compact or indented)."""
     if not os.path.isfile(path) or path.endswith((".yaml", ".yml")):
         return False
     try:
         with open(path, "rb") as fh:
-            head = fh.read(64)
+            head = fh.read(4096)
     except OSError:
         return False
-    return head.startswith(b'{"created"') or PLAN_FILE_FORMAT.encode() in head
+    text = head.lstrip()
+    return text.startswith(b"{") and (PLAN_FILE_FORMAT.encode() in head or b'"' in text[:64])
 
 
-def load_plan_file(path: str) -> tuple[Plan, str]:
-    """The plan and its creation time; refuses an altered or unreadable file."""
+@dataclass(frozen=True)
+class SavedPlan:
+    plan: Plan
+    created: str
+    signature: str | None
+    body: bytes  # the canonical body the checksum and the signature cover
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+    def verify(self, secret: str, path: str = "the saved plan") -> None:
+        """Refuse a signed plan whose signature this secret does not make."""
+        if self.signature is None:
+            return
+        if not hmac.compare_digest(self.signature, _signature(self.body, secret)):
+            raise PlanFileError(
+                f"{path} is signed, but not with this school's secret: it was altered after "
+                "it was made, or made for another school. Refusing to apply it; run plan "
+                "--out again."
+            )
+
+
+def load_saved_plan(path: str) -> SavedPlan:
+    """The saved plan; refuses a file that is unreadable, altered, or whose calls
+    are not exactly those its changes produce."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, MAX_PLAN_BYTES)
+    except FileProblem as exc:
+        raise PlanFileError(f"the plan file {path} {exc.why}") from None
     except OSError as exc:
         raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror}") from None
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise PlanFileError(f"{path} is not a saved plan (not JSON)") from None
     if not isinstance(data, dict) or data.get("format") != PLAN_FILE_FORMAT:
         raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
     checksum = data.pop("checksum", None)
-    expected = "sha256:" + hashlib.sha256(_canonical(data)).hexdigest()
-    if checksum != expected:
+    signature = data.pop("signature", None)
+    body = _canonical(data)
+    if checksum != "sha256:" + hashlib.sha256(body).hexdigest():
         raise PlanFileError(
             f"the saved plan {path} was altered after it was made (checksum mismatch): "
             "refusing to use it. Run plan --out again."
         )
+    if signature is not None and not isinstance(signature, str):
+        raise PlanFileError(f"the saved plan {path} has a malformed signature")
+    doc = data.get("plan")
+    if not isinstance(doc, dict) or not is_valid("plan.schema.json", doc):
+        raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
+                            "schemas/plan.schema.json): run plan --out again")
     try:
-        plan = Plan.from_json(data["plan"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PlanFileError(f"the saved plan {path} is malformed: {exc!r}") from None
-    return plan, str(data.get("created", ""))
+        plan = Plan.from_json(doc)
+    except Exception as exc:  # noqa: BLE001 - any shape the schema let through
+        raise PlanFileError(f"the saved plan {path} is malformed: {type(exc).__name__}") \
+            from None
+    _check_calls(plan, path)
+    return SavedPlan(plan, str(data.get("created", "")), signature, body)
+
+
+def load_plan_file(path: str) -> tuple[Plan, str]:
+    """The plan and its creation time (see `load_saved_plan`)."""
+    saved = load_saved_plan(path)
+    return saved.plan, saved.created
+
+
+def _check_calls(plan: Plan, path: str) -> None:
+    """The calls must be exactly those the changes produce: what is shown is what
+    is applied."""
+    if plan.school is None:
+        if plan.calls:
+            raise PlanFileError(f"the saved plan {path} has calls but no school settings")
+        return
+    derived = []
+    by_course: dict[int, list[Any]] = {}
+    for c in plan.changes:
+        by_course.setdefault(c.course, []).append(c)
+    for cid, changes in by_course.items():
+        derived.extend(calls_for_course(cid, changes, plan.school.batch))
+    if tuple(derived) != plan.calls:
+        raise PlanFileError(
+            f"the saved plan {path} lists calls that are not the ones its changes make: "
+            "what it shows is not what it would do. Refusing to use it; run plan --out again."
+        )
 
 
 def check_fresh(plan: Plan, state: State) -> None:

@@ -307,13 +307,13 @@ def test_saved_plan_stale_or_edited_is_refused(env):
     doc["plan"]["calls"][0]["params"]["courseId"] = 300
     with open(edited, "w", encoding="utf-8") as fh:
         json.dump(doc, fh)
-    r = env.cli("apply", edited)
+    r = env.cli("apply", edited, "--config", env.dir)
     assert r.returncode == 1 and "altered" in r.stderr
     # applying the saved plan works without a prompt, exactly once
-    r = env.cli("apply", p1)
+    r = env.cli("apply", p1, "--config", env.dir)
     assert r.returncode == 0, r.stdout + r.stderr
     env.assert_converged()
-    r = env.cli("apply", p1)
+    r = env.cli("apply", p1, "--config", env.dir)
     assert r.returncode == 1 and "saved plan is stale: run plan again" in r.stderr
     env.assert_no_secret_leaked()
 
@@ -474,3 +474,42 @@ def test_group_saved_with_898_records_only_what_classin_kept(tmp_path):
         assert left == {"course/100/student/777777": "add", "course/100/group/G": "change"}
     finally:
         e.close()
+
+
+def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsigned(env):
+    import hashlib
+
+    from eeo_reconcile.plan.planfile import _canonical
+
+    env.write(STEP1)
+    signed = os.path.join(env.dir, "signed.plan")
+    r = env.plan("--out", signed)
+    assert r.returncode == 0 and "signed with the school's secret" in r.stderr
+    evil = os.path.join(env.tmp, "evil.state.json")
+    with open(signed, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc.pop("checksum")
+    doc.pop("signature")
+    doc["plan"]["state"]["ref"] = {"backend": "local", "path": evil}
+    doc["checksum"] = "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()
+    unsigned = os.path.join(env.dir, "unsigned.plan")
+    with open(unsigned, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=2)  # indented: still a plan
+    # from another directory, without --config: a clear error, nothing sent
+    r = env.cli("apply", unsigned)
+    assert r.returncode == 1 and "pass --config PATH" in r.stderr
+    r = env.cli("apply", unsigned, "--config", env.dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Warning: the saved plan is not signed" in r.stderr
+    assert not os.path.exists(evil) and os.path.exists(env.state_path)
+    env.assert_converged()
+    # a signed plan applied with another school's secret is refused
+    env.write(STEP2)
+    assert env.plan("--out", signed).returncode == 0
+    other = {**env.env, "EEO_SECRET": "another-schools-secret"}
+    r = env.cli("apply", signed, "--config", env.dir, env=other)
+    assert r.returncode == 1 and "not with this school's secret" in r.stderr
+    r = env.cli("apply", signed, "--config", env.dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    env.assert_converged()
+    env.assert_no_secret_leaked()

@@ -58,3 +58,94 @@ def test_not_a_plan(tmp_path):
     p.write_text("{}")
     with pytest.raises(PlanFileError, match="not an eeo-reconcile saved plan"):
         load_plan_file(str(p))
+
+
+def _rewrite(path, edit):
+    """Edit a saved plan's body and recompute its checksum, as an attacker would."""
+    import hashlib
+
+    from eeo_reconcile.plan.planfile import _canonical
+
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc.pop("checksum")
+    signature = doc.pop("signature", None)
+    edit(doc)
+    body = _canonical(doc)
+    doc["checksum"] = "sha256:" + hashlib.sha256(body).hexdigest()
+    if signature:
+        doc["signature"] = signature
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+
+
+def test_calls_that_are_not_the_changes_are_refused_even_with_a_new_checksum(tmp_path):
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path)
+
+    def remove_someone_else(doc):
+        doc["plan"]["calls"][0] = {"action": "delCourseStudent", "params": {
+            "courseId": 442447, "identity": 1, "studentUid": 3}}
+
+    _rewrite(path, remove_someone_else)
+    with pytest.raises(PlanFileError, match="not the ones its changes make"):
+        load_plan_file(path)
+
+
+def test_a_signed_plan_edited_consistently_is_refused_by_the_signature(tmp_path):
+    from eeo_reconcile.plan.planfile import load_saved_plan
+
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path, secret="the-school-secret")
+    saved = load_saved_plan(path)
+    saved.verify("the-school-secret")
+    with pytest.raises(PlanFileError, match="not with this school's secret"):
+        saved.verify("another-secret")
+
+    def drop_first_change(doc):  # changes and calls stay consistent
+        first = doc["plan"]["changes"].pop(0)
+        assert first["action"] == "add"
+        doc["plan"]["calls"][0]["params"]["studentJson"] = \
+            doc["plan"]["calls"][0]["params"]["studentJson"][1:]
+
+    _rewrite(path, drop_first_change)
+    edited = load_saved_plan(path)  # consistent, checksum fine ...
+    with pytest.raises(PlanFileError, match="not with this school's secret"):
+        edited.verify("the-school-secret")  # ... but not signed by the school
+
+
+def test_a_plan_without_school_settings_but_with_calls_is_refused(tmp_path):
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path)
+    _rewrite(path, lambda doc: doc["plan"].update(school=None))
+    with pytest.raises(PlanFileError, match="no school settings"):
+        load_plan_file(path)
+
+
+def test_malformed_bodies_are_plan_errors_not_tracebacks(tmp_path):
+    path = str(tmp_path / "p.plan")
+    for edit in (lambda d: d["plan"].update(changes="x"),
+                 lambda d: d["plan"].update(sid="abc"),
+                 lambda d: d["plan"]["changes"][0].update(type="teacher"),
+                 lambda d: d["plan"].update(format_version=99),
+                 lambda d: d.update(plan=[1, 2])):
+        save_plan(_plan(), path)
+        _rewrite(path, edit)
+        with pytest.raises(PlanFileError):
+            load_plan_file(path)
+
+
+def test_an_indented_plan_is_recognised_as_a_plan(tmp_path):
+    from eeo_reconcile.plan.planfile import looks_like_plan_file
+
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path)
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=4, ensure_ascii=False)
+    assert looks_like_plan_file(path)
+    assert load_plan_file(path)[0] == _plan()
+    yaml_like = tmp_path / "roster.conf"
+    yaml_like.write_text("{school: {sid: 1}}\n")
+    assert not looks_like_plan_file(str(yaml_like))

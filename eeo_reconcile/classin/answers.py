@@ -1,0 +1,53 @@
+"""What a call to ClassIn came back with: an answer, or no usable answer.
+
+Kept apart from the HTTP client so that the planner and the executor can use
+these types without importing `requests`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ApiError
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    """A parsed answer: the top-level errno, and `data` (per-item list, or an id)."""
+
+    errno: int
+    error: str
+    data: Any
+    attempts: int
+
+    def items(self) -> list[tuple[int, str]]:
+        """Per-item (errno, error) of a batch answer, in request order."""
+        out = []
+        for it in self.data or []:
+            if isinstance(it, dict):
+                out.append((errno_of(it.get("errno")), str(it.get("error", ""))))
+            else:
+                out.append((-1, "malformed item in the answer"))
+        return out
+
+
+def errno_of(v: Any) -> int:
+    try:
+        return int(str(v).strip())
+    except (TypeError, ValueError):
+        return -1
+
+
+class TransportError(ApiError):
+    """No usable answer: whether the call took effect is unknown (unless
+    `sent` is False: the request never reached ClassIn)."""
+
+    def __init__(self, message: str, attempts: int, sent: bool = True,
+                 interrupted: bool = False):
+        super().__init__(message)
+        self.attempts = attempts
+        self.sent = sent
+        self.interrupted = interrupted
+
+
