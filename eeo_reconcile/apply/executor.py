@@ -31,11 +31,13 @@ from ..model import Team
 from ..plan.plan import Plan
 from ..state.model import State
 from ..state.ops import StateOp
+from ..state.records import Unconfirmed
 from ..state.store import StateStore
-from .record import forget_group, member_op, set_group
+from .record import forget_group, group_not_created, group_unconfirmed, member_op, set_group
 from .result import ApplyResult, Failure, Skipped
 
 Progress = Callable[[int, int], None]
+ECHO_MISMATCH = -2  # an answer's items do not echo what was sent, in order
 
 if TYPE_CHECKING:  # requests is imported only when something is applied
     from ..classin.client import ClassInClient
@@ -116,13 +118,26 @@ class _Run:
     def one(self, call: Call) -> tuple[str, int] | None:
         """Send one call and record what it confirmed. Returns ("course"|"lesson",
         errno) when the rest of that scope must be skipped."""
-        action = call.action.name
+        ep = call.action
+        action = ep.name
         params = call.params()
+        creates = ep.effect is Effect.CREATE
+        if creates:  # not idempotent: what was about to happen survives a crash
+            self.journal.record([group_unconfirmed(call, Unconfirmed.NO_ANSWER)])
         try:
-            res = self.client.call(action, params)
+            res = self.client.call(action, params, idempotent=ep.idempotent, stop=self.stop)
         except TransportError as exc:
             with self.lock:
                 self.result.requests += exc.attempts
+                if exc.sent:
+                    self.result.calls_sent += 1
+            if creates and not exc.sent:
+                self.journal.record([group_not_created(call)])
+            if exc.interrupted:
+                with self.lock:
+                    self.result.unanswered += 1
+                return None
+            with self.lock:
                 for uid in call.uids or (None,):
                     self.result.failures.append(Failure(call.address(uid), action, None, str(exc)))
             self.halt(f"ClassIn could not be reached: {exc}")
@@ -130,7 +145,9 @@ class _Run:
         with self.lock:
             self.result.requests += res.attempts
             self.result.calls_sent += 1
-        top = classify(res.errno, call.action, call.identity)
+        top = classify(res.errno, ep, call.identity)
+        if creates and top in (ErrClass.FATAL_RUN, ErrClass.FATAL_COURSE, ErrClass.FATAL_LESSON):
+            self.journal.record([group_not_created(call)])
         if top is ErrClass.FATAL_RUN:
             self.fail_all(call, res)
             if res.errno == 102:
@@ -151,20 +168,27 @@ class _Run:
         if top is ErrClass.FATAL_LESSON:
             self.fail_all(call, res)
             return ("lesson", res.errno)
-        if call.action.subject is Subject.GROUP:
+        if ep.subject is Subject.GROUP:
             self.group(call, res, top)
             return None
-        if call.action.is_batch:
+        if ep.is_batch:
             if top is not ErrClass.SUCCESS:  # the request itself failed (e.g. transient)
                 self.fail_all(call, res)
                 return None
             items = res.items()
+            # Items are matched to members by position: the documents do not promise
+            # the order, so where an item echoes what was sent it must match, and the
+            # number of items must be the number sent.
             if len(items) != len(call.uids):
                 self.halt(
                     f"ClassIn answered {len(items)} items to {action} with {len(call.uids)} "
                     "members; nothing of it was recorded. Run plan and apply again."
                 )
                 return None
+            mismatch = _echo_mismatch(call, res)
+            if mismatch is not None:
+                self.fail_all(call, res)
+                return ("course", mismatch)
             codes = [c for c, _ in items]
         else:
             codes = [res.errno]
@@ -214,13 +238,20 @@ class _Run:
                 # 898: saved without the uids it refused
                 teams = self._kept_teams(call) if cls is ErrClass.WARNING else None
                 ops.append(set_group(call, gid, teams))
-            elif ok:
+            elif ok:  # created, but its id did not come back: it stays unconfirmed
                 note = Failure(addr, action, res.errno,
-                               f"{meaning(res.errno)} but no group id came back: not recorded")
+                               f"{meaning(res.errno)} but no group id came back: recorded as "
+                               "probably created, id unknown (plan says what to do)")
             elif res.errno == 892:
-                note = Failure(addr, action, 892, meaning(892) + " To manage that grouping, "
-                               "give its ClassIn `id` in the configuration (adopt it).")
+                ops.append(group_unconfirmed(call, Unconfirmed.ALREADY_CREATED))
+                note = Failure(addr, action, 892, meaning(892) + " Recorded as probably "
+                               "created, id unknown; it is not sent again (plan says what to do).")
+            elif cls is ErrClass.TRANSIENT:  # not sent again: its outcome is unknown
+                note = Failure(addr, action, res.errno, meaning(res.errno) + " Whether the "
+                               "grouping was created is unknown: recorded as probably created "
+                               "(plan says what to do).")
             else:
+                ops.append(group_not_created(call))
                 note = Failure(addr, action, res.errno, meaning(res.errno))
         elif effect is Effect.EDIT:
             assert call.group_id is not None
@@ -229,6 +260,12 @@ class _Run:
             elif res.errno == 893:
                 # the grouping is gone from ClassIn: forget it, so the next plan recreates it
                 ops.append(forget_group(call))
+                rec = self.journal.state.courses.get(call.course)
+                pending = rec.unconfirmed.get(call.group_name or "") if rec else None
+                if pending is not None and pending.id == call.group_id:
+                    # an id the operator gave that ClassIn does not know: the grouping
+                    # itself may still exist, so the finding stays (without that id)
+                    ops.append(group_unconfirmed(call, pending.reason, pending.teams))
                 note = Failure(addr, action, 893, meaning(893) + " It was forgotten; if it was "
                                "adopted by id, check the id, else apply again to create it.")
             else:
@@ -321,3 +358,16 @@ def apply_plan(
             elif not run.record_failed:  # else that failure was already reported
                 run.result.stopped += f" Then the state could not be saved at the end: {exc}"
     return run.result
+
+
+def _echo_mismatch(call: Call, res: ApiResult) -> int | None:
+    """The errno to report when an item's echo of what was sent (a lesson
+    student's customColumn) does not match the member at its position: the
+    answer cannot be matched to members, so nothing of it is recorded."""
+    for key, attr in call.action.echoes:
+        sent = getattr(call, attr)
+        for i, got in enumerate(res.echoed(key)):
+            want = sent[i] if i < len(sent) else None
+            if want is not None and got != want:
+                return ECHO_MISMATCH
+    return None

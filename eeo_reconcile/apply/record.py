@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..classin.api import AUDITOR, STUDENT, Call, Effect, Subject
 from ..model import Team
 from ..state.ops import OpKind, StateOp
-from ..state.records import GroupRecord
+from ..state.records import GroupRecord, Unconfirmed
 
 _MEMBER_OPS: dict[tuple[Subject, Effect, int | None], OpKind] = {
     (Subject.MEMBER, Effect.ADD, STUDENT): OpKind.ADD_STUDENTS,
@@ -53,3 +53,15 @@ def set_group(call: Call, group_id: int, teams: tuple[Team, ...] | None = None) 
 def forget_group(call: Call) -> StateOp:
     """The grouping of `call` is gone from ClassIn."""
     return StateOp(OpKind.DELETE_GROUP, call.course, group_id=call.group_id)
+
+
+def group_unconfirmed(call: Call, why: Unconfirmed,
+                      teams: tuple[Team, ...] | None = None) -> StateOp:
+    """The grouping of a create may exist in ClassIn, its id unknown."""
+    return StateOp(OpKind.GROUP_UNCONFIRMED, call.course, group_name=call.group_name,
+                   teams=call.teams if teams is None else teams, reason=why)
+
+
+def group_not_created(call: Call) -> StateOp:
+    """ClassIn surely did not create the grouping of `call`."""
+    return StateOp(OpKind.GROUP_NOT_CREATED, call.course, group_name=call.group_name)

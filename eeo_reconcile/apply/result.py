@@ -52,8 +52,10 @@ class ApplyResult:
     skipped: list[Skipped] = field(default_factory=list)
     stopped: str | None = None  # why the whole run stopped early
     not_sent: int = 0  # calls not sent because the run stopped
+    unanswered: int = 0  # calls interrupted before their answer came (outcome unknown)
+    interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
     state: State | None = None
 
     @property
     def ok(self) -> bool:
-        return not (self.failures or self.skipped or self.stopped)
+        return not (self.failures or self.skipped or self.stopped or self.interrupted)

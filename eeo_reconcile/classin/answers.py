@@ -21,6 +21,10 @@ class ApiResult:
     data: Any
     attempts: int
 
+    def echoed(self, key: str) -> list[Any]:
+        """Per item of a batch answer, the value it carries under `key` (None if absent)."""
+        return [it.get(key) if isinstance(it, dict) else None for it in self.data or []]
+
     def items(self) -> list[tuple[int, str]]:
         """Per-item (errno, error) of a batch answer, in request order."""
         out = []

@@ -8,7 +8,10 @@ Each `Endpoint` says, in one place:
     endpoint which single-member endpoint carries a batch of one;
   - which errnos mean "already as wanted" for it (drift that converges);
   - how an answer maps back to members: one per-item answer per uid, in the
-    order sent, for batch endpoints; the top-level errno for the others.
+    order sent, for batch endpoints (the documents do not promise the order;
+    where an item echoes what was sent, the echo is checked); the top-level
+    errno for the others;
+  - whether sending it twice does it twice (`idempotent`).
 
 The planner builds `Call`s from these, the executor sends and records them
 (generically, by subject and effect), `classin.errnos.classify` asks them about
@@ -232,6 +235,12 @@ class Endpoint:
     # batch endpoints: the batch size that applies, given the call's identity
     batch_size: Callable[[BatchSizes, int | None], int] | None = None
     single: Endpoint | None = None  # the endpoint for a batch of one, if any
+    # False: sending it twice does it twice (a create): never sent again after an
+    # unknown outcome, and its intent is recorded before it is sent
+    idempotent: bool = True
+    # per-item fields of the answer that echo what was sent, as (answer key, Call
+    # attribute): checked before an item is recorded against its member
+    echoes: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_batch(self) -> bool:
@@ -303,6 +312,7 @@ ADD_CLASS_STUDENT_MULTIPLE = Endpoint(
     "addClassStudentMultiple", Subject.LESSON_STUDENT, Effect.ADD,
     (COURSE_ID, CLASS_ID, LESSON_IDENTITY, LESSON_MEMBER_JSON),
     converged={None: frozenset({166})}, batch_size=lambda b, _: b.lesson_students,
+    echoes=(("customColumn", "customs"),),
 )
 DEL_CLASS_STUDENT_MULTIPLE = Endpoint(
     "delClassStudentMultiple", Subject.LESSON_STUDENT, Effect.REMOVE,
@@ -311,6 +321,7 @@ DEL_CLASS_STUDENT_MULTIPLE = Endpoint(
 )
 ADD_COURSE_GROUP = Endpoint(
     "addCourseGroup", Subject.GROUP, Effect.CREATE, (COURSE_ID, GROUP_NAME, GROUP_LIST),
+    idempotent=False,
 )
 EDIT_COURSE_GROUP = Endpoint(
     "editCourseGroup", Subject.GROUP, Effect.EDIT, (COURSE_ID, GROUP_ID, GROUP_NAME, GROUP_LIST),

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..address import parse_address
+from ..address import GroupAddress, parse_address
 from ..errors import EeoError
 from ..state import backends, codec
 from ..state.model import State
@@ -88,6 +88,25 @@ def state_rm(addresses: tuple[str, ...], **where: Any) -> None:
     for a in addrs:
         click.echo(f"Forgot {a}")
     click.echo(f"State serial is now {written.serial}.")
+
+
+@state.command("set-group-id")
+@click.argument("address")
+@click.argument("group_id", type=click.IntRange(min=1), metavar="ID")
+@store_options
+@handle_errors
+def state_set_group_id(address: str, group_id: int, **where: Any) -> None:
+    """Give the ClassIn id of a grouping recorded as probably created, id unknown
+    (ADDRESS is course/<courseId>/group/<name>): the next apply adopts it with one
+    editCourseGroup. No ClassIn call is made here."""
+    addr = parse_address(address)
+    if not isinstance(addr, GroupAddress):
+        raise EeoError(f"{addr} is not a grouping: give course/<courseId>/group/<name>")
+    with _locked_state("state set-group-id", **where) as (store, st):
+        st.set_group_id(addr, group_id)
+        written = store.write(st)
+    click.echo(f"Recorded id {group_id} for {addr}; the next apply adopts it with one "
+               f"editCourseGroup. State serial is now {written.serial}.")
 
 
 @state.command("pull")

@@ -23,7 +23,7 @@ from ..classin.api import Call
 from ..errors import StateError
 from ..model import Config, CourseSpec, GroupSpec, LessonMember, Role
 from ..state.model import State
-from ..state.records import CourseRecord, GroupRecord
+from ..state.records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
 from .calls import calls_for_course
 from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Note, Reason
 from .plan import Plan
@@ -150,9 +150,11 @@ def _groups(
     have: CourseRecord,
     replace: Sequence[Address],
     reason: Reason | None,
+    notes: list[Note],
 ) -> tuple[list[Change], list[Change]]:
     wanted: tuple[GroupSpec, ...] = want.groups if want else ()
     hg = have.groups
+    pending = have.unconfirmed  # probably created in ClassIn, id unknown
     by_id = {rec.id: name for name, rec in hg.items()}
     matched: dict[int, str] = {}  # index in wanted -> recorded name
     used: set[str] = set()
@@ -168,6 +170,7 @@ def _groups(
             used.add(g.name)
     deletes: list[Change] = []
     sets: list[Change] = []
+    seen_pending: set[str] = set()
     for i, g in enumerate(wanted):
         addr = GroupAddress(cid, g.name)
         if i in matched:
@@ -185,8 +188,17 @@ def _groups(
                     reason=Reason.RENAME if name != g.name else None,
                 ))
         elif g.id is not None:
+            seen_pending.add(g.name)
             sets.append(GroupChange(Action.CHANGE, cid, g.name, g.id, g.teams,
                                     reason=Reason.ADOPT))
+        elif g.name in pending:
+            seen_pending.add(g.name)
+            found = pending[g.name].id
+            if found is not None:  # the operator gave its id: adopt it with one edit
+                sets.append(GroupChange(Action.CHANGE, cid, g.name, found, g.teams,
+                                        reason=Reason.ADOPT))
+            else:  # never created again: the operator decides
+                notes.append(Note(str(addr), unconfirmed_message(addr, pending[g.name])))
         else:
             sets.append(GroupChange(Action.ADD, cid, g.name, None, g.teams))
     for name in sorted(hg):
@@ -194,7 +206,33 @@ def _groups(
             rec = hg[name]
             deletes.append(GroupChange(Action.REMOVE, cid, name, rec.id, (), None, rec.teams,
                                        reason))
+    for name in sorted(pending.keys() - seen_pending):  # no longer wanted
+        u = pending[name]
+        if u.id is not None:
+            deletes.append(GroupChange(Action.REMOVE, cid, name, u.id, (), None, u.teams,
+                                       reason))
+        else:
+            gaddr = GroupAddress(cid, name)
+            notes.append(Note(str(gaddr), unconfirmed_message(gaddr, u, wanted=False)))
     return deletes, sets
+
+
+def unconfirmed_message(addr: GroupAddress, u: UnconfirmedGroup, wanted: bool = True) -> str:
+    """The finding for a grouping probably created in ClassIn whose id is unknown,
+    with the two ways out (neither needs a read endpoint)."""
+    why = ("the answer to its addCourseGroup never came back"
+           if u.reason is Unconfirmed.NO_ANSWER
+           else "ClassIn answered 892: a grouping of that name was already created")
+    then = ("the next apply then sets it with one editCourseGroup" if wanted
+            else "the next apply then deletes it")
+    return (
+        f"grouping {addr.name!r} of course {addr.course}: probably created in ClassIn, id "
+        f"unknown ({why}). It is not created again. Either find its id (from the ClassIn "
+        "web console or from ClassIn support) and give it as `id:` on the grouping in the "
+        f"configuration or with `eeo-reconcile state set-group-id {addr} ID`: {then}; or "
+        f"delete that grouping in ClassIn and run `eeo-reconcile state rm {addr}`"
+        + (": the next apply creates it again." if wanted else ".")
+    )
 
 
 def diff_course(
@@ -209,7 +247,7 @@ def diff_course(
     notes: list[Note] = []
     m_rm, m_add = _members(cid, want, have, replace, reason, notes)
     l_rm, l_add = _lessons(cid, want, have, replace, reason, notes)
-    g_del, g_set = _groups(cid, want, have, replace, reason)
+    g_del, g_set = _groups(cid, want, have, replace, reason, notes)
     return m_rm + m_add + l_rm + l_add + g_del + g_set, notes
 
 

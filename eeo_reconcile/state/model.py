@@ -10,6 +10,7 @@ them in `state.ops`.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from ..address import (
     LessonStudentAddress,
     StudentAddress,
 )
+from ..errors import StateError
 from .ops import StateOp
 from .records import CourseRecord, lesson_member_json
 
@@ -90,7 +92,7 @@ class State:
             for lid in sorted(c.lessons):
                 for u in sorted(c.lessons[lid]):
                     yield LessonStudentAddress(cid, lid, u)
-            for name in sorted(c.groups):
+            for name in sorted(c.groups.keys() | c.unconfirmed.keys()):
                 yield GroupAddress(cid, name)
 
     def show(self, addr: Address) -> Any:
@@ -115,8 +117,26 @@ class State:
                 return {"uid": uid, **lesson_member_json(m)} if m else None
             case GroupAddress(name=name):
                 g = c.groups.get(name)
-                return {"name": name, **g.to_json()} if g else None
+                if g is not None:
+                    return {"name": name, **g.to_json()}
+                u = c.unconfirmed.get(name)
+                if u is not None:
+                    return {"name": name, "unconfirmed": True, **u.to_json()}
+                return None
         return None  # pragma: no cover - every kind is matched above
+
+    def set_group_id(self, addr: GroupAddress, group_id: int) -> None:
+        """Give the id of a grouping recorded as probably created, id unknown: the
+        next plan adopts it with one editCourseGroup. StateError if there is none."""
+        c = self.courses.get(addr.course)
+        u = c.unconfirmed.get(addr.name) if c is not None else None
+        if c is None or u is None:
+            raise StateError(
+                f"no grouping is recorded as probably created at {addr}: set-group-id is for "
+                "those (to adopt any other existing grouping, give its `id:` in the "
+                "configuration)"
+            )
+        c.unconfirmed[addr.name] = dataclasses.replace(u, id=group_id)
 
     def forget(self, addrs: Sequence[Address]) -> list[Address]:
         """Drop entries from the state without any API call; returns those missing."""
@@ -143,6 +163,7 @@ class State:
                         del c.lessons[lid]
                 case GroupAddress(name=name):
                     c.groups.pop(name, None)
+                    c.unconfirmed.pop(name, None)
             if c.is_empty():
                 del self.courses[a.course]
         return missing

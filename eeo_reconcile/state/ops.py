@@ -213,6 +213,9 @@ def _delete_group(op: StateOp, c: CourseRecord) -> None:
         for name, g in list(c.groups.items()):
             if g.id == op.group_id:
                 del c.groups[name]
+        for name, u in list(c.unconfirmed.items()):  # one adopted by the id given
+            if u.id == op.group_id:
+                del c.unconfirmed[name]
     if op.group_name is not None:
         c.groups.pop(op.group_name, None)
 

@@ -38,7 +38,7 @@ class Scripted:
         self.sent = []
         self.lock = threading.Lock()
 
-    def call(self, action, params):
+    def call(self, action, params, **_):
         with self.lock:
             self.sent.append(action)
         return self.answer(action, params)

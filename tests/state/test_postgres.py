@@ -312,3 +312,52 @@ def test_a_version_1_database_is_migrated_and_keeps_its_state(pg):
     assert st.serial == 4 and st.courses[5].students == {9}
     version = pg.psql("SELECT value FROM eeo_meta WHERE key='schema_version'", db=db).strip()
     assert version == str(SCHEMA_VERSION)
+
+
+def _named_sample() -> State:
+    from eeo_reconcile.state.records import Unconfirmed
+
+    st = sample()
+    st.apply(StateOp(OpKind.ADD_STUDENTS, 442447, uids=(12234, 77), names=("Li Lei", None)))
+    st.apply(StateOp(OpKind.GROUP_UNCONFIRMED, 442447, group_name="Lost",
+                     teams=(Team(12234),), reason=Unconfirmed.NO_ANSWER))
+    st.courses[442447].name = "Algebra I"
+    st.courses[442447].lesson_names[1419691] = "Lesson 1"
+    return st
+
+
+def test_labels_names_and_unconfirmed_groupings_round_trip_and_journal(pg):
+    from eeo_reconcile.state.records import Unconfirmed
+
+    s = store(pg)
+    with s.lock("test"):
+        s.write(_named_sample())
+        got = s.read()
+    assert got.same_content(_named_sample())
+    c = got.courses[442447]
+    assert c.labels == {12234: "Li Lei"} and c.name == "Algebra I"
+    assert c.unconfirmed["Lost"].reason is Unconfirmed.NO_ANSWER
+    # the same ops through the journal give the same state as folding them locally
+    ops = [
+        StateOp(OpKind.GROUP_UNCONFIRMED, 442447, group_name="Other", teams=(Team(99),),
+                reason=Unconfirmed.ALREADY_CREATED),
+        StateOp(OpKind.SET_GROUP, 442447, group_name="Lost",
+                group=GroupRecord(7, (Team(12234),))),
+        StateOp(OpKind.GROUP_NOT_CREATED, 442447, group_name="Other"),
+        StateOp(OpKind.REMOVE_STUDENTS, 442447, uids=(12234,)),
+        StateOp(OpKind.REMOVE_LESSON_STUDENTS, 442447, uids=(1001001, 5), lesson=1419691),
+    ]
+    with s.lock("apply"):
+        st = s.read()
+        j = s.open_journal(st)
+        for op in ops:
+            j.record([op])
+        j.close()
+        stored = s.read()
+    expected = _named_sample()
+    expected.apply_all(ops)
+    assert stored.same_content(expected)
+    c = stored.courses[442447]
+    assert "Lost" in c.groups and not c.unconfirmed and 12234 not in c.labels
+    assert not c.lesson_names  # the lesson emptied: its name went with it
+    s.close()

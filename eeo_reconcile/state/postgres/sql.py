@@ -205,6 +205,8 @@ def _set_group(conn: Any, ws: int, op: StateOp) -> None:
 def _delete_group(conn: Any, ws: int, op: StateOp) -> None:
     conn.execute("DELETE FROM eeo_groups WHERE ws = %s AND course = %s AND "
                  "(group_id = %s OR name = %s)", (ws, op.course, op.group_id, op.group_name))
+    conn.execute("DELETE FROM eeo_unconfirmed_groups WHERE ws = %s AND course = %s AND "
+                 "group_id = %s", (ws, op.course, op.group_id))
 
 
 def _group_unconfirmed(conn: Any, ws: int, op: StateOp) -> None:
