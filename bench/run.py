@@ -11,6 +11,9 @@ in the same run on the same files):
            parallelism 1, 4 and 16: calls sent vs the minimum (counted by the
            churn generator, not the planner; target: equal) and the executor's
            wall time vs calls x latency / parallelism (target <= 1.3x at 16).
+  backpressure  the churn at parallelism 16 against a sandbox that answers 464
+           beyond 4 requests in flight: extra requests <= 10% of the minimum,
+           wall <= 1.3x of calls x latency / 4 (the client adapts, AIMD).
   scaling  cold and no-op plan at 20,000, 200,000 and 1,000,000 memberships:
            the exponent of time against size (target <= 1.1) and peak memory
            (target < 1.5 GB at 1,000,000).
@@ -201,6 +204,61 @@ def scenario_apply(shape: Shape, parallelisms: list[int], latency_ms: float) -> 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def scenario_backpressure(shape: Shape, parallelism: int, max_concurrent: int,
+                          latency_ms: float) -> None:
+    """ClassIn refusing concurrent changes (464) beyond `max_concurrent` requests in
+    flight: the churn at a higher parallelism. The client must adapt (AIMD) rather
+    than hammer: extra requests <= 10% of the minimum, wall <= 1.3x of
+    calls x latency / max_concurrent."""
+    from sandbox_proc import start_sandbox
+
+    from eeo_reconcile.apply import apply_plan
+    from eeo_reconcile.classin.client import ClassInClient
+    from eeo_reconcile.config.load import load_config
+    from eeo_reconcile.model import RetryPolicy, StateRef
+    from eeo_reconcile.plan.diff import make_plan
+    from eeo_reconcile.state.local import LocalStore
+
+    courses = build(shape)
+    changed, stats = churn(courses)
+    d = prepare(shape, "apply-backpressure", changed)
+    tmp = tempfile.mkdtemp(prefix="eeo-bench-")
+    world = os.path.join(tmp, "world.json")
+    with open(world, "w", encoding="utf-8") as fh:
+        json.dump(world_for(courses, group_ids=group_ids(courses)), fh)
+    sb = start_sandbox(world, latency_ms, "--max-concurrent", str(max_concurrent))
+    try:
+        config = load_config(d)
+        store = LocalStore(StateRef.of("local", path=os.path.join(tmp, "s.json")))
+        with store.lock("bench"):
+            store.store_exact(state_for(courses))
+            state = store.read()
+            plan = make_plan(config, state)
+            client = ClassInClient(sb.url, 2339736, "bench-secret",
+                                   RetryPolicy(read_timeout=30), pool_size=parallelism)
+            t0 = time.perf_counter()
+            result = apply_plan(plan, store, state, client, parallelism=parallelism)
+            wall = time.perf_counter() - t0
+            decreases = client.pace.decreases
+            client.close()
+        st = sb.stats()
+        extra = st["total"] - stats.min_calls
+        ideal = stats.min_calls * latency_ms / 1000.0 / max_concurrent
+        line(f"backpressure p={parallelism} max={max_concurrent}", {
+            "requests": st["total"], "min_calls": stats.min_calls,
+            "extra": f"{extra} ({100.0 * extra / stats.min_calls:.1f}%)",
+            "answered_464": st["congested"], "limit_decreases": decreases,
+            "peak_in_flight": st["peak_in_flight"],
+            "wall": f"{wall:.2f}s", "ideal": f"{ideal:.2f}s", "ratio": f"{wall / ideal:.2f}x",
+            "target": "extra<=10%, <=1.30x",
+            "met": "yes" if extra <= 0.1 * stats.min_calls and wall <= 1.3 * ideal else "NO",
+            "all_ok": "yes" if result.ok else f"NO ({len(result.failures)} failures)",
+        })
+    finally:
+        sb.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def scenario_scaling(sizes: list[int], repeat: int) -> None:
     rows = []
     for courses in sizes:
@@ -361,14 +419,14 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append",
-                    choices=["plans", "apply", "scaling", "state"],
+                    choices=["plans", "apply", "backpressure", "scaling", "state"],
                     help="run only these scenarios (repeatable)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (plans)")
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes: 20k/100k scaling, no 1M (a smoke run)")
     ap.add_argument("--latency-ms", type=float, default=20.0)
     a = ap.parse_args()
-    only = set(a.only or ["plans", "apply", "scaling", "state"])
+    only = set(a.only or ["plans", "apply", "backpressure", "scaling", "state"])
     os.makedirs(OUT, exist_ok=True)
     print(f"# machine: {machine()}")
     print(f"# date: {time.strftime('%Y-%m-%d %H:%M')}")
@@ -376,6 +434,8 @@ def main() -> None:
         scenario_plans(Shape(courses=2000), a.repeat)
     if "apply" in only:
         scenario_apply(Shape(courses=2000), [1, 4, 16], a.latency_ms)
+    if "backpressure" in only:
+        scenario_backpressure(Shape(courses=2000), 16, 4, a.latency_ms)
     if "scaling" in only:
         scenario_scaling([185, 925] if a.quick else [185, 1850, 9260], a.repeat)
     if "state" in only:

@@ -28,10 +28,10 @@ class Sandbox:
         self.proc.wait(30)
 
 
-def start_sandbox(world: str, latency_ms: float) -> Sandbox:
+def start_sandbox(world: str, latency_ms: float, *options: str) -> Sandbox:
     proc = subprocess.Popen(
         [sys.executable, "-m", "eeo_reconcile", "sandbox", "--world", world, "--port", "0",
-         "--latency-ms", str(latency_ms), "--quiet"],
+         "--latency-ms", str(latency_ms), "--quiet", *options],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
     first = proc.stderr.readline()  # type: ignore[union-attr]

@@ -48,12 +48,21 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """What ClassIn allows the school; 20 auditors a course is ClassIn's default,
+    which a school can have raised."""
+
+    auditors_per_course: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolConfig:
     sid: int
     api_url: str = DEFAULT_API_URL
     secret_env: str = DEFAULT_SECRET_ENV
     batch: BatchSizes = BatchSizes()
     retry: RetryPolicy = RetryPolicy()
+    limits: Limits = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +143,7 @@ class CourseSpec:
     groups: tuple[GroupSpec, ...] = ()
     max_removal_fraction: float | None = None
     location: Location | None = field(default=None, compare=False)
+    auditor_locations: tuple[Location, ...] = field(default=(), compare=False)
 
     def member_count(self) -> int:
         return (

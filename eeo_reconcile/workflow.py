@@ -166,6 +166,7 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     env: Mapping[str, str] | None = None
     stop: threading.Event | None = None  # set it to stop sending new calls
+    on_start: Callable[[], None] | None = None  # called just before the first call is sent
 
 
 def _run(
@@ -189,6 +190,8 @@ def _run(
         try:
             if confirm is not None and not confirm(plan):
                 raise ApplyRefused("apply cancelled: nothing was sent to ClassIn.")
+            if options.on_start is not None:
+                options.on_start()
             result = apply_plan(plan, store, state, client, options.parallelism,
                                 progress=progress, stop=options.stop)
         finally:

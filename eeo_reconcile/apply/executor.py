@@ -75,10 +75,9 @@ class _Run:
     def course(self, calls: Sequence[Call]) -> None:
         skipped_lessons: dict[int, tuple[int, int]] = {}  # lesson -> (errno, calls skipped)
         for i, call in enumerate(calls):
-            if self.stop.is_set():
+            if self.stop.is_set():  # the progress shows what was done, not what was not
                 with self.lock:
                     self.result.not_sent += len(calls) - i
-                self.tick(len(calls) - i)
                 return
             if call.lesson is not None and call.lesson in skipped_lessons:
                 code, n = skipped_lessons[call.lesson]
@@ -96,7 +95,7 @@ class _Run:
                 )
                 with self.lock:
                     self.result.not_sent += len(calls) - i - 1
-                self.tick(len(calls) - i)
+                self.tick()
                 return
             self.tick()
             if verdict is None:
@@ -105,7 +104,7 @@ class _Run:
             if scope == "course":
                 with self.lock:
                     self.result.skipped.append(Skipped(
-                        f"course/{call.course}", code, meaning(code), len(calls) - i - 1))
+                        f"course/{call.course}", code, _why(code), len(calls) - i - 1))
                 self.tick(len(calls) - i - 1)
                 return
             if scope == "lesson" and call.lesson is not None:
@@ -187,7 +186,10 @@ class _Run:
                 return None
             mismatch = _echo_mismatch(call, res)
             if mismatch is not None:
-                self.fail_all(call, res)
+                with self.lock:
+                    for uid in call.uids:
+                        self.result.failures.append(Failure(
+                            call.address(uid), action, None, _why(mismatch)))
                 return ("course", mismatch)
             codes = [c for c, _ in items]
         else:
@@ -358,6 +360,13 @@ def apply_plan(
             elif not run.record_failed:  # else that failure was already reported
                 run.result.stopped += f" Then the state could not be saved at the end: {exc}"
     return run.result
+
+
+def _why(code: int) -> str:
+    if code == ECHO_MISMATCH:
+        return ("an answer whose items do not echo what was sent, in order: they cannot be "
+                "matched to members, so nothing of it was recorded")
+    return meaning(code)
 
 
 def _echo_mismatch(call: Call, res: ApiResult) -> int | None:

@@ -33,6 +33,7 @@ from .options import (
     target_option,
     where_options,
 )
+from .signals import Interrupts
 from .view import ProgressBar, err, render, show_warnings, summary_text, use_color
 
 
@@ -129,7 +130,20 @@ def apply(
     where the state lives come from the configuration (--config, default: the
     current directory), never from the plan file."""
     color = use_color(no_color)
-    options = ApplyOptions(allow_mass_removal, parallelism, lock_timeout)
+    with Interrupts() as interrupts:
+        options = ApplyOptions(allow_mass_removal, parallelism, lock_timeout,
+                               stop=interrupts.stop, on_start=interrupts.start)
+        outcome = _apply(path, config_path, state_path, state_dsn, workspace, auto_approve,
+                         targets, replace, options, color)
+    if outcome.result is not None and interrupts.signum is not None:
+        outcome.result.interrupted = interrupts.name
+    _report(outcome, interrupts.exit_code)
+
+
+def _apply(path: str, config_path: str | None, state_path: str | None,
+           state_dsn: str | None, workspace: str | None, auto_approve: bool,
+           targets: tuple[str, ...], replace: tuple[str, ...], options: ApplyOptions,
+           color: bool) -> ApplyOutcome:
     bar = ProgressBar()
 
     def show_plan(p: Plan) -> None:
@@ -162,7 +176,7 @@ def apply(
             bar.finish()
             show_warnings(store)
             store.close()
-    _report(outcome)
+    return outcome
 
 
 def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
@@ -176,7 +190,7 @@ def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
             f"made from {printable(made_from)})")]) from None
 
 
-def _report(outcome: ApplyOutcome) -> None:
+def _report(outcome: ApplyOutcome, interrupted_code: int) -> None:
     for w in outcome.warnings:
         err(f"Warning: {w}")
     result = outcome.result
@@ -186,6 +200,8 @@ def _report(outcome: ApplyOutcome) -> None:
     click.echo(summary_text(result), nl=False)
     if result.state is not None:
         click.echo(f"State: {outcome.store}, serial {result.state.serial}.")
+    if result.interrupted:
+        sys.exit(interrupted_code)
     if not result.ok:
         sys.exit(EXIT_ERROR)
 

@@ -71,15 +71,22 @@ def summary_text(result: ApplyResult) -> str:
             f"groups: {r.groups_created} created, {r.groups_changed} changed, "
             f"{r.groups_deleted} deleted"
         )
-    head = "Apply complete" if r.ok else "Apply finished with problems" if not r.stopped \
-        else "Apply stopped"
+    head = ("Apply interrupted" if r.interrupted else "Apply complete" if r.ok
+            else "Apply finished with problems" if not r.stopped else "Apply stopped")
     lines = [
         f"{head}: {r.calls_sent} of {r.calls_planned} call(s) sent "
         f"({r.requests} request(s) with retries); " + ", ".join(parts) + "."
     ]
+    if r.interrupted:
+        line = (f"interrupted ({r.interrupted}): {r.not_sent} call(s) not sent; run apply "
+                "again to finish")
+        if r.unanswered:
+            line += (f". {r.unanswered} call(s) in flight got no answer: whether they took "
+                     "effect is unknown, and the next plan shows what is left")
+        lines.append(line + ".")
     if r.stopped:
         lines.append(f"Stopped: {r.stopped}")
-        if r.not_sent:
+        if r.not_sent and not r.interrupted:
             lines.append(f"  {r.not_sent} call(s) were not sent.")
     if r.failures:
         lines.append(f"Failures ({len(r.failures)}):")

@@ -17,6 +17,7 @@ from ..model import (
     DEFAULT_SECRET_ENV,
     BatchSizes,
     CourseSpec,
+    Limits,
     RetryPolicy,
     Safety,
     SchoolConfig,
@@ -97,13 +98,34 @@ class Builder:
         retry_kw: dict[str, Any] = {k: (int(v) if k == "attempts" else float(v))
                                     for k, v in r.items() if is_number(v, float)}
         retry = RetryPolicy(**retry_kw)
+        lim = block.get("limits") or {}
+        limits = Limits(**{k: int(v) for k, v in lim.items() if is_number(v, int)})
         return SchoolConfig(
             sid=sid,
             api_url=str(block.get("api_url", DEFAULT_API_URL)).rstrip("/"),
             secret_env=str(block.get("secret_env", DEFAULT_SECRET_ENV)),
             batch=batch,
             retry=retry,
+            limits=limits,
         )
+
+    def check_limits(self, school: SchoolConfig) -> None:
+        """Courses that ask for more than the school's limits allow."""
+        most = school.limits.auditors_per_course
+        where = self.block_where.get("school")
+        for cid, spec in self.courses.items():
+            if len(spec.auditors) > most:
+                setting = "ClassIn's default" if most == Limits().auditors_per_course else \
+                    f"school.limits.auditors_per_course at {where}"
+                at = spec.auditor_locations
+                self.err(
+                    at[most] if len(at) > most else spec.location,
+                    f"course {cid} has {len(spec.auditors)} auditors; ClassIn takes {most} "
+                    f"a course ({setting}): this one and those after it would be refused "
+                    "(130)",
+                    "remove auditors, or, if ClassIn raised the school's limit, set "
+                    "`school: {limits: {auditors_per_course: N}}`",
+                )
 
     def state_ref(self, base_dir: str) -> StateRef:
         block = self.blocks["state"][1] if "state" in self.blocks else {}

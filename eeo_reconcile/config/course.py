@@ -30,7 +30,7 @@ class CourseParts:
 
     def build(self, loc: Locator, cid: int, data: dict[str, Any], here: Location) -> CourseSpec:
         students = self._students(loc, cid, data.get("students"))
-        auditors = self._auditors(loc, cid, data.get("auditors"), students)
+        auditors, auditor_locations = self._auditors(loc, cid, data.get("auditors"), students)
         lessons = self._lessons(loc, cid, data.get("lessons"), students, auditors)
         groups = self._groups(loc, cid, data.get("groups"), students)
         name = data.get("name")
@@ -43,6 +43,7 @@ class CourseParts:
             groups=tuple(groups),
             max_removal_fraction=_fraction(data.get("safety")),
             location=here,
+            auditor_locations=tuple(auditor_locations),
         )
 
     def _twice(self, loc: Locator, where: list[Any], i: int, first: int, uid: int,
@@ -80,10 +81,12 @@ class CourseParts:
             students[uid] = label
         return students
 
-    def _auditors(self, loc: Locator, cid: int, items: Any, students: Students) -> Auditors:
+    def _auditors(self, loc: Locator, cid: int, items: Any,
+                  students: Students) -> tuple[Auditors, list[Location]]:
         auditors: Auditors = {}
+        where: list[Location] = []
         if not isinstance(items, list):
-            return auditors
+            return auditors, where
         seen: dict[int, int] = {}
         for i, item in enumerate(items):
             if not isinstance(item, dict):
@@ -105,7 +108,8 @@ class CourseParts:
                 continue
             seen[uid] = i
             auditors[uid] = name
-        return auditors
+            where.append(loc.locate(["auditors", i]))
+        return auditors, where
 
     def _lessons(self, loc: Locator, cid: int, items: Any, students: Students,
                  auditors: Auditors) -> dict[int, dict[int, LessonMember]]:

@@ -184,6 +184,8 @@ def build_config(source: Source) -> Config:
             "the path given is the directory of the roster files",
         )])
     school = builder.school_config() if "school" in builder.blocks else None
+    if school is not None:
+        builder.check_limits(school)
     state = builder.state_ref(source.base_dir)
     safety = builder.safety_config()
     diagnostics.extend(builder.errors)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..classin.api import Call
-from ..model import BatchSizes, RetryPolicy, SchoolConfig, StateRef
+from ..model import BatchSizes, Limits, RetryPolicy, SchoolConfig, StateRef
 from .changes import Action, Change, Note, change_from_json
 from .safety import SafetyReport
 
@@ -121,7 +121,7 @@ def school_json(s: SchoolConfig | None) -> dict[str, Any] | None:
         return None
     return {
         "sid": s.sid, "api_url": s.api_url, "secret_env": s.secret_env,
-        "batch": asdict(s.batch), "retry": asdict(s.retry),
+        "batch": asdict(s.batch), "retry": asdict(s.retry), "limits": asdict(s.limits),
     }
 
 
@@ -131,4 +131,5 @@ def school_from_json(d: Mapping[str, Any] | None) -> SchoolConfig | None:
     return SchoolConfig(
         sid=int(d["sid"]), api_url=d["api_url"], secret_env=d["secret_env"],
         batch=BatchSizes(**d["batch"]), retry=RetryPolicy(**d["retry"]),
+        limits=Limits(**d.get("limits", {})),
     )

@@ -154,3 +154,24 @@ def test_plan_for_another_school_is_refused(tmp_path):
     with store.lock("apply"), pytest.raises(ApiError, match="school 1"):
         state = store.read()
         apply_plan(make_plan(config, state), store, state, client)
+
+
+def test_items_that_do_not_echo_what_was_sent_are_never_recorded(tmp_path):
+    def answer(action, params):
+        if action == "addClassStudentMultiple":
+            items = params["studentJson"]
+            data = [{"errno": 1, "error": "", "customColumn": "other"} for _ in items]
+            return ApiResult(1, "", data, 1)
+        return ok(action, params)
+
+    global CONFIG
+    saved = CONFIG
+    CONFIG = CONFIG.replace("{uid: 8, name: x}", "{uid: 8, name: x, custom: c8}")
+    try:
+        plan, result, client, after, _ = run(tmp_path, answer)
+    finally:
+        CONFIG = saved
+    assert not result.ok
+    assert any("do not echo what was sent" in f.meaning for f in result.failures)
+    assert any(s.scope == "course/5" for s in result.skipped)
+    assert 70 not in after.courses.get(5).lessons  # nothing recorded against a member
