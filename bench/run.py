@@ -14,6 +14,8 @@ in the same run on the same files):
   backpressure  the churn at parallelism 16 against a sandbox that answers 464
            beyond 4 requests in flight: extra requests <= 10% of the minimum,
            wall <= 1.3x of calls x latency / 4 (the client adapts, AIMD).
+  import   `eeo-reconcile import` of a 1,000,000-row roster CSV vs csv.reader over
+           it plus writing the resulting state (target <= 3x).
   scaling  cold and no-op plan at 20,000, 200,000 and 1,000,000 memberships:
            the exponent of time against size (target <= 1.1) and peak memory
            (target < 1.5 GB at 1,000,000).
@@ -27,9 +29,11 @@ Figures go to stdout; bench/RESULTS.md keeps a dated copy with the machine.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -259,6 +263,84 @@ def scenario_backpressure(shape: Shape, parallelism: int, max_concurrent: int,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+IMPORT_BASE = """
+import csv, sys, time
+from eeo_reconcile.state import codec
+with open(sys.argv[2], 'rb') as fh:
+    state = codec.loads(fh.read())  # the state the import writes, built beforehand
+t = time.perf_counter()
+with open(sys.argv[1], newline='', encoding='utf-8') as fh:
+    for row in csv.reader(fh):
+        pass
+with open(sys.argv[3], 'wb') as fh:
+    fh.write(codec.dumps(state))
+print(time.perf_counter() - t)
+"""
+
+
+IMPORT_OURS = """
+import sys, time
+from eeo_reconcile.cli import main
+t = time.perf_counter()
+main(["import", sys.argv[1], "--state", sys.argv[2]], standalone_mode=False)
+print(time.perf_counter() - t)
+"""
+
+
+def roster_csv(path: str, courses: int, seed: int = 1) -> int:
+    """A roster export of `courses` courses x 100 memberships (94 students with
+    names, 2 auditors, 4 lesson students)."""
+    rnd = random.Random(seed)
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["course_id", "role", "uid", "name", "lesson_id", "custom"])
+        for c in range(courses):
+            cid = 500000 + c
+            uids = rnd.sample(range(10_000_000, 10_100_000), 100)
+            rows = [[cid, "student", u, f"学生{u % 10000}", "", ""] for u in uids[:94]]
+            rows += [[cid, "auditor", u, f"家长{u % 1000}", "", ""] for u in uids[94:96]]
+            rows += [[cid, "lesson_student", u, f"插{u % 100}", 9000000 + c, "C-1"]
+                     for u in uids[96:]]
+            w.writerows(rows)
+            n += len(rows)
+    return n
+
+
+def scenario_import(courses: int, repeat: int) -> None:
+    """`eeo-reconcile import` of a roster export vs reading it with csv.reader and
+    writing the resulting state (target <= 3x)."""
+    tmp = tempfile.mkdtemp(prefix="eeo-bench-import-")
+    try:
+        csv_path = os.path.join(tmp, "export.csv")
+        rows = roster_csv(csv_path, courses)
+        state = os.path.join(tmp, "s.json")
+        argv = [sys.executable, "-m", "eeo_reconcile", "import", csv_path, "--state", state]
+
+        def clean() -> None:
+            for f in os.listdir(tmp):
+                if f.startswith("s.json") or f.startswith(".s.json"):
+                    os.unlink(os.path.join(tmp, f))
+
+        clean()
+        whole = run_process(argv)  # the whole command, for its peak memory
+        times = []
+        for _ in range(repeat):  # timed after the imports, as the baseline is
+            clean()
+            times.append(_timed_inner([sys.executable, "-c", IMPORT_OURS, csv_path, state], 1))
+        ours = min(times)
+        base = _timed_inner([sys.executable, "-c", IMPORT_BASE, csv_path, state,
+                             os.path.join(tmp, "b.json")], repeat)
+        size = os.path.getsize(csv_path) / 1e6
+        line("import roster CSV", {
+            "rows": rows, "file": f"{size:.0f}MB", "ours": f"{ours:.2f}s",
+            "whole process": f"{whole.seconds:.2f}s", "peak": f"{whole.peak_mb:.0f}MB",
+            "csv.reader+write state": f"{base:.2f}s", "ratio": f"{ours / base:.2f}x",
+            "target": "<=3x", "met": "yes" if ours <= 3 * base else "NO"})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def scenario_scaling(sizes: list[int], repeat: int) -> None:
     rows = []
     for courses in sizes:
@@ -419,14 +501,14 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append",
-                    choices=["plans", "apply", "backpressure", "scaling", "state"],
+                    choices=["plans", "apply", "backpressure", "import", "scaling", "state"],
                     help="run only these scenarios (repeatable)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (plans)")
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes: 20k/100k scaling, no 1M (a smoke run)")
     ap.add_argument("--latency-ms", type=float, default=20.0)
     a = ap.parse_args()
-    only = set(a.only or ["plans", "apply", "backpressure", "scaling", "state"])
+    only = set(a.only or ["plans", "apply", "backpressure", "import", "scaling", "state"])
     os.makedirs(OUT, exist_ok=True)
     print(f"# machine: {machine()}")
     print(f"# date: {time.strftime('%Y-%m-%d %H:%M')}")
@@ -436,6 +518,8 @@ def main() -> None:
         scenario_apply(Shape(courses=2000), [1, 4, 16], a.latency_ms)
     if "backpressure" in only:
         scenario_backpressure(Shape(courses=2000), 16, 4, a.latency_ms)
+    if "import" in only:
+        scenario_import(1000 if a.quick else 10_000, a.repeat)
     if "scaling" in only:
         scenario_scaling([185, 925] if a.quick else [185, 1850, 9260], a.repeat)
     if "state" in only:

@@ -30,6 +30,8 @@ from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.plan import Plan
 from .plan.planfile import SavedPlan, check_fresh
+from .roster.importing import ImportReport, import_roster
+from .roster.read import read_rosters
 from .state import backends
 from .state.model import State
 from .state.store import StateStore
@@ -246,6 +248,45 @@ def apply_saved_plan(
             "that runs plan --out"
         )
     return outcome
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+def import_rosters(
+    paths: Sequence[str],
+    store: StateStore,
+    config: Config | None = None,
+    merge: bool = False,
+    only: Sequence[int] = (),
+    dry_run: bool = False,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    lock_timeout: float = 0.0,
+) -> ImportReport:
+    """Record what roster files say is in ClassIn, under the lock, without any
+    ClassIn call (see `roster.importing`). The serial moves by one when anything
+    changed; nothing is written on a dry run or when the state already matches."""
+    roster = read_rosters(paths, encoding, sheet)
+    missing = sorted(set(only) - roster.courses.keys())
+    if missing:
+        raise StateError("--course " + ", ".join(map(str, missing)) + " is not in the files: "
+                         "nothing was imported")
+    with store.lock("import", lock_timeout):
+        state = store.read()
+        sid = config.school.sid if config is not None else None
+        if sid is not None and state.sid is not None and state.sid != sid:
+            raise StateError(f"the state belongs to school {state.sid}, but the configuration "
+                             f"is for school {sid}: point --state at the right file")
+        serial = state.serial
+        courses = import_roster(state, roster, merge, only)  # ours: read for this import
+        report = ImportReport(courses, merge, dry_run, roster.rows, list(roster.files),
+                              roster.ignored_columns, serial, serial)
+        if report.changed and not dry_run:
+            if state.sid is None:
+                state.sid = sid
+            report.serial_after = store.write(state).serial
+    return report
 
 
 # -- state migrate --------------------------------------------------------------------

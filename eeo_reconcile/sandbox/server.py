@@ -3,6 +3,7 @@ able to misbehave on purpose (seeded, so a run can be repeated).
 
     POST /partner/api/course.api.php?action=<action>   form-encoded, as ClassIn
     GET  /_sandbox/courses/<courseId>                   the course's true roster
+    GET  /_sandbox/export[?course=ID]                   the true rosters as a roster CSV
     GET  /_sandbox/stats                                {"total": N, "calls": {action: N}}
     POST /_sandbox/reset                                reload the world, zero the counters
 
@@ -31,9 +32,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..classin.api import API_PATH
+from ..roster.write import csv_text
 from .engine import ACTIONS, Engine
 from .wire import answer, form_from_pairs
-from .world import World
+from .world import World, course_rows
 
 log = logging.getLogger("eeo_reconcile.sandbox")
 
@@ -131,6 +133,14 @@ class Sandbox:
             self.stats.total += 1
             self.stats.calls[action] = self.stats.calls.get(action, 0) + 1
 
+    def export(self, courses: set[int]) -> str:
+        """The true rosters (all courses, or those asked) as a roster CSV."""
+        with self.engine.lock:
+            world = self.engine.world
+            rows = [row for cid in sorted(world.courses) if not courses or cid in courses
+                    for row in course_rows(world.courses[cid], world.students)]
+        return csv_text(rows)
+
     def roster(self, course_id: int) -> dict[str, Any] | None:
         with self.engine.lock:
             c = self.engine.world.courses.get(course_id)
@@ -145,9 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # one line per call is logged by do_POST instead
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._send_text(status, json.dumps(body, ensure_ascii=False),
+                        "application/json; charset=utf-8")
+
+    def _send_text(self, status: int, text: str, content_type: str) -> None:
+        data = text.encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         # headers and body in one write: two small writes would meet Nagle's
         # algorithm and the client's delayed ACK (40 ms a call)
@@ -159,6 +173,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path.rstrip("/")
         if path == API_PATH:  # ClassIn answers a GET as a request without parameters
             self._send(200, answer(100))
+            return
+        if path == "/_sandbox/export":
+            query = parse_qs(urlsplit(self.path).query)
+            wanted = {int(c) for c in query.get("course", []) if c.isdigit()}
+            self._send_text(200, sb.export(wanted), "text/csv; charset=utf-8")
             return
         if path == "/_sandbox/stats":
             with sb._lock:

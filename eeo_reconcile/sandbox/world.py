@@ -31,12 +31,15 @@ The JSON Schema is `schemas/world.schema.json`.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config.schema import schema_diagnostics
 from ..config.yamlload import load_text
 from ..errors import ConfigError, Diagnostic
+from ..roster.columns import Role
+from ..roster.write import Row
 
 WORLD_SCHEMA = "world.schema.json"
 DEFAULT_AUDITOR_LIMIT = 20  # ClassIn's default; a school can have it raised
@@ -88,6 +91,17 @@ class CourseW:
                 for gid, g in sorted(self.groups.items())
             },
         }
+
+
+def course_rows(c: CourseW, names: dict[int, str | None]) -> Iterator[Row]:
+    """A course's true memberships as roster rows (students named as the school knows them)."""
+    for u in sorted(c.students):
+        yield c.id, Role.STUDENT, u, None, names.get(u), None
+    for u in sorted(c.auditors):
+        yield c.id, Role.AUDITOR, u, None, c.auditors[u], None
+    for lid in sorted(c.lessons):
+        for u, (name, custom) in sorted(c.lessons[lid].students.items()):
+            yield c.id, Role.LESSON_STUDENT, u, lid, name, custom
 
 
 @dataclass

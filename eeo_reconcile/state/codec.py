@@ -53,11 +53,10 @@ def course_json(c: CourseRecord) -> dict[str, Any]:
     uids = sorted(c.students)
     d["students"] = uids
     if c.labels:
-        labels = c.labels
-        d["student_labels"] = [labels.get(u) for u in uids]
+        d["student_labels"] = list(map(c.labels.get, uids))
     au = sorted(c.auditors)
     d["auditors"] = au
-    d["auditor_names"] = [c.auditors[u] for u in au]
+    d["auditor_names"] = list(map(c.auditors.__getitem__, au))
     lessons: dict[str, Any] = {}
     for lid in sorted(c.lessons):
         members = c.lessons[lid]
@@ -82,6 +81,11 @@ def course_json(c: CourseRecord) -> dict[str, Any]:
 
 def dumps(state: State) -> bytes:
     """Deterministic JSON: one course per line, numeric order."""
+    with paused_gc():
+        return _dumps(state)
+
+
+def _dumps(state: State) -> bytes:
     head = {"format": FORMAT, "version": VERSION, "lineage": state.lineage,
             "serial": state.serial, "sid": state.sid}
     out = ["{"]

@@ -361,3 +361,20 @@ def test_labels_names_and_unconfirmed_groupings_round_trip_and_journal(pg):
     assert "Lost" in c.groups and not c.unconfirmed and 12234 not in c.labels
     assert not c.lesson_names  # the lesson emptied: its name went with it
     s.close()
+
+
+def test_import_into_postgres_records_the_same_state_as_the_local_file(pg, tmp_path):
+    from eeo_reconcile.workflow import import_rosters
+
+    f = tmp_path / "r.csv"
+    f.write_text("course_id,role,uid,name,lesson_id,custom\n5,student,1,Li Lei,,\n"
+                 "5,auditor,2,Two,,\n5,lesson_student,3,Three,77,c\n6,student,4,,,\n")
+    s = store(pg)
+    local = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
+    a = import_rosters([str(f)], s)
+    b = import_rosters([str(f)], local)
+    assert a.changed and b.changed and a.serial_after == 1
+    assert not import_rosters([str(f)], s).changed  # the same files twice: nothing
+    with s.lock("t"), local.lock("t"):
+        assert s.read().same_content(local.read())
+    s.close()

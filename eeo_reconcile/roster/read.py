@@ -1,0 +1,176 @@
+"""Read roster files (CSV or XLSX) into a `Roster`, every problem located.
+
+CSV: UTF-8 (with or without BOM), UTF-16 with a BOM, or GB18030 (a superset
+of GBK, the default of Chinese Excel), detected in that order unless
+`encoding` is given. XLSX: read with openpyxl in read-only mode, every sheet
+or the one named. Errors name the file (and sheet), the row and the column,
+and all of them are reported together (`ConfigError`); the checks are in
+`roster.rows`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Iterator, Sequence
+
+from .._gc import paused_gc
+from ..errors import ConfigError, Location
+from ..fileio import FileProblem, read_regular
+from ..text import printable, token
+from .columns import COLUMNS, Role
+from .model import Roster, RosterCourse
+from .rows import Collector
+
+MAX_FILE_BYTES = 1 << 30
+MAX_XLSX_UNPACKED = 2 << 30  # a workbook's files, unzipped (a zip bomb is refused)
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, display: str, encoding: str | None) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why it could not be decoded)."""
+    if encoding:
+        try:
+            return raw.decode(encoding), None
+        except LookupError:
+            return None, f"unknown encoding {encoding!r}"
+        except UnicodeDecodeError as exc:
+            return None, f"not {encoding} ({exc.reason} at byte {exc.start})"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            return raw[3:].decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            return None, f"not UTF-8 although it starts with a UTF-8 BOM (at byte {exc.start})"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, f"not UTF-16 although it starts with a BOM (at byte {exc.start})"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030"), None
+    except UnicodeDecodeError as exc:
+        return None, (f"neither UTF-8 nor GB18030/GBK (at byte {exc.start}); give the file's "
+                      "encoding with --encoding")
+
+
+def _csv(c: Collector, path: str, display: str, encoding: str | None) -> None:
+    raw = read_regular(path, MAX_FILE_BYTES)
+    text, why = _decode(raw, display, encoding)
+    if text is None:
+        c.err(Location(display, 1, 1), f"the file is {why}", "save it as UTF-8 CSV")
+        return
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for line, header in enumerate(rows, start=1):
+            if any(cell.strip() for cell in header):
+                cols = c.header(display, header, line)
+                if cols is not None:
+                    c.rows(display, rows, line + 1, cols, text_only=True)
+                return
+        _no_header(c, display)
+    except csv.Error as exc:
+        c.err(Location(display, rows.line_num, 1), f"the CSV cannot be read here: {exc}",
+              "check the quoting of this row")
+
+
+def _no_header(c: Collector, display: str) -> None:
+    c.err(Location(display, 1, 1), "the file has no header row (it is empty)",
+          "the first row names the columns: course_id, role, uid, ...")
+
+
+def _xlsx(c: Collector, path: str, display: str, sheet: str | None) -> None:
+    from openpyxl import load_workbook  # imported here: only workbooks need it
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError):
+        c.err(Location(display, 1, 1), "the file is not an XLSX workbook (not a zip file)",
+              "save it from Excel as .xlsx, or export CSV")
+        return
+    if unpacked > MAX_XLSX_UNPACKED:
+        c.err(Location(display, 1, 1), f"the workbook unpacks to {unpacked:,} bytes, more "
+                                       f"than the {MAX_XLSX_UNPACKED:,} allowed")
+        return
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on bad files
+        c.err(Location(display, 1, 1), f"the workbook cannot be read ({type(exc).__name__})",
+              "save it from Excel as .xlsx, or export CSV")
+        return
+    try:
+        names = wb.sheetnames
+        if sheet is not None and sheet not in names:
+            c.err(Location(display, 1, 1), f"the workbook has no sheet {token(sheet)!r}; it has "
+                                           + ", ".join(repr(token(n)) for n in names))
+            return
+        for name in ([sheet] if sheet is not None else names):
+            where = f"{display}[{printable(name)}]"
+            rows = wb[name].iter_rows(values_only=True)
+            for line, header in enumerate(rows, start=1):
+                if any(v not in (None, "") for v in header):
+                    cols = c.header(where, header, line)
+                    if cols is not None:
+                        c.rows(where, rows, line + 1, cols)
+                    break
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet
+        c.err(Location(display, 1, 1), f"the workbook cannot be read ({type(exc).__name__})")
+    finally:
+        wb.close()
+
+
+def read_rosters(paths: Sequence[str], encoding: str | None = None,
+                 sheet: str | None = None) -> Roster:
+    """Every file's memberships; ConfigError with every problem found."""
+    with paused_gc():
+        return _read_rosters(paths, encoding, sheet)
+
+
+def _read_rosters(paths: Sequence[str], encoding: str | None, sheet: str | None) -> Roster:
+    c = Collector()
+    for path in paths:
+        display = printable(os.path.relpath(path) if not os.path.relpath(path).startswith("..")
+                            else path)
+        try:
+            if path.lower().endswith((".xlsx", ".xlsm")):
+                if os.path.islink(path) or not os.path.isfile(path):
+                    raise FileProblem("is not a regular file")
+                _xlsx(c, path, display, sheet)
+            else:
+                _csv(c, path, display, encoding)
+        except FileProblem as exc:
+            c.err(Location(display, 1, 1), f"this file {exc.why}")
+            continue
+        except OSError as exc:
+            c.err(Location(display, 1, 1), f"this file cannot be read ({exc.strerror})")
+            continue
+        c.roster.files.append(path)
+    if c.errors:
+        raise ConfigError(c.errors)
+    return c.roster
+
+
+def iter_memberships(roster: Roster) -> Iterator[tuple[int, Role, int, int | None, str | None,
+                                                        str | None]]:
+    """(course, role, uid, lesson, name, custom) of every membership, in order."""
+    for cid in sorted(roster.courses):
+        c = roster.courses[cid]
+        for u in sorted(c.students):
+            yield cid, Role.STUDENT, u, None, c.students[u], None
+        for u in sorted(c.auditors):
+            yield cid, Role.AUDITOR, u, None, c.auditors[u], None
+        for lid in sorted(c.lessons):
+            for u in sorted(c.lessons[lid]):
+                m = c.lessons[lid][u]
+                yield cid, Role.LESSON_STUDENT, u, lid, m.name, m.custom
+
+
+__all__ = ["COLUMNS", "Roster", "RosterCourse", "iter_memberships", "read_rosters"]

@@ -1,0 +1,84 @@
+"""The roster file contract as data: tests/cases/roster/*.yaml, one scenario a file
+(CSV in several encodings, XLSX), with the memberships expected or every error,
+located by file (and sheet), row and column."""
+
+import glob
+import os
+
+import pytest
+import yaml
+
+from eeo_reconcile.errors import ConfigError
+from eeo_reconcile.roster.read import read_rosters
+from tests.conftest import CASES
+
+CASE_FILES = sorted(glob.glob(os.path.join(CASES, "roster", "*.yaml")))
+
+
+def _write(tmp_path, name, spec):
+    path = tmp_path / name
+    if "sheets" in spec:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.remove(wb.active)
+        for title, rows in spec["sheets"].items():
+            ws = wb.create_sheet(title)
+            for row in rows:
+                ws.append(row)
+        wb.save(path)
+    elif "bytes" in spec:
+        path.write_bytes(bytes(spec["bytes"]))
+    else:
+        path.write_bytes(spec["text"].encode(spec.get("encoding", "utf-8")))
+    return str(path)
+
+
+def _as_data(roster):
+    return {str(cid): {
+        "students": {str(u): n for u, n in c.students.items()},
+        "auditors": {str(u): n for u, n in c.auditors.items()},
+        "lessons": {str(lid): {str(u): [m.name, m.custom] for u, m in ms.items()}
+                    for lid, ms in c.lessons.items()},
+    } for cid, c in roster.courses.items()}
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: os.path.basename(p)[:-5])
+def test_roster_case(case_file, tmp_path, monkeypatch):
+    with open(case_file, encoding="utf-8") as fh:
+        case = yaml.safe_load(fh)
+    monkeypatch.chdir(tmp_path)
+    paths = [_write(tmp_path, name, spec) for name, spec in case["files"].items()]
+    if "errors" in case:
+        with pytest.raises(ConfigError) as info:
+            read_rosters(paths, case.get("encoding"), case.get("sheet"))
+        got = info.value.diagnostics
+        rendered = "\n".join(map(str, got))
+        assert len(got) == len(case["errors"]), rendered
+        for exp in case["errors"]:
+            assert any(d.location.file == exp["file"] and d.location.line == exp["row"]
+                       and d.location.column == exp["column"] and exp["message"] in d.message
+                       for d in got), f"missing {exp} in:\n{rendered}"
+        return
+    roster = read_rosters(paths, case.get("encoding"), case.get("sheet"))
+    assert _as_data(roster) == case["expect"]
+    if "ignored" in case:
+        assert list(roster.ignored_columns.values()) == [case["ignored"]]
+
+
+def test_the_example_export_follows_the_contract_and_its_schema():
+    import csv
+
+    from eeo_reconcile.schemas import validator
+    from tests.conftest import EXAMPLES
+
+    path = os.path.join(EXAMPLES, "roster-export.csv")
+    roster = read_rosters([path])
+    assert roster.rows == 6 and set(roster.courses) == {442447, 442448}
+    v = validator("roster-file.schema.json")
+    with open(path, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            assert list(v.iter_errors(row)) == [], row
+    bad = {"course_id": "5", "role": "auditor", "uid": "1", "name": "", "lesson_id": "",
+           "custom": ""}
+    assert list(v.iter_errors(bad))  # an auditor needs a name, in the schema too
