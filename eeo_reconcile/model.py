@@ -55,6 +55,21 @@ class Limits:
     auditors_per_course: int = 20
 
 
+class Redact(enum.Enum):
+    """What plans, summaries and logs hide: nothing, people's names, or names and uids."""
+
+    NONE = "none"
+    NAMES = "names"
+    ALL = "all"
+
+
+class OnNameChange(enum.Enum):
+    """What a changed auditor or lesson-student name does (ClassIn cannot rename)."""
+
+    NOTE = "note"  # say so; send nothing
+    REPLACE = "replace"  # remove and add again with the new name
+
+
 @dataclass(frozen=True, slots=True)
 class SchoolConfig:
     sid: int
@@ -63,6 +78,8 @@ class SchoolConfig:
     batch: BatchSizes = BatchSizes()
     retry: RetryPolicy = RetryPolicy()
     limits: Limits = Limits()
+    redact: Redact = Redact.NONE  # school.privacy.redact
+    on_name_change: OnNameChange = OnNameChange.NOTE  # school.names.on_change
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +161,9 @@ class CourseSpec:
     max_removal_fraction: float | None = None
     location: Location | None = field(default=None, compare=False)
     auditor_locations: tuple[Location, ...] = field(default=(), compare=False)
+    lesson_names: Mapping[int, str] = field(default_factory=dict)  # classId -> label
+    # uid changes the reviewers acknowledged (old uid, new uid): not a typo
+    uid_changes: frozenset[tuple[int, int]] = frozenset()
 
     def member_count(self) -> int:
         return (
@@ -151,6 +171,13 @@ class CourseSpec:
             + len(self.auditors)
             + sum(len(m) for m in self.lessons.values())
         )
+
+
+class Retire(enum.Enum):
+    """What happens to a course listed under `retired_courses` (term end)."""
+
+    REMOVE_MEMBERS = "remove_members"  # remove everyone recorded (the guard is acknowledged)
+    FORGET = "forget"  # stop managing it: drop it from the state, no ClassIn call
 
 
 @dataclass(frozen=True)
@@ -165,6 +192,7 @@ class Config:
     safety: Safety
     courses: Mapping[int, CourseSpec]
     digest: str  # sha256 over the files' bytes, in order
+    retired: Mapping[int, Retire] = field(default_factory=dict)  # retired_courses
 
     def membership_count(self) -> int:
         return sum(c.member_count() for c in self.courses.values())

@@ -74,6 +74,9 @@ class Call:
     group_id: int | None = None
     group_name: str | None = None
     teams: tuple[Team, ...] = ()
+    # a plain removal, sent after the course's adds: held back when an add failed
+    # for a member reason (the plan's structure, not part of the request)
+    hold: bool = field(default=False, compare=False)
 
     def params(self) -> dict[str, Any]:
         return self.action.encode(self)

@@ -18,6 +18,9 @@ from ..model import (
     BatchSizes,
     CourseSpec,
     Limits,
+    OnNameChange,
+    Redact,
+    Retire,
     RetryPolicy,
     Safety,
     SchoolConfig,
@@ -26,6 +29,10 @@ from ..model import (
 from ..state import backends
 from .course import CourseParts, is_number
 from .source import Document, Locator
+
+_RETIRE = {r.value: r for r in Retire}
+_REDACT = {r.value for r in Redact}
+_ON_CHANGE = {o.value for o in OnNameChange}
 
 
 class Builder:
@@ -39,6 +46,7 @@ class Builder:
         self.courses: dict[int, CourseSpec] = {}
         self.course_where: dict[int, Location] = {}
         self.parts = CourseParts(self.errors)
+        self.retired: dict[int, tuple[Retire, Location]] = {}
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
@@ -68,6 +76,31 @@ class Builder:
             for i, course in enumerate(courses):
                 if isinstance(course, dict):
                     self.add_course(doc.at(("courses", i)), course)
+        retired = data.get("retired_courses")
+        if isinstance(retired, list):
+            for i, item in enumerate(retired):
+                cid = as_id(item.get("id")) if isinstance(item, dict) else None
+                action = item.get("action") if isinstance(item, dict) else None
+                if cid is None or action not in _RETIRE:
+                    continue  # schema error reported
+                here = doc.locate(["retired_courses", i, "id"])
+                if cid in self.retired:
+                    self.err(here, f"course {cid} is retired twice: here and at "
+                                   f"{self.retired[cid][1]}", "list it once")
+                    continue
+                self.retired[cid] = (_RETIRE[action], here)
+
+    def check_retired(self) -> dict[int, Retire]:
+        """Retired courses, after refusing one that is also in `courses`."""
+        out: dict[int, Retire] = {}
+        for cid, (action, here) in self.retired.items():
+            if cid in self.courses:
+                self.err(here, f"course {cid} is in retired_courses and in courses (at "
+                               f"{self.course_where[cid]})",
+                         "a course is either managed (courses) or retired: remove it from one")
+                continue
+            out[cid] = action
+        return out
 
     # -- one course ----------------------------------------------------------
     def add_course(self, loc: Locator, data: dict[str, Any]) -> None:
@@ -100,6 +133,8 @@ class Builder:
         retry = RetryPolicy(**retry_kw)
         lim = block.get("limits") or {}
         limits = Limits(**{k: int(v) for k, v in lim.items() if is_number(v, int)})
+        redact = (block.get("privacy") or {}).get("redact", "none")
+        on_change = (block.get("names") or {}).get("on_change", "note")
         return SchoolConfig(
             sid=sid,
             api_url=str(block.get("api_url", DEFAULT_API_URL)).rstrip("/"),
@@ -107,6 +142,9 @@ class Builder:
             batch=batch,
             retry=retry,
             limits=limits,
+            redact=Redact(redact) if redact in _REDACT else Redact.NONE,
+            on_name_change=OnNameChange(on_change) if on_change in _ON_CHANGE
+            else OnNameChange.NOTE,
         )
 
     def check_limits(self, school: SchoolConfig) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import Diagnostic, Location
 from ..ids import as_id
 from ..model import CourseSpec, GroupSpec, LessonMember, Team
+from ..text import UNSAFE, unsafe_characters
 from .source import Locator
 
 Students = dict[int, "str | None"]
@@ -31,12 +32,13 @@ class CourseParts:
     def build(self, loc: Locator, cid: int, data: dict[str, Any], here: Location) -> CourseSpec:
         students = self._students(loc, cid, data.get("students"))
         auditors, auditor_locations = self._auditors(loc, cid, data.get("auditors"), students)
-        lessons = self._lessons(loc, cid, data.get("lessons"), students, auditors)
+        lesson_names: dict[int, str] = {}
+        lessons = self._lessons(loc, cid, data.get("lessons"), students, auditors, lesson_names)
         groups = self._groups(loc, cid, data.get("groups"), students)
-        name = data.get("name")
+        name = self.text(loc, ["name"], data.get("name"))
         return CourseSpec(
             id=cid,
-            name=name if isinstance(name, str) else None,
+            name=name,
             students=students,
             auditors=auditors,
             lessons=lessons,
@@ -44,7 +46,23 @@ class CourseParts:
             max_removal_fraction=_fraction(data.get("safety")),
             location=here,
             auditor_locations=tuple(auditor_locations),
+            lesson_names=lesson_names,
+            uid_changes=_uid_changes(data.get("safety")),
         )
+
+    def text(self, loc: Locator, path: list[Any], value: Any) -> str | None:
+        """A name or label, when it is one; a located error when it holds control or
+        text-direction characters (they can hide or reorder text in a plan)."""
+        if not isinstance(value, str):
+            return None
+        if not value.isprintable() and UNSAFE.search(value):
+            self.err(loc.locate(path),
+                     f"this text holds control or text-direction characters "
+                     f"({', '.join(unsafe_characters(value))})",
+                     "remove them: names are shown in plans, where such characters can hide "
+                     "lines or make one uid look like another")
+            return None
+        return value
 
     def _twice(self, loc: Locator, where: list[Any], i: int, first: int, uid: int,
                what: str) -> None:
@@ -68,8 +86,8 @@ class CourseParts:
             elif isinstance(item, dict):
                 uid = as_id(item.get("uid"))
                 label = item.get("name")
-                if not isinstance(label, str):
-                    label = None
+                if label is not None:
+                    label = self.text(loc, ["students", i, "name"], label)
             else:
                 uid, label = as_id(item), None
             if uid is None:
@@ -92,8 +110,8 @@ class CourseParts:
             if not isinstance(item, dict):
                 continue
             uid = as_id(item.get("uid"))
-            name = item.get("name")
-            if uid is None or not isinstance(name, str):
+            name = self.text(loc, ["auditors", i, "name"], item.get("name"))
+            if uid is None or name is None:
                 continue
             if uid in auditors:
                 self._twice(loc, ["auditors"], i, seen[uid], uid, f"the auditors of course {cid}")
@@ -112,7 +130,8 @@ class CourseParts:
         return auditors, where
 
     def _lessons(self, loc: Locator, cid: int, items: Any, students: Students,
-                 auditors: Auditors) -> dict[int, dict[int, LessonMember]]:
+                 auditors: Auditors, names: dict[int, str],
+                 ) -> dict[int, dict[int, LessonMember]]:
         lessons: dict[int, dict[int, LessonMember]] = {}
         if not isinstance(items, list):
             return lessons
@@ -135,6 +154,9 @@ class CourseParts:
                 )
                 continue
             self.lesson_where[lid] = (cid, lhere)
+            lname = self.text(loc, [*lpath, "name"], lesson.get("name"))
+            if lname is not None:
+                names[lid] = lname
             lessons[lid] = self._lesson_students(
                 loc, lpath, lesson.get("students"), cid, lid, students, auditors
             )
@@ -158,11 +180,14 @@ class CourseParts:
             if not isinstance(item, dict):
                 continue
             uid = as_id(item.get("uid"))
-            name = item.get("name")
-            if uid is None or not isinstance(name, str):
+            name = self.text(loc, [*lpath, "students", i, "name"], item.get("name"))
+            if uid is None or name is None:
                 continue
             custom = item.get("custom")
             if isinstance(custom, bool):
+                continue
+            if isinstance(custom, str) and self.text(
+                    loc, [*lpath, "students", i, "custom"], custom) is None:
                 continue
             if isinstance(custom, int):
                 custom = str(custom)
@@ -235,9 +260,9 @@ class CourseParts:
         cid: int,
         students: Students,
     ) -> GroupSpec | None:
-        name = data.get("name")
+        name = self.text(loc, [*gpath, "name"], data.get("name"))
         teams_data = data.get("teams")
-        if not isinstance(name, str) or not (1 <= len(name) <= 20):
+        if name is None or not (1 <= len(name) <= 20):
             return None
         if not isinstance(teams_data, list) or not teams_data:
             return None
@@ -296,6 +321,18 @@ def is_number(v: Any, kind: type) -> bool:
     if isinstance(v, bool):
         return False
     return isinstance(v, int) if kind is int else isinstance(v, (int, float))
+
+
+def _uid_changes(safety: Any) -> frozenset[tuple[int, int]]:
+    """The uid changes a course's safety block acknowledges (old uid, new uid)."""
+    out: set[tuple[int, int]] = set()
+    if isinstance(safety, dict) and isinstance(safety.get("uid_changes"), list):
+        for item in safety["uid_changes"]:
+            if isinstance(item, dict):
+                old, new = as_id(item.get("from")), as_id(item.get("to"))
+                if old is not None and new is not None:
+                    out.add((old, new))
+    return frozenset(out)
 
 
 def _fraction(safety: Any) -> float | None:

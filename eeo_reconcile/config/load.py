@@ -188,6 +188,7 @@ def build_config(source: Source) -> Config:
         builder.check_limits(school)
     state = builder.state_ref(source.base_dir)
     safety = builder.safety_config()
+    retired = builder.check_retired()
     diagnostics.extend(builder.errors)
     if diagnostics or school is None:
         raise ConfigError(diagnostics)
@@ -200,4 +201,5 @@ def build_config(source: Source) -> Config:
         safety=safety,
         courses=builder.courses,
         digest=source.digest(),
+        retired=retired,
     )

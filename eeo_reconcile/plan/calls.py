@@ -1,24 +1,45 @@
-"""From changes to the fewest ClassIn calls.
+"""From changes to the fewest ClassIn calls, in a safe order.
 
 Per course and identity: one member uses the single endpoint, more use the
 `*Multiple` endpoint in chunks of the batch size (30 students, 20 auditors,
-30 removals, 30 lesson students per lesson by default). Within a course the
-calls run in a fixed order: removals, adds, lesson removals, lesson adds,
-group deletes, then group adds and edits. Removals first is what makes a
-student <-> auditor switch and a lesson/course move work.
+30 removals, 30 lesson students per lesson by default). Within a course:
+
+  1. removals that must come first: an identity switch or a --replace (ClassIn
+     gives one identity per course, so the old one goes before the new one is
+     added), a course student who becomes a lesson student;
+  2. adds (course students, auditors), then lesson adds;
+  3. the other removals, marked `hold`: the executor holds them back when an
+     add of the course failed for a member reason (a typo'd uid must not cost
+     the real student the class), and runs them before retrying adds that
+     found the course full (130);
+  4. grouping deletes, then grouping creates and edits.
+
+All the removals of one identity (or one lesson) go in the same place, so the
+number of calls stays the fewest: when one of them must come first, they all
+do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace as dc_replace
 
 from ..classin import api
 from ..classin.api import AUDITOR, STUDENT, Call, Endpoint
 from ..model import BatchSizes, Role
-from .changes import Action, Change, GroupChange, LessonChange, MemberChange
+from .changes import (
+    Action,
+    Change,
+    CourseChange,
+    GroupChange,
+    LessonChange,
+    MemberChange,
+    Reason,
+)
 
 _ADD, _REMOVE = Action.ADD, Action.REMOVE
 _STUDENT = Role.STUDENT
+_FIRST = (Reason.SWITCH, Reason.REPLACE)  # removals that must precede the adds
 
 
 def _chunked(
@@ -61,26 +82,63 @@ def _group_call(course: int, ch: GroupChange) -> Call:
                 teams=ch.teams)
 
 
+def _early(changes: Sequence[Change]) -> tuple[set[Role], set[int]]:
+    """The identities and lessons whose removals must all come before the adds."""
+    lesson_added = {ch.uid for ch in changes if type(ch) is LessonChange and ch.action is _ADD}
+    roles: set[Role] = set()
+    lessons: set[int] = set()
+    for ch in changes:
+        if ch.action is not _REMOVE:
+            continue
+        if type(ch) is MemberChange and (ch.reason in _FIRST or ch.uid in lesson_added):
+            roles.add(ch.role)
+        elif type(ch) is LessonChange and ch.reason in _FIRST:
+            lessons.add(ch.lesson)
+    return roles, lessons
+
+
+def apply_order(changes: Sequence[Change]) -> list[Change]:
+    """One course's changes in the order the calls carry them out (see above);
+    each step keeps the order it was given (students before auditors, by uid)."""
+    roles, lessons = _early(changes)
+    steps: list[list[Change]] = [[] for _ in range(8)]
+    for ch in changes:
+        t = type(ch)
+        if t is MemberChange:
+            if ch.action is _ADD:
+                steps[2].append(ch)
+            else:
+                steps[0 if ch.role in roles else 4].append(ch)  # type: ignore[union-attr]
+        elif t is LessonChange:
+            if ch.action is _ADD:
+                steps[3].append(ch)
+            else:
+                steps[1 if ch.lesson in lessons else 5].append(ch)  # type: ignore[union-attr]
+        elif t is GroupChange:
+            steps[6 if ch.action is _REMOVE else 7].append(ch)
+        else:
+            steps[7].append(ch)
+    return [ch for step in steps for ch in step]
+
+
 def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) -> list[Call]:
     """The ordered calls that carry out one course's changes."""
-    rm_s: list[int] = []
-    rm_a: list[int] = []
-    add_s: list[int] = []
-    add_a: list[int] = []
-    add_a_names: list[str | None] = []
+    roles, early_lessons = _early(changes)
+    early = {STUDENT if r is _STUDENT else AUDITOR for r in roles}
+    rm: dict[int, list[int]] = {STUDENT: [], AUDITOR: []}
+    adds: dict[int, tuple[list[int], list[str | None]]] = {STUDENT: ([], []), AUDITOR: ([], [])}
     lesson_rm: dict[int, list[int]] = {}
     lesson_add: dict[int, tuple[list[int], list[str | None], list[str | None]]] = {}
     group_del: list[Call] = []
     group_set: list[Call] = []
     for ch in changes:
         if type(ch) is MemberChange:
-            if ch.role is _STUDENT:
-                (add_s if ch.action is _ADD else rm_s).append(ch.uid)
-            elif ch.action is _ADD:
-                add_a.append(ch.uid)
-                add_a_names.append(ch.name)
+            identity = STUDENT if ch.role is _STUDENT else AUDITOR
+            if ch.action is _ADD:
+                adds[identity][0].append(ch.uid)
+                adds[identity][1].append(ch.name)
             else:
-                rm_a.append(ch.uid)
+                rm[identity].append(ch.uid)
         elif type(ch) is LessonChange:
             if ch.action is _ADD:
                 bucket = lesson_add.get(ch.lesson)
@@ -91,23 +149,31 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
                 bucket[2].append(ch.custom)
             else:
                 lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
-        else:
-            assert isinstance(ch, GroupChange)
+        elif type(ch) is GroupChange:
             (group_del if ch.action is _REMOVE else group_set).append(_group_call(course, ch))
     out: list[Call] = []
-    members = api.DEL_COURSE_STUDENT_MULTIPLE
-    _chunked(out, members, batch, course, rm_s, identity=STUDENT)
-    _chunked(out, members, batch, course, rm_a, identity=AUDITOR)
-    members = api.ADD_COURSE_STUDENT_MULTIPLE
-    _chunked(out, members, batch, course, add_s, identity=STUDENT)
-    _chunked(out, members, batch, course, add_a, add_a_names, identity=AUDITOR)
-    for lesson in sorted(lesson_rm):
-        _chunked(out, api.DEL_CLASS_STUDENT_MULTIPLE, batch, course, lesson_rm[lesson],
-                 lesson=lesson)
+    removal = api.DEL_COURSE_STUDENT_MULTIPLE
+    lesson_removal = api.DEL_CLASS_STUDENT_MULTIPLE
+    for identity in (STUDENT, AUDITOR):
+        if identity in early:
+            _chunked(out, removal, batch, course, rm[identity], identity=identity)
+    for lesson in sorted(early_lessons):
+        _chunked(out, lesson_removal, batch, course, lesson_rm[lesson], lesson=lesson)
+    for identity in (STUDENT, AUDITOR):
+        uids, names = adds[identity]
+        _chunked(out, api.ADD_COURSE_STUDENT_MULTIPLE, batch, course, uids,
+                 names if identity == AUDITOR else None, identity=identity)
     for lesson in sorted(lesson_add):
         uids, names, customs = lesson_add[lesson]
         _chunked(out, api.ADD_CLASS_STUDENT_MULTIPLE, batch, course, uids, names, customs,
                  lesson=lesson)
+    late: list[Call] = []
+    for identity in (STUDENT, AUDITOR):
+        if identity not in early:
+            _chunked(late, removal, batch, course, rm[identity], identity=identity)
+    for lesson in sorted(lesson_rm.keys() - early_lessons):
+        _chunked(late, lesson_removal, batch, course, lesson_rm[lesson], lesson=lesson)
+    out.extend(dc_replace(c, hold=True) for c in late)
     out.extend(group_del)
     out.extend(group_set)
     return out
@@ -121,6 +187,8 @@ def minimum_calls(changes: Iterable[Change], batch: BatchSizes) -> int:
     for ch in changes:
         if isinstance(ch, GroupChange):
             groups += 1
+            continue
+        if isinstance(ch, CourseChange):
             continue
         if isinstance(ch, MemberChange):
             key: tuple[object, ...] = ("m", ch.course, ch.role, ch.action)

@@ -14,6 +14,7 @@ from typing import Any, Union
 
 from ..address import (
     AuditorAddress,
+    CourseAddress,
     GroupAddress,
     LessonStudentAddress,
     MemberAddress,
@@ -45,6 +46,8 @@ class Reason(enum.Enum):
     COURSE_REMOVED = "course-removed"  # the course left the configuration
     ADOPT = "adopt"  # a grouping given by id, taken over with one edit
     RENAME = "rename"  # a grouping's name changed (matched by id)
+    RETIRED = "retired"  # retired_courses: remove_members (reviewed in the YAML)
+    FORGET = "forget"  # retired_courses: forget (stop managing; no ClassIn call)
 
 
 def _reason(v: Any) -> Reason | None:
@@ -143,6 +146,7 @@ class GroupChange:
     old_name: str | None = None  # recorded name (rename)
     old_teams: tuple[Team, ...] | None = None  # recorded teams (change/remove)
     reason: Reason | None = None
+    labels: tuple[tuple[int, str], ...] = ()  # names of the uids in the teams, when known
 
     @property
     def address(self) -> GroupAddress:
@@ -155,7 +159,10 @@ class GroupChange:
         if self.action is not Action.REMOVE:
             d["teams"] = teams_json(self.teams)
         old = teams_json(self.old_teams) if self.old_teams is not None else None
-        return _tail(d, old_name=self.old_name, old_teams=old, reason=self.reason)
+        _tail(d, old_name=self.old_name, old_teams=old, reason=self.reason)
+        if self.labels:
+            d["labels"] = {str(u): n for u, n in self.labels}
+        return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> GroupChange:
@@ -164,16 +171,42 @@ class GroupChange:
             Action(d["action"]), int(d["course"]), str(d["name"]), d.get("group_id"),
             teams_from_json(d.get("teams", [])), d.get("old_name"),
             teams_from_json(old) if old is not None else None, _reason(d.get("reason")),
+            tuple((int(u), str(n)) for u, n in (d.get("labels") or {}).items()),
         )
 
 
-Change = Union[MemberChange, LessonChange, GroupChange]  # noqa: UP007
+@dataclass(frozen=True, slots=True)
+class CourseChange:
+    """A whole course: stop managing it (retired_courses: forget). No ClassIn call;
+    apply drops it from the state."""
+
+    action: Action
+    course: int
+    name: str | None = None
+    reason: Reason | None = Reason.FORGET
+
+    @property
+    def address(self) -> CourseAddress:
+        return CourseAddress(self.course)
+
+    def to_json(self) -> dict[str, Any]:
+        d = _head("course", self.action, self.address, self.course)
+        return _tail(d, name=self.name, reason=self.reason)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CourseChange:
+        return cls(Action(d["action"]), int(d["course"]), d.get("name"),
+                   _reason(d.get("reason")))
+
+
+Change = Union[MemberChange, LessonChange, GroupChange, CourseChange]  # noqa: UP007
 
 _FROM_JSON: Mapping[str, Any] = {
     "student": MemberChange.from_json,
     "auditor": MemberChange.from_json,
     "lesson-student": LessonChange.from_json,
     "group": GroupChange.from_json,
+    "course": CourseChange.from_json,
 }
 
 

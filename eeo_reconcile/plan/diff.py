@@ -24,7 +24,7 @@ from ..errors import StateError
 from ..model import Config, CourseSpec, GroupSpec, LessonMember, Role
 from ..state.model import State
 from ..state.records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
-from .calls import calls_for_course
+from .calls import apply_order, calls_for_course
 from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Note, Reason
 from .plan import Plan
 from .safety import check_safety
@@ -248,7 +248,7 @@ def diff_course(
     m_rm, m_add = _members(cid, want, have, replace, reason, notes)
     l_rm, l_add = _lessons(cid, want, have, replace, reason, notes)
     g_del, g_set = _groups(cid, want, have, replace, reason, notes)
-    return m_rm + m_add + l_rm + l_add + g_del + g_set, notes
+    return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set), notes
 
 
 def _select(
