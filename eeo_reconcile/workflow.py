@@ -30,6 +30,8 @@ from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.plan import Plan
 from .plan.planfile import SavedPlan, check_fresh
+from .plan.safety import Allow
+from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
 from .roster.read import read_rosters
 from .state import backends
@@ -94,11 +96,12 @@ def plan_config(
     targets: Sequence[str] = (),
     replace: Sequence[str] = (),
     lock_timeout: float = 0.0,
+    allow: Allow = Allow(),
 ) -> Plan:
     """Take the lock, read (and recover) the state, plan, release the lock."""
     with store.lock("plan", lock_timeout):
         state = store.read()
-        plan = make_plan(config, state, targets=targets, replace=replace)
+        plan = make_plan(config, state, targets, replace, allow)
     if plan.state_ref != store.ref:
         plan = dc_replace(plan, state_ref=store.ref)
     return plan
@@ -137,11 +140,13 @@ def make_client(
     return ClassInClient(url, school.sid, secret, school.retry, pool_size=parallelism)
 
 
-def check_guard(plan: Plan, allow_mass_removal: bool = False) -> None:
-    """Refuse a plan that trips the mass-removal guard (exit code 3 in the CLI)."""
-    if plan.safety.tripped and not allow_mass_removal:
-        lines = ["refusing to apply: the plan trips the mass-removal guard."]
-        lines.extend(f"  - {f.message()}" for f in plan.safety.findings)
+def check_guard(plan: Plan, allow: Allow = Allow(), redactor: Redactor = PLAIN) -> None:
+    """Refuse a plan the guard stops -- mass removals, likely uid typos -- unless
+    the YAML or these flags allow each finding (exit code 3 in the CLI)."""
+    refused = plan.safety.refused(allow)
+    if refused:
+        lines = ["refusing to apply: the plan trips the guard."]
+        lines.extend(f"  - {f.message(redactor)}" for f in refused)
         lines.append("Nothing was sent to ClassIn.")
         raise SafetyError("\n".join(lines))
 
@@ -169,6 +174,14 @@ class ApplyOptions:
     env: Mapping[str, str] | None = None
     stop: threading.Event | None = None  # set it to stop sending new calls
     on_start: Callable[[], None] | None = None  # called just before the first call is sent
+    allow_uid_change: bool = False  # apply although removed and added uids share a name
+    hold: bool = True  # False: send a course's removals even when one of its adds failed
+    # how refusals show names and uids, given the plan (its state's salt keys the hashes)
+    redactor_for: Callable[[Plan], Redactor] = lambda _plan: PLAIN
+
+    @property
+    def allow(self) -> Allow:
+        return Allow(self.allow_mass_removal, self.allow_uid_change)
 
 
 def _run(
@@ -187,7 +200,7 @@ def _run(
             on_plan(plan)
         if plan.empty:
             return ApplyOutcome(plan, None, store.describe())
-        check_guard(plan, options.allow_mass_removal)
+        check_guard(plan, options.allow, options.redactor_for(plan))
         client = make_client(school, options.parallelism, options.env)
         try:
             if confirm is not None and not confirm(plan):
@@ -195,7 +208,7 @@ def _run(
             if options.on_start is not None:
                 options.on_start()
             result = apply_plan(plan, store, state, client, options.parallelism,
-                                progress=progress, stop=options.stop)
+                                progress=progress, stop=options.stop, hold=options.hold)
         finally:
             client.close()
     return ApplyOutcome(plan, result, store.describe())
@@ -213,8 +226,10 @@ def apply_config(
 ) -> ApplyOutcome:
     """Plan under the lock, show it (`on_plan`), refuse what trips the guard, ask
     (`confirm`, None: approved), and apply. The store is not closed."""
-    return _run(store, lambda st: make_plan(config, st, targets=targets, replace=replace),
-                config.school, options or ApplyOptions(), on_plan, confirm, progress)
+    options = options or ApplyOptions()
+    allow = options.allow
+    return _run(store, lambda st: make_plan(config, st, targets, replace, allow),
+                config.school, options, on_plan, confirm, progress)
 
 
 def apply_saved_plan(

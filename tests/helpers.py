@@ -146,6 +146,9 @@ def state_from_config(config: Config, group_ids: dict[tuple[int, str], int] | No
         c.students = set(spec.students)
         c.auditors = dict(spec.auditors)
         c.lessons = {k: dict(v) for k, v in spec.lessons.items() if v}
+        c.name = spec.name
+        c.labels = {u: n for u, n in spec.students.items() if n is not None}
+        c.lesson_names = {k: n for k, n in spec.lesson_names.items() if c.lessons.get(k)}
         for g in spec.groups:
             the_id = g.id or (group_ids or {}).get((cid, g.name))
             if the_id is None:

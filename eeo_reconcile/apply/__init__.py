@@ -1,11 +1,13 @@
 """Apply: carry out a plan's calls, record every confirmed result as it lands.
 
-  executor.py  parallel courses, ordered calls, the journal
+  executor.py  parallel courses, the journal, what needs no call
+  course.py    one course's calls in order: skips, held removals, the 130 retry
+  sending.py   one call: send it, read the answer, record what it confirmed
   record.py    confirmed answers -> state ops
   result.py    what an apply did
 """
 
 from .executor import apply_plan
-from .result import ApplyResult, Failure, Skipped
+from .result import ApplyResult, Failure, Held, Skipped
 
-__all__ = ["ApplyResult", "Failure", "Skipped", "apply_plan"]
+__all__ = ["ApplyResult", "Failure", "Held", "Skipped", "apply_plan"]

@@ -7,10 +7,11 @@ name. Groupings are recorded by `group_ops` (a create answers the new id).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..classin.api import AUDITOR, STUDENT, Call, Effect, Subject
 from ..model import Team
+from ..plan.labels import LabelUpdate
 from ..state.ops import OpKind, StateOp
 from ..state.records import GroupRecord, Unconfirmed
 
@@ -24,8 +25,10 @@ _MEMBER_OPS: dict[tuple[Subject, Effect, int | None], OpKind] = {
 }
 
 
-def member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
-    """The op recording that the members at positions `idx` of `call` are done."""
+def member_op(call: Call, idx: Sequence[int],
+              labels: Mapping[int, str | None] | None = None) -> StateOp | None:
+    """The op recording that the members at positions `idx` of `call` are done;
+    students added are recorded with their `labels` (uid -> label) when given."""
     if not idx:
         return None
     ep = call.action
@@ -41,7 +44,32 @@ def member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
             names=tuple(call.names[i] or "" for i in idx),
             customs=tuple(call.customs[i] for i in idx),
         )
+    if kind is OpKind.ADD_STUDENTS and labels:
+        got = tuple(labels.get(u) for u in uids)
+        if any(n is not None for n in got):
+            return StateOp(kind, call.course, uids=uids, names=got)
     return StateOp(kind, call.course, uids=uids, lesson=call.lesson)
+
+
+def name_ops(course: int, updates: Iterable[LabelUpdate]) -> list[StateOp]:
+    """The ops recording a course's new names (course, lessons, students' labels)."""
+    ops: list[StateOp] = []
+    uids: list[int] = []
+    labels: list[str | None] = []
+    for u in updates:
+        if u.uid is not None:
+            uids.append(u.uid)
+            labels.append(u.name)
+        else:
+            ops.append(StateOp(OpKind.NAME, course, lesson=u.lesson, title=u.name))
+    if uids:
+        ops.append(StateOp(OpKind.LABELS, course, uids=tuple(uids), names=tuple(labels)))
+    return ops
+
+
+def forget_course(course: int) -> StateOp:
+    """Stop managing the course: everything recorded for it goes (no ClassIn call)."""
+    return StateOp(OpKind.FORGET_COURSE, course)
 
 
 def set_group(call: Call, group_id: int, teams: tuple[Team, ...] | None = None) -> StateOp:

@@ -15,11 +15,30 @@ class Failure:
     action: str
     errno: int | None  # None: no answer (outcome unknown)
     meaning: str
+    members: int = 1  # a call that failed as a whole: the members it carried
 
     def __str__(self) -> str:
+        what = f"{self.address}: {self.action}"
+        if self.members > 1:
+            what += f" ({self.members} members)"
         if self.errno is None:
-            return f"{self.address}: {self.action} -> no answer: {self.meaning}"
-        return f"{self.address}: {self.action} -> {self.meaning}"
+            return f"{what} -> no answer: {self.meaning}"
+        return f"{what} -> {self.meaning}"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Removals of a course held back because adds of that course failed."""
+
+    course: int
+    removals: int  # members whose removal was not sent
+    calls: int
+    failed_adds: int
+
+    def __str__(self) -> str:
+        return (f"{self.removals} removal(s) in course {self.course} held back because "
+                f"{self.failed_adds} add(s) failed: fix them and apply again (or apply "
+                "with --no-hold)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +69,10 @@ class ApplyResult:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+    retried: int = 0  # adds sent again after the course's removals (they found it full)
+    labels: int = 0  # names recorded in the state (no ClassIn call)
+    forgotten: int = 0  # courses no longer managed (retired_courses: forget)
     stopped: str | None = None  # why the whole run stopped early
     not_sent: int = 0  # calls not sent because the run stopped
     unanswered: int = 0  # calls interrupted before their answer came (outcome unknown)
@@ -58,4 +81,5 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not (self.failures or self.skipped or self.stopped or self.interrupted)
+        return not (self.failures or self.skipped or self.held or self.stopped
+                    or self.interrupted)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace as dc_replace
+from urllib.parse import urlsplit
 
 import click
 
 from ..config.load import load_config
 from ..errors import ApplyRefused, ConfigError, Diagnostic
-from ..model import Config
+from ..model import Config, SchoolConfig
 from ..plan.plan import Plan
 from ..plan.planfile import load_saved_plan, looks_like_plan_file, save_plan
-from ..plan.render import render_text
+from ..plan.render import View, render_text, summary_line
+from ..plan.safety import Allow
+from ..privacy import Redactor
 from ..text import printable
 from ..workflow import (
+    API_URL_ENV,
     ApplyOptions,
     ApplyOutcome,
     apply_config,
@@ -24,17 +29,28 @@ from ..workflow import (
 )
 from .exits import EXIT_CHANGES, EXIT_ERROR, handle_errors
 from .options import (
+    allow_options,
     config_option,
     format_option,
     lock_timeout_option,
     no_color_option,
     path_argument,
+    redact_option,
     replace_option,
+    summary_option,
     target_option,
     where_options,
 )
 from .signals import Interrupts
-from .view import ProgressBar, err, render, show_warnings, summary_text, use_color
+from .view import (
+    ProgressBar,
+    err,
+    redactor_for,
+    render,
+    show_warnings,
+    summary_text,
+    use_color,
+)
 
 
 @click.command()
@@ -55,27 +71,33 @@ def validate(path: str) -> None:
 @where_options
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan to this file.")
 @format_option
+@summary_option
+@redact_option
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when the plan has changes (0: none, 1: error).")
 @target_option
 @replace_option
+@allow_options
 @lock_timeout_option
 @no_color_option
 @handle_errors
 def plan(
     path: str, state_path: str | None, state_dsn: str | None, workspace: str | None,
-    out: str | None, fmt: str, detailed_exitcode: bool,
-    targets: tuple[str, ...], replace: tuple[str, ...], lock_timeout: float, no_color: bool,
+    out: str | None, fmt: str, summary: bool, redact: str | None, detailed_exitcode: bool,
+    targets: tuple[str, ...], replace: tuple[str, ...], allow_mass_removal: bool,
+    allow_uid_change: bool, lock_timeout: float, no_color: bool,
 ) -> None:
     """Show what must change in ClassIn to match the configuration."""
     config = load_config(path)
     store = open_config_store(config, state_path, state_dsn, workspace)
     try:
-        the_plan = plan_config(config, store, targets, replace, lock_timeout)
+        the_plan = plan_config(config, store, targets, replace, lock_timeout,
+                               Allow(allow_mass_removal, allow_uid_change))
     finally:
         show_warnings(store)
         store.close()
-    click.echo(render(the_plan, fmt, use_color(no_color)), nl=False)
+    view = View(redactor_for(the_plan, redact, config.school), summary, use_color(no_color))
+    click.echo(render(the_plan, fmt, view), nl=False)
     if out:
         secret = os.environ.get(config.school.secret_env)
         save_plan(the_plan, out, secret=secret)
@@ -87,7 +109,7 @@ def plan(
         sys.exit(EXIT_CHANGES)
 
 
-def _ask(auto_approve: bool) -> bool:
+def _ask(auto_approve: bool, plan: Plan, api_url: str) -> bool:
     """Whether the user approves the plan just shown."""
     if auto_approve:
         return True
@@ -97,8 +119,10 @@ def _ask(auto_approve: bool) -> bool:
             "the plan, then pass --auto-approve, or save it with `plan --out FILE` and "
             "`apply FILE`."
         )
+    host = urlsplit(api_url).netloc or api_url
     answer = click.prompt(
-        "Do you want to apply these changes to ClassIn? Only 'yes' will be accepted",
+        f"{summary_line(plan)}\nApply these changes to ClassIn school {plan.sid} at "
+        f"{printable(host)}? Only 'yes' will be accepted",
         default="", show_default=False,
     )
     return bool(answer.strip() == "yes")
@@ -111,17 +135,22 @@ def _ask(auto_approve: bool) -> bool:
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for 'yes'.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Courses applied at once.")
-@click.option("--allow-mass-removal", is_flag=True,
-              help="Apply even when the plan trips the mass-removal guard.")
+@allow_options
+@click.option("--no-hold", is_flag=True,
+              help="Send a course's removals even when one of its adds failed (by default "
+                   "they are held back: a mistyped uid must not cost the real student the "
+                   "class).")
 @target_option
 @replace_option
+@redact_option
 @lock_timeout_option
 @no_color_option
 @handle_errors
 def apply(
     path: str, config_path: str | None, state_path: str | None, state_dsn: str | None,
     workspace: str | None, auto_approve: bool, parallelism: int,
-    allow_mass_removal: bool, targets: tuple[str, ...], replace: tuple[str, ...],
+    allow_mass_removal: bool, allow_uid_change: bool, no_hold: bool,
+    targets: tuple[str, ...], replace: tuple[str, ...], redact: str | None,
     lock_timeout: float, no_color: bool,
 ) -> None:
     """Make ClassIn match the configuration (PATH), or apply a saved plan (PLANFILE).
@@ -132,51 +161,56 @@ def apply(
     color = use_color(no_color)
     with Interrupts() as interrupts:
         options = ApplyOptions(allow_mass_removal, parallelism, lock_timeout,
-                               stop=interrupts.stop, on_start=interrupts.start)
-        outcome = _apply(path, config_path, state_path, state_dsn, workspace, auto_approve,
-                         targets, replace, options, color)
+                               stop=interrupts.stop, on_start=interrupts.start,
+                               allow_uid_change=allow_uid_change, hold=not no_hold)
+        outcome, school = _apply(path, config_path, state_path, state_dsn, workspace,
+                                 auto_approve, targets, replace, options, color, redact)
     if outcome.result is not None and interrupts.signum is not None:
         outcome.result.interrupted = interrupts.name
-    _report(outcome, interrupts.exit_code)
+    _report(outcome, interrupts.exit_code, redactor_for(outcome.plan, redact, school))
 
 
 def _apply(path: str, config_path: str | None, state_path: str | None,
            state_dsn: str | None, workspace: str | None, auto_approve: bool,
            targets: tuple[str, ...], replace: tuple[str, ...], options: ApplyOptions,
-           color: bool) -> ApplyOutcome:
+           color: bool, redact: str | None) -> tuple[ApplyOutcome, SchoolConfig]:
     bar = ProgressBar()
-
-    def show_plan(p: Plan) -> None:
-        click.echo(render_text(p, color=color), nl=False)
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty() and total > 10:
             bar(done, total)
 
+    saved = None
     if looks_like_plan_file(path):
         if targets or replace:
             raise click.UsageError("--target and --replace apply to a configuration; a saved "
                                    "plan is applied exactly as it was made")
         saved = load_saved_plan(path)
         config = _config_for_saved_plan(config_path, saved.plan.config_root)
-        store = open_config_store(config, state_path, state_dsn, workspace)
-        try:
-            outcome = apply_saved_plan(saved, config, store, options, show_plan, progress)
-        finally:
-            bar.finish()
-            show_warnings(store)
-            store.close()
     else:
         config = load_config(path)
-        store = open_config_store(config, state_path, state_dsn, workspace)
-        try:
+    school = config.school
+
+    def redactor(p: Plan) -> Redactor:
+        return redactor_for(p, redact, school)
+
+    def show_plan(p: Plan) -> None:
+        click.echo(render_text(p, View(redactor(p), False, color)), nl=False)
+
+    options = dc_replace(options, redactor_for=redactor)
+    store = open_config_store(config, state_path, state_dsn, workspace)
+    try:
+        if saved is not None:
+            outcome = apply_saved_plan(saved, config, store, options, show_plan, progress)
+        else:
+            api_url = os.environ.get(API_URL_ENV) or school.api_url
             outcome = apply_config(config, store, targets, replace, options, show_plan,
-                                   lambda _: _ask(auto_approve), progress)
-        finally:
-            bar.finish()
-            show_warnings(store)
-            store.close()
-    return outcome
+                                   lambda p: _ask(auto_approve, p, api_url), progress)
+    finally:
+        bar.finish()
+        show_warnings(store)
+        store.close()
+    return outcome, school
 
 
 def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
@@ -190,14 +224,14 @@ def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
             f"made from {printable(made_from)})")]) from None
 
 
-def _report(outcome: ApplyOutcome, interrupted_code: int) -> None:
+def _report(outcome: ApplyOutcome, interrupted_code: int, red: Redactor) -> None:
     for w in outcome.warnings:
         err(f"Warning: {w}")
     result = outcome.result
     if result is None:
         return
     click.echo("")
-    click.echo(summary_text(result), nl=False)
+    click.echo(summary_text(result, red), nl=False)
     if result.state is not None:
         click.echo(f"State: {outcome.store}, serial {result.state.serial}.")
     if result.interrupted:
@@ -209,10 +243,13 @@ def _report(outcome: ApplyOutcome, interrupted_code: int) -> None:
 @click.command()
 @click.argument("planfile", type=click.Path(exists=True, dir_okay=False))
 @format_option
+@summary_option
+@redact_option
 @no_color_option
 @handle_errors
-def show(planfile: str, fmt: str, no_color: bool) -> None:
-    """Render a saved plan file."""
+def show(planfile: str, fmt: str, summary: bool, redact: str | None, no_color: bool) -> None:
+    """Render a saved plan file (redacted as the school's privacy.redact says, or
+    --redact)."""
     saved = load_saved_plan(planfile)
     the_plan = saved.plan
     if fmt == "text":
@@ -221,7 +258,8 @@ def show(planfile: str, fmt: str, no_color: bool) -> None:
             f"Saved plan {planfile}, made {saved.created} against state serial "
             f"{the_plan.serial} ({signed}).\n"
         )
-    click.echo(render(the_plan, fmt, use_color(no_color)), nl=False)
+    view = View(redactor_for(the_plan, redact), summary, use_color(no_color))
+    click.echo(render(the_plan, fmt, view), nl=False)
 
 
 COMMANDS = (validate, plan, apply, show)

@@ -58,6 +58,26 @@ config_option = click.option(
     help="Configuration file or directory (default: the current directory).",
 )
 
+redact_option = click.option(
+    "--redact", type=click.Choice(["names", "all"]), default=None,
+    help="Mask people's names (names: first character kept) and also replace uids by keyed "
+         "hashes (all). school.privacy.redact sets it for everyone; this can only make it "
+         "stricter.",
+)
+summary_option = click.option(
+    "--summary", is_flag=True, help="Only the per-course table and the totals.",
+)
+allow_mass_removal_option = click.option(
+    "--allow-mass-removal", is_flag=True,
+    help="Allow what trips the mass-removal limits (apply needs it too).",
+)
+allow_uid_change_option = click.option(
+    "--allow-uid-change", is_flag=True,
+    help="Allow uids removed and added under the same name (a likely typo) without listing "
+         "them under the course's safety.uid_changes.",
+)
+allow_options = stack(allow_mass_removal_option, allow_uid_change_option)
+
 # where the state is, for commands that take a configuration as PATH
 where_options = stack(state_option, dsn_option, workspace_option)
 # where the state is, for the state commands (configuration as --config)

@@ -6,13 +6,17 @@ import os
 import sys
 import threading
 import time
+from dataclasses import replace as dc_replace
 
 import click
 
 from ..apply import ApplyResult
+from ..model import Redact, SchoolConfig
 from ..plan.plan import Plan
-from ..plan.render import RENDERERS, render_text
+from ..plan.render import RENDERERS, View
+from ..privacy import PLAIN, Redactor, redaction_key, stricter
 from ..state.store import StateStore
+from ..text import printable
 
 
 def err(text: str) -> None:
@@ -30,10 +34,20 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def render(plan: Plan, fmt: str, color: bool) -> str:
-    if fmt == "text":
-        return render_text(plan, color=color)
-    return RENDERERS[fmt](plan)
+def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = None) -> Redactor:
+    """The redaction for output about `plan`: the stricter of the school's
+    `privacy.redact` and --redact; uid hashes keyed by the school's secret when
+    it is set here, else by the state's salt."""
+    school = school or plan.school
+    level = stricter(school.redact if school else None, Redact(flag) if flag else None)
+    if level is Redact.NONE:
+        return PLAIN
+    secret = os.environ.get(school.secret_env) if school else None
+    return Redactor(level, redaction_key(secret, plan.salt))
+
+
+def render(plan: Plan, fmt: str, view: View) -> str:
+    return RENDERERS[fmt](plan, view)
 
 
 class ProgressBar:
@@ -62,10 +76,21 @@ class ProgressBar:
             sys.stderr.flush()
 
 
-def summary_text(result: ApplyResult) -> str:
-    """What an apply did, for people: counts, then every failure and skip."""
+def _warning(w: str, red: Redactor) -> str:
+    addr, sep, rest = w.partition(": ")
+    return printable(red.address(addr) + sep + rest) if sep else printable(w)
+
+
+def summary_text(result: ApplyResult, red: Redactor = PLAIN) -> str:
+    """What an apply did, for people: counts, then every failure, hold and skip."""
     r = result
     parts = [f"{r.added} added", f"{r.removed} removed", f"{r.already} already as wanted"]
+    if r.retried:
+        parts.append(f"{r.retried} add(s) sent again after the course's removals (course full)")
+    if r.labels:
+        parts.append(f"{r.labels} name(s) recorded")
+    if r.forgotten:
+        parts.append(f"{r.forgotten} course(s) no longer managed")
     if r.groups_created or r.groups_changed or r.groups_deleted:
         parts.append(
             f"groups: {r.groups_created} created, {r.groups_changed} changed, "
@@ -89,14 +114,20 @@ def summary_text(result: ApplyResult) -> str:
         if r.not_sent and not r.interrupted:
             lines.append(f"  {r.not_sent} call(s) were not sent.")
     if r.failures:
-        lines.append(f"Failures ({len(r.failures)}):")
-        lines.extend(f"  {f}" for f in sorted(r.failures, key=lambda f: f.address))
+        n = sum(f.members for f in r.failures)
+        lines.append(f"Failures ({len(r.failures)}" + (f", {n} members" if n > len(r.failures)
+                                                      else "") + "):")
+        lines.extend(f"  {printable(str(dc_replace(f, address=red.address(f.address))))}"
+                     for f in sorted(r.failures, key=lambda f: f.address))
+    if r.held:
+        lines.append("Held back:")
+        lines.extend(f"  {h}" for h in sorted(r.held, key=lambda h: h.course))
     if r.skipped:
         lines.append("Skipped:")
         lines.extend(f"  {s}" for s in sorted(r.skipped, key=lambda s: s.scope))
     if r.warnings:
         lines.append("Warnings:")
-        lines.extend(f"  {w}" for w in sorted(r.warnings))
+        lines.extend(f"  {_warning(w, red)}" for w in sorted(r.warnings))
     if not r.ok:
         lines.append("Everything ClassIn confirmed is recorded; run plan to see what is left.")
     return "\n".join(lines) + "\n"

@@ -181,13 +181,11 @@ class CourseParts:
                 continue
             uid = as_id(item.get("uid"))
             name = self.text(loc, [*lpath, "students", i, "name"], item.get("name"))
-            if uid is None or name is None:
-                continue
             custom = item.get("custom")
-            if isinstance(custom, bool):
-                continue
             if isinstance(custom, str) and self.text(
                     loc, [*lpath, "students", i, "custom"], custom) is None:
+                continue
+            if uid is None or name is None or isinstance(custom, bool):
                 continue
             if isinstance(custom, int):
                 custom = str(custom)

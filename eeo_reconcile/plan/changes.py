@@ -224,10 +224,15 @@ class Note:
 
     address: str
     message: str
+    names: tuple[str, ...] = ()  # the people's names the message quotes (for redaction)
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "message": self.message}
+        d: dict[str, Any] = {"address": self.address, "message": self.message}
+        if self.names:
+            d["names"] = list(self.names)
+        return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Note:
-        return cls(str(d["address"]), str(d["message"]))
+        return cls(str(d["address"]), str(d["message"]),
+                   tuple(str(n) for n in d.get("names", ())))

@@ -10,229 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .._gc import paused_gc
-from ..address import (
-    Address,
-    AuditorAddress,
-    CourseAddress,
-    GroupAddress,
-    LessonStudentAddress,
-    StudentAddress,
-    parse_address,
-)
+from ..address import Address, CourseAddress, parse_address
 from ..classin.api import Call
 from ..errors import StateError
-from ..model import Config, CourseSpec, GroupSpec, LessonMember, Role
+from ..model import Config, CourseSpec, OnNameChange, Retire
 from ..state.model import State
-from ..state.records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
+from ..state.records import CourseRecord
 from .calls import apply_order, calls_for_course
-from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Note, Reason
+from .changes import Action, Change, CourseChange, LessonChange, MemberChange, Note, Reason
+from .groups import groups
+from .labels import LabelUpdate, label_updates
+from .members import lessons, members
 from .plan import Plan
-from .safety import check_safety
+from .safety import Allow, check_safety
 
 _EMPTY_RECORD = CourseRecord()
-
-
-def _replaced(replace: Sequence[Address], addr: Address) -> bool:
-    return any(r.contains(addr) for r in replace)
-
-
-def _members(
-    cid: int,
-    want: CourseSpec | None,
-    have: CourseRecord,
-    replace: Sequence[Address],
-    reason: Reason | None,
-    notes: list[Note],
-) -> tuple[list[Change], list[Change]]:
-    """Course students and auditors: (removals, adds)."""
-    ws: Mapping[int, str | None] = want.students if want else {}
-    wa: Mapping[int, str] = want.auditors if want else {}
-    hs = have.students
-    ha = have.auditors
-    rm_s = hs.difference(ws)
-    rm_a = ha.keys() - wa.keys()
-    add_s = ws.keys() - hs if hs else set(ws)
-    add_a = wa.keys() - ha.keys()
-    repl_s: set[int] = set()
-    repl_a: set[int] = set()
-    if replace:
-        for r in replace:
-            if r.course != cid:
-                continue
-            if isinstance(r, CourseAddress):
-                repl_s.update(hs.intersection(ws))
-                repl_a.update(ha.keys() & wa.keys())
-            elif isinstance(r, StudentAddress) and r.uid in hs and r.uid in ws:
-                repl_s.add(r.uid)
-            elif isinstance(r, AuditorAddress) and r.uid in ha and r.uid in wa:
-                repl_a.add(r.uid)
-    for u in sorted(ha.keys() & wa.keys()):
-        if ha[u] != wa[u] and u not in repl_a:
-            addr = f"course/{cid}/auditor/{u}"
-            notes.append(Note(
-                addr,
-                f"auditor name is {ha[u]!r} in ClassIn (as last sent) but {wa[u]!r} in the "
-                "configuration; ClassIn has no call to rename it, so nothing is done. To "
-                f"re-add the auditor with the new name: --replace {addr}",
-            ))
-    switch_to_a = rm_s & add_a
-    switch_to_s = rm_a & add_s
-    removals: list[Change] = []
-    adds: list[Change] = []
-    S, A, REM, ADD = Role.STUDENT, Role.AUDITOR, Action.REMOVE, Action.ADD
-    for u in sorted(rm_s | repl_s):
-        why = Reason.SWITCH if u in switch_to_a else Reason.REPLACE if u in repl_s else reason
-        removals.append(MemberChange(REM, cid, S, u, None, why))
-    for u in sorted(rm_a | repl_a):
-        why = Reason.SWITCH if u in switch_to_s else Reason.REPLACE if u in repl_a else reason
-        removals.append(MemberChange(REM, cid, A, u, ha[u], why))
-    if switch_to_s or repl_s:
-        for u in sorted(add_s | repl_s):
-            why = Reason.SWITCH if u in switch_to_s else Reason.REPLACE if u in repl_s else None
-            adds.append(MemberChange(ADD, cid, S, u, ws[u], why))
-    else:
-        adds.extend([MemberChange(ADD, cid, S, u, ws[u]) for u in sorted(add_s)])
-    for u in sorted(add_a | repl_a):
-        why = Reason.SWITCH if u in switch_to_a else Reason.REPLACE if u in repl_a else None
-        adds.append(MemberChange(ADD, cid, A, u, wa[u], why))
-    return removals, adds
-
-
-def _lessons(
-    cid: int,
-    want: CourseSpec | None,
-    have: CourseRecord,
-    replace: Sequence[Address],
-    reason: Reason | None,
-    notes: list[Note],
-) -> tuple[list[Change], list[Change]]:
-    wl: Mapping[int, Mapping[int, LessonMember]] = want.lessons if want else {}
-    hl = have.lessons
-    removals: list[Change] = []
-    adds: list[Change] = []
-    empty: dict[int, LessonMember] = {}
-    for lid in sorted(wl.keys() | hl.keys()):
-        wm = wl.get(lid, empty)
-        hm = hl.get(lid, empty)
-        rm = hm.keys() - wm.keys()
-        add = wm.keys() - hm.keys()
-        repl: set[int] = set()
-        for u in hm.keys() & wm.keys():
-            a, b = hm[u], wm[u]
-            addr = LessonStudentAddress(cid, lid, u)
-            if replace and _replaced(replace, addr):
-                repl.add(u)
-            elif a != b:
-                what = []
-                if a.name != b.name:
-                    what.append(f"name {a.name!r} -> {b.name!r}")
-                if a.custom != b.custom:
-                    what.append(f"custom {a.custom!r} -> {b.custom!r}")
-                notes.append(Note(
-                    str(addr),
-                    f"lesson student {', '.join(what)}: ClassIn has no call to change it in "
-                    f"place, so nothing is done. To re-add with the new values: --replace {addr}",
-                ))
-        for u in sorted(rm | repl):
-            m = hm[u]
-            why = Reason.REPLACE if u in repl else reason
-            removals.append(LessonChange(Action.REMOVE, cid, lid, u, m.name, m.custom, why))
-        for u in sorted(add | repl):
-            m = wm[u]
-            why = Reason.REPLACE if u in repl else None
-            adds.append(LessonChange(Action.ADD, cid, lid, u, m.name, m.custom, why))
-    return removals, adds
-
-
-def _groups(
-    cid: int,
-    want: CourseSpec | None,
-    have: CourseRecord,
-    replace: Sequence[Address],
-    reason: Reason | None,
-    notes: list[Note],
-) -> tuple[list[Change], list[Change]]:
-    wanted: tuple[GroupSpec, ...] = want.groups if want else ()
-    hg = have.groups
-    pending = have.unconfirmed  # probably created in ClassIn, id unknown
-    by_id = {rec.id: name for name, rec in hg.items()}
-    matched: dict[int, str] = {}  # index in wanted -> recorded name
-    used: set[str] = set()
-    for i, g in enumerate(wanted):  # first pass: groupings given by id
-        if g.id is not None and g.id in by_id:
-            matched[i] = by_id[g.id]
-            used.add(by_id[g.id])
-    for i, g in enumerate(wanted):  # second pass: by name
-        if i in matched or g.id is not None:
-            continue
-        if g.name in hg and g.name not in used:
-            matched[i] = g.name
-            used.add(g.name)
-    deletes: list[Change] = []
-    sets: list[Change] = []
-    seen_pending: set[str] = set()
-    for i, g in enumerate(wanted):
-        addr = GroupAddress(cid, g.name)
-        if i in matched:
-            name = matched[i]
-            rec: GroupRecord = hg[name]
-            if g.id is None and replace and _replaced(replace, addr):
-                deletes.append(GroupChange(Action.REMOVE, cid, name, rec.id, (), None,
-                                           rec.teams, Reason.REPLACE))
-                sets.append(GroupChange(Action.ADD, cid, g.name, None, g.teams,
-                                        reason=Reason.REPLACE))
-            elif name != g.name or rec.teams != g.teams:
-                sets.append(GroupChange(
-                    Action.CHANGE, cid, g.name, rec.id, g.teams,
-                    old_name=name if name != g.name else None, old_teams=rec.teams,
-                    reason=Reason.RENAME if name != g.name else None,
-                ))
-        elif g.id is not None:
-            seen_pending.add(g.name)
-            sets.append(GroupChange(Action.CHANGE, cid, g.name, g.id, g.teams,
-                                    reason=Reason.ADOPT))
-        elif g.name in pending:
-            seen_pending.add(g.name)
-            found = pending[g.name].id
-            if found is not None:  # the operator gave its id: adopt it with one edit
-                sets.append(GroupChange(Action.CHANGE, cid, g.name, found, g.teams,
-                                        reason=Reason.ADOPT))
-            else:  # never created again: the operator decides
-                notes.append(Note(str(addr), unconfirmed_message(addr, pending[g.name])))
-        else:
-            sets.append(GroupChange(Action.ADD, cid, g.name, None, g.teams))
-    for name in sorted(hg):
-        if name not in used:
-            rec = hg[name]
-            deletes.append(GroupChange(Action.REMOVE, cid, name, rec.id, (), None, rec.teams,
-                                       reason))
-    for name in sorted(pending.keys() - seen_pending):  # no longer wanted
-        u = pending[name]
-        if u.id is not None:
-            deletes.append(GroupChange(Action.REMOVE, cid, name, u.id, (), None, u.teams,
-                                       reason))
-        else:
-            gaddr = GroupAddress(cid, name)
-            notes.append(Note(str(gaddr), unconfirmed_message(gaddr, u, wanted=False)))
-    return deletes, sets
-
-
-def unconfirmed_message(addr: GroupAddress, u: UnconfirmedGroup, wanted: bool = True) -> str:
-    """The finding for a grouping probably created in ClassIn whose id is unknown,
-    with the two ways out (neither needs a read endpoint)."""
-    why = ("the answer to its addCourseGroup never came back"
-           if u.reason is Unconfirmed.NO_ANSWER
-           else "ClassIn answered 892: a grouping of that name was already created")
-    then = ("the next apply then sets it with one editCourseGroup" if wanted
-            else "the next apply then deletes it")
-    return (
-        f"grouping {addr.name!r} of course {addr.course}: probably created in ClassIn, id "
-        f"unknown ({why}). It is not created again. Either find its id (from the ClassIn "
-        "web console or from ClassIn support) and give it as `id:` on the grouping in the "
-        f"configuration or with `eeo-reconcile state set-group-id {addr} ID`: {then}; or "
-        f"delete that grouping in ClassIn and run `eeo-reconcile state rm {addr}`"
-        + (": the next apply creates it again." if wanted else ".")
-    )
 
 
 def diff_course(
@@ -240,14 +32,23 @@ def diff_course(
     want: CourseSpec | None,
     have: CourseRecord | None,
     replace: Sequence[Address] = (),
+    on_change: OnNameChange = OnNameChange.NOTE,
+    retire: Retire | None = None,
 ) -> tuple[list[Change], list[Note]]:
-    """The ordered changes of one course, and its notes."""
+    """The ordered changes of one course, and its notes. `want` None: the course
+    left the configuration (`retire` says whether it was retired, and how)."""
     have = have if have is not None else _EMPTY_RECORD
-    reason = Reason.COURSE_REMOVED if want is None else None
+    if retire is Retire.FORGET:
+        if have.is_empty() and have.name is None:
+            return [], []
+        return [CourseChange(Action.REMOVE, cid, have.name, Reason.FORGET)], []
+    reason = None
+    if want is None:
+        reason = Reason.RETIRED if retire is Retire.REMOVE_MEMBERS else Reason.COURSE_REMOVED
     notes: list[Note] = []
-    m_rm, m_add = _members(cid, want, have, replace, reason, notes)
-    l_rm, l_add = _lessons(cid, want, have, replace, reason, notes)
-    g_del, g_set = _groups(cid, want, have, replace, reason, notes)
+    m_rm, m_add = members(cid, want, have, replace, reason, notes, on_change)
+    l_rm, l_add = lessons(cid, want, have, replace, reason, notes, on_change)
+    g_del, g_set = groups(cid, want, have, replace, reason, notes)
     return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set), notes
 
 
@@ -280,10 +81,13 @@ def make_plan(
     state: State,
     targets: Sequence[str] = (),
     replace: Sequence[str] = (),
+    allow: Allow = Allow(),
 ) -> Plan:
-    """Plan the changes that make ClassIn match `config`, given what `state` recorded."""
+    """Plan the changes that make ClassIn match `config`, given what `state`
+    recorded. `allow` says which guard findings the command line allows (the
+    plan shows them as allowed; apply needs the same flags)."""
     with paused_gc():
-        return _make_plan(config, state, targets, replace)
+        return _make_plan(config, state, targets, replace, allow)
 
 
 def _make_plan(
@@ -291,6 +95,7 @@ def _make_plan(
     state: State,
     targets: Sequence[str],
     replace: Sequence[str],
+    allow: Allow,
 ) -> Plan:
     if state.sid is not None and state.sid != config.school.sid:
         raise StateError(
@@ -300,20 +105,26 @@ def _make_plan(
     target_addrs = [parse_address(t) for t in targets]
     replace_addrs = [parse_address(r) for r in replace]
     target_courses = {t.course for t in target_addrs}
+    whole_courses = {t.course for t in target_addrs if isinstance(t, CourseAddress)}
+    on_change = config.school.on_name_change
     per_course: dict[int, list[Change]] = {}
     all_notes: list[Note] = []
-    cids = sorted(config.courses.keys() | state.courses.keys())
+    updates: list[LabelUpdate] = []
+    cids = sorted(config.courses.keys() | state.courses.keys() | config.retired.keys())
     for cid in cids:
         if target_addrs and cid not in target_courses:
             continue
-        changes, notes = diff_course(
-            cid, config.courses.get(cid), state.courses.get(cid), replace_addrs
-        )
+        want = config.courses.get(cid)
+        have = state.courses.get(cid)
+        changes, notes = diff_course(cid, want, have, replace_addrs, on_change,
+                                     config.retired.get(cid))
         if target_addrs:
             changes, notes = _select(changes, notes, target_addrs)
         if changes:
             per_course[cid] = changes
         all_notes.extend(notes)
+        if want is not None and (not target_addrs or cid in whole_courses):
+            updates.extend(label_updates(cid, want, have or _EMPTY_RECORD))
     for r in replace_addrs:
         if not _replace_found(r, per_course):
             all_notes.append(Note(
@@ -326,18 +137,16 @@ def _make_plan(
     for cid, changes in per_course.items():
         all_changes.extend(changes)
         calls.extend(calls_for_course(cid, changes, config.school.batch))
-    names: dict[int, str] = {}
-    for cid in per_course:
-        spec = config.courses.get(cid)
-        if spec is not None and spec.name:
-            names[cid] = spec.name
+    course_names, lesson_names = _names(config, state, per_course)
     return Plan(
         sid=config.school.sid,
         changes=tuple(all_changes),
         calls=tuple(calls),
         notes=tuple(all_notes),
-        safety=check_safety(per_course, config, state),
-        course_names=names,
+        safety=check_safety(per_course, config, state, allow),
+        course_names=course_names,
+        lesson_names=lesson_names,
+        labels=tuple(updates),
         targets=tuple(str(t) for t in target_addrs),
         replace=tuple(str(r) for r in replace_addrs),
         lineage=state.lineage,
@@ -346,7 +155,28 @@ def _make_plan(
         config_root=config.root,
         state_ref=config.state,
         school=config.school,
+        salt=state.salt,
     )
+
+
+def _names(config: Config, state: State, per_course: Mapping[int, Sequence[Change]]
+           ) -> tuple[dict[int, str], dict[tuple[int, int], str]]:
+    """The names of the courses and lessons the plan touches: the configuration's,
+    else the recorded ones (a course dropped from the YAML keeps its name)."""
+    courses: dict[int, str] = {}
+    lessons: dict[tuple[int, int], str] = {}
+    for cid, changes in per_course.items():
+        spec = config.courses.get(cid)
+        rec = state.courses.get(cid)
+        name = (spec.name if spec else None) or (rec.name if rec else None)
+        if name:
+            courses[cid] = name
+        for lid in {c.lesson for c in changes if type(c) is LessonChange}:
+            lname = (spec.lesson_names.get(lid) if spec else None) or (
+                rec.lesson_names.get(lid) if rec else None)
+            if lname:
+                lessons[(cid, lid)] = lname
+    return courses, lessons
 
 
 def _replace_found(r: Address, per_course: Mapping[int, Sequence[Change]]) -> bool:

@@ -11,8 +11,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..classin.api import Call
-from ..model import BatchSizes, Limits, RetryPolicy, SchoolConfig, StateRef
-from .changes import Action, Change, Note, change_from_json
+from ..model import (
+    BatchSizes,
+    Limits,
+    OnNameChange,
+    Redact,
+    RetryPolicy,
+    SchoolConfig,
+    StateRef,
+)
+from .changes import Action, Change, CourseChange, Note, change_from_json
+from .labels import LabelUpdate
 from .safety import SafetyReport
 
 PLAN_FORMAT_VERSION = 1
@@ -24,9 +33,12 @@ class Summary:
     remove: int
     change: int
     calls: int
+    forget: int = 0  # courses no longer managed (retired_courses: forget)
+    labels: int = 0  # names recorded in the state (no ClassIn call)
 
     def to_json(self) -> dict[str, int]:
-        return {"add": self.add, "remove": self.remove, "change": self.change, "calls": self.calls}
+        return {"add": self.add, "remove": self.remove, "change": self.change,
+                "calls": self.calls, "forget": self.forget, "labels": self.labels}
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class Plan:
     notes: tuple[Note, ...] = ()
     safety: SafetyReport = SafetyReport(0, 500)
     course_names: Mapping[int, str] = field(default_factory=dict)
+    lesson_names: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    labels: tuple[LabelUpdate, ...] = ()  # names to record in the state (no call)
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     # what the plan was made against (checked by apply of a saved plan)
@@ -48,21 +62,33 @@ class Plan:
     config_root: str = ""
     state_ref: StateRef | None = None
     school: SchoolConfig | None = None
+    # the state's redaction salt: keys the uid hashes when the secret is not set.
+    # Never rendered; a saved plan file keeps it beside the plan (it holds the
+    # full data anyway).
+    salt: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def empty(self) -> bool:
-        return not self.changes
+        """Nothing to do: no change, and no name to record."""
+        return not self.changes and not self.labels
 
     def summary(self) -> Summary:
-        add = remove = 0
+        add = remove = forget = 0
         ADD, REMOVE = Action.ADD, Action.REMOVE
         for c in self.changes:
             a = c.action
             if a is ADD:
                 add += 1
             elif a is REMOVE:
-                remove += 1
-        return Summary(add, remove, len(self.changes) - add - remove, len(self.calls))
+                if type(c) is CourseChange:
+                    forget += 1
+                else:
+                    remove += 1
+        return Summary(add, remove, len(self.changes) - add - remove - forget, len(self.calls),
+                       forget, len(self.labels))
+
+    def lesson_name(self, course: int, lesson: int) -> str | None:
+        return self.lesson_names.get((course, lesson))
 
     def courses(self) -> list[int]:
         seen: dict[int, None] = {}
@@ -85,6 +111,8 @@ class Plan:
             "targets": list(self.targets),
             "replace": list(self.replace),
             "courses": {str(k): v for k, v in sorted(self.course_names.items())},
+            "lessons": lessons_json(self.lesson_names),
+            "labels": [u.to_json() for u in self.labels],
             "changes": [c.to_json() for c in self.changes],
             "calls": [c.to_json() for c in self.calls],
             "notes": [n.to_json() for n in self.notes],
@@ -105,6 +133,9 @@ class Plan:
             notes=tuple(Note.from_json(n) for n in d["notes"]),
             safety=SafetyReport.from_json(d["safety"]),
             course_names={int(k): v for k, v in d["courses"].items()},
+            lesson_names={(int(c), int(lid)): str(n)
+                          for c, ls in d.get("lessons", {}).items() for lid, n in ls.items()},
+            labels=tuple(LabelUpdate.from_json(u) for u in d.get("labels", ())),
             targets=tuple(d["targets"]),
             replace=tuple(d["replace"]),
             lineage=st["lineage"],
@@ -116,12 +147,20 @@ class Plan:
         )
 
 
+def lessons_json(names: Mapping[tuple[int, int], str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for (c, lid), n in sorted(names.items()):
+        out.setdefault(str(c), {})[str(lid)] = n
+    return out
+
+
 def school_json(s: SchoolConfig | None) -> dict[str, Any] | None:
     if s is None:
         return None
     return {
         "sid": s.sid, "api_url": s.api_url, "secret_env": s.secret_env,
         "batch": asdict(s.batch), "retry": asdict(s.retry), "limits": asdict(s.limits),
+        "redact": s.redact.value, "on_name_change": s.on_name_change.value,
     }
 
 
@@ -132,4 +171,6 @@ def school_from_json(d: Mapping[str, Any] | None) -> SchoolConfig | None:
         sid=int(d["sid"]), api_url=d["api_url"], secret_env=d["secret_env"],
         batch=BatchSizes(**d["batch"]), retry=RetryPolicy(**d["retry"]),
         limits=Limits(**d.get("limits", {})),
+        redact=Redact(d.get("redact", "none")),
+        on_name_change=OnNameChange(d.get("on_name_change", "note")),
     )

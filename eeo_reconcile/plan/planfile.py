@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any
 
 from ..errors import PlanFileError
@@ -37,6 +38,9 @@ from .plan import Plan
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
 MAX_PLAN_BYTES = 1 << 30
 _SIGNING_CONTEXT = b"eeo-reconcile plan signature v1\0"
+NOTICE = ("This file holds the whole plan, people's names and uids unredacted: apply needs "
+          "them. Keep it where the rosters are kept, not in public CI artifacts; show it "
+          "with `eeo-reconcile show --redact names|all`.")
 
 
 def _canonical(obj: Any) -> bytes:
@@ -55,7 +59,10 @@ def _signature(body: bytes, secret: str) -> str:
 
 def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    body = {"format": PLAN_FILE_FORMAT, "created": created, "plan": plan.to_json()}
+    body: dict[str, Any] = {"format": PLAN_FILE_FORMAT, "created": created, "notice": NOTICE,
+                            "plan": plan.to_json()}
+    if plan.salt:  # keys redacted output of `show` as for `plan` (never shown)
+        body["redaction_salt"] = plan.salt
     canon = _canonical(body)
     tail = b',"checksum":' + json.dumps("sha256:" + hashlib.sha256(canon).hexdigest()).encode()
     if secret:
@@ -135,6 +142,9 @@ def load_saved_plan(path: str) -> SavedPlan:
     if signature is not None and not isinstance(signature, str):
         raise PlanFileError(f"the saved plan {path} has a malformed signature")
     doc = data.get("plan")
+    if isinstance(doc, dict) and "redacted" in doc:
+        raise PlanFileError(f"{path} holds a redacted plan (output for people), which cannot "
+                            "be applied: save the plan with plan --out")
     if not isinstance(doc, dict) or not is_valid("plan.schema.json", doc):
         raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
                             "schemas/plan.schema.json): run plan --out again")
@@ -143,7 +153,10 @@ def load_saved_plan(path: str) -> SavedPlan:
     except Exception as exc:  # noqa: BLE001 - any shape the schema let through
         raise PlanFileError(f"the saved plan {path} is malformed: {type(exc).__name__}") \
             from None
-    _check_calls(plan, path)
+    plan = _check_calls(plan, path)
+    salt = data.get("redaction_salt")
+    if isinstance(salt, str):
+        plan = dc_replace(plan, salt=salt)
     return SavedPlan(plan, str(data.get("created", "")), signature, body)
 
 
@@ -153,13 +166,14 @@ def load_plan_file(path: str) -> tuple[Plan, str]:
     return saved.plan, saved.created
 
 
-def _check_calls(plan: Plan, path: str) -> None:
+def _check_calls(plan: Plan, path: str) -> Plan:
     """The calls must be exactly those the changes produce: what is shown is what
-    is applied."""
+    is applied. Returns the plan with the derived calls (which also carry what
+    is not sent, such as which removals may be held back)."""
     if plan.school is None:
         if plan.calls:
             raise PlanFileError(f"the saved plan {path} has calls but no school settings")
-        return
+        return plan
     derived = []
     by_course: dict[int, list[Any]] = {}
     for c in plan.changes:
@@ -171,6 +185,7 @@ def _check_calls(plan: Plan, path: str) -> None:
             f"the saved plan {path} lists calls that are not the ones its changes make: "
             "what it shows is not what it would do. Refusing to use it; run plan --out again."
         )
+    return dc_replace(plan, calls=tuple(derived))
 
 
 def check_fresh(plan: Plan, state: State) -> None:

@@ -1,62 +1,130 @@
-"""The mass-removal guard: which limits a plan exceeds, and how to allow it.
+"""The guard: mass removals and likely uid typos, and how to allow each.
 
-Per course, removals are weighed against the course's recorded members
-(courses with at least `min_course_size`); across the plan, against
-`max_removals`. Identity switches and `--replace` do not count (the member
-stays), nor do grouping deletes (they are not members). A finding says which
-limit tripped, where the limit comes from, and both ways to override it.
+Mass removals: per course, removals are weighed against the course's recorded
+members (courses with at least `min_course_size`); across the plan, against
+`max_removals`. Identity switches and replacements do not count (the member
+stays), nor do grouping deletes (they are not members). A course listed under
+`retired_courses` with `remove_members` is reviewed in the YAML: its
+removals are shown as allowed and do not count towards the total.
+
+Uid typos: a uid removed and another added in the same course (or lesson)
+under the same name -- compared without case and width differences -- is
+most likely a mistyped uid; the real student would lose the class. It is
+allowed by listing the pair under the course's `safety.uid_changes`, or by
+--allow-uid-change.
+
+A finding says what tripped, where the limit comes from and how to allow it;
+when something allows it, `allowed_by` says what, and apply does not refuse.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Config, Safety
+from ..model import Config, Retire, Safety
+from ..privacy import PLAIN, Redactor
 from ..state.model import State
-from .changes import Action, Change, GroupChange, Reason
+from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Reason
+
+MASS, TOTAL, UID = "course", "total", "uid-change"
+FLAG = {MASS: "--allow-mass-removal", TOTAL: "--allow-mass-removal",
+        UID: "--allow-uid-change"}
+
+
+@dataclass(frozen=True)
+class Allow:
+    """What the command line allows (the plan shows it; apply needs the same flags)."""
+
+    mass_removal: bool = False
+    uid_change: bool = False
+
+    def flag_for(self, scope: str) -> str | None:
+        on = self.uid_change if scope == UID else self.mass_removal
+        return FLAG[scope] if on else None
 
 
 @dataclass(frozen=True, slots=True)
 class SafetyFinding:
-    """One limit of the mass-removal guard that this plan exceeds."""
+    """One thing the guard stops: a removal limit exceeded, or a likely uid typo."""
 
-    scope: str  # "course" or "total"
+    scope: str  # "course", "total" or "uid-change"
     removals: int
-    limit: float  # a fraction (course) or a count (total)
+    limit: float  # a fraction (course) or a count (total); 0 for uid-change
     setting: str  # where the limit comes from, for the message
     course: int | None = None
     course_name: str | None = None
     recorded: int | None = None
+    vanished: bool = False  # the course left the configuration
+    old_uid: int | None = None  # uid-change: removed
+    new_uid: int | None = None  # uid-change: added
+    label: str | None = None  # uid-change: the name both carry
+    lesson: int | None = None  # uid-change between lesson students
+    allowed_by: str | None = None  # what allows it (None: apply refuses)
 
-    def message(self) -> str:
-        if self.scope == "course":
-            label = f"course {self.course}" + (f" ({self.course_name})" if self.course_name else "")
-            pct = 100.0 * self.removals / max(1, self.recorded or 0)
+    def _course(self) -> str:
+        return f"course {self.course}" + (f" ({self.course_name})" if self.course_name else "")
+
+    def message(self, r: Redactor = PLAIN) -> str:
+        if self.scope == UID:
+            where = self._course() + (f" lesson {self.lesson}" if self.lesson else "")
+            old, new, label = r.uid(self.old_uid or 0), r.uid(self.new_uid or 0), r.person(
+                self.label)
             return (
-                f"{label}: {self.removals} of {self.recorded} recorded members would be "
-                f"removed ({pct:.0f}%), above max_removal_fraction {self.limit:g} "
-                f"({self.setting}). To allow it, set `safety: {{max_removal_fraction: "
-                f"{_ceil2(self.removals / max(1, self.recorded or 0))}}}` on the course in the "
-                "configuration, or pass --allow-mass-removal."
+                f"{where}: uid {old} ({label}) is removed and uid {new} ({label}) is added: "
+                f"a typo? The real student would lose the class. If the uid really changed, "
+                f"acknowledge it under the course: `safety: {{uid_changes: [{{from: {old}, "
+                f"to: {new}}}]}}`, or pass --allow-uid-change."
+            )
+        if self.scope == MASS:
+            pct = 100.0 * self.removals / max(1, self.recorded or 0)
+            head = (f"{self._course()}: {self.removals} of {self.recorded} recorded members "
+                    f"would be removed ({pct:.0f}%)")
+            if self.setting == "retired_courses":
+                return head + ", as retired_courses (remove_members) says."
+            head += f", above max_removal_fraction {self.limit:g} ({self.setting})."
+            if self.vanished:
+                return head + (
+                    " The course is no longer in the configuration. If it ended, list it "
+                    "under `retired_courses:` with `action: remove_members` (remove everyone, "
+                    "reviewed in the YAML) or `action: forget` (stop managing it; nothing is "
+                    "sent to ClassIn); if it was dropped by mistake, put it back; or pass "
+                    "--allow-mass-removal."
+                )
+            return head + (
+                f" To allow it, set `safety: {{max_removal_fraction: "
+                f"{_ceil2(self.removals / max(1, self.recorded or 0))}}}` on the course in "
+                "the configuration, or pass --allow-mass-removal."
             )
         return (
             f"the plan removes {self.removals} members in all, above max_removals "
             f"{int(self.limit)} ({self.setting}). To allow it, raise `safety: {{max_removals: "
-            f"{self.removals}}}` in the configuration, or pass --allow-mass-removal."
+            f"{self.removals}}}` in the configuration, or pass --allow-mass-removal. Courses "
+            "that ended can be listed under `retired_courses:` instead."
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, r: Redactor = PLAIN) -> dict[str, Any]:
         d: dict[str, Any] = {
             "scope": self.scope, "removals": self.removals, "limit": self.limit,
-            "setting": self.setting, "message": self.message(),
+            "setting": self.setting, "message": self.message(r),
+            "allowed_by": self.allowed_by,
         }
         if self.course is not None:
             d["course"] = self.course
             d["course_name"] = self.course_name
+        if self.recorded is not None:
             d["recorded"] = self.recorded
+        if self.vanished:
+            d["vanished"] = True
+        if self.scope == UID:
+            d["old_uid"] = self.old_uid if not r.uids else r.uid(self.old_uid or 0)
+            d["new_uid"] = self.new_uid if not r.uids else r.uid(self.new_uid or 0)
+            d["label"] = r.person(self.label)
+            if self.lesson is not None:
+                d["lesson"] = self.lesson
         return d
 
     @classmethod
@@ -64,6 +132,8 @@ class SafetyFinding:
         return cls(
             d["scope"], int(d["removals"]), d["limit"], d["setting"],
             d.get("course"), d.get("course_name"), d.get("recorded"),
+            bool(d.get("vanished", False)), d.get("old_uid"), d.get("new_uid"),
+            d.get("label"), d.get("lesson"), d.get("allowed_by"),
         )
 
 
@@ -79,14 +149,24 @@ class SafetyReport:
 
     @property
     def tripped(self) -> bool:
-        return bool(self.findings)
+        """Whether some finding is not allowed: apply refuses the plan."""
+        return any(f.allowed_by is None for f in self.findings)
 
-    def to_json(self) -> dict[str, Any]:
+    def refused(self, allow: Allow = Allow()) -> list[SafetyFinding]:
+        """The findings apply refuses given the flags it runs with: those the YAML
+        does not allow (a flag the plan was made with must be given to apply too)."""
+        return [
+            f for f in self.findings
+            if (f.allowed_by is None or f.allowed_by.startswith("--"))
+            and allow.flag_for(f.scope) is None
+        ]
+
+    def to_json(self, r: Redactor = PLAIN) -> dict[str, Any]:
         return {
             "ok": not self.tripped,
             "total_removals": self.total_removals,
             "max_removals": self.max_removals,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [f.to_json(r) for f in self.findings],
         }
 
     @classmethod
@@ -106,44 +186,98 @@ def removal_count(changes: Iterable[Change]) -> int:
             and type(c) is not GroupChange
             and c.reason is not Reason.SWITCH
             and c.reason is not Reason.REPLACE
+            and c.reason is not Reason.FORGET
         ):
             n += 1
     return n
+
+
+def name_key(name: str) -> str:
+    """A name compared without case, width or spacing differences."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _member(c: Change) -> tuple[int | None, int, str] | None:
+    """(lesson or None, uid, name) of a plain member add or removal that has a name."""
+    if c.reason is not None or not isinstance(c, (MemberChange, LessonChange)) or not c.name:
+        return None
+    return (c.lesson if isinstance(c, LessonChange) else None), c.uid, c.name
+
+
+def uid_changes(changes: Sequence[Change]) -> list[tuple[int, int, str, int | None]]:
+    """(removed uid, added uid, label, lesson) pairs under the same name label:
+    course members with course members, lesson students within their lesson."""
+    removed: dict[tuple[int | None, str], list[tuple[int, str]]] = {}
+    for c in changes:
+        m = _member(c) if c.action is Action.REMOVE else None
+        if m is not None:
+            removed.setdefault((m[0], name_key(m[2])), []).append((m[1], m[2]))
+    if not removed:
+        return []
+    out: list[tuple[int, int, str, int | None]] = []
+    taken: set[tuple[int | None, int]] = set()
+    for c in changes:
+        m = _member(c) if c.action is Action.ADD else None
+        if m is None:
+            continue
+        lesson, uid, name = m
+        for old, label in removed.get((lesson, name_key(name)), ()):
+            if (lesson, old) not in taken and old != uid:
+                taken.add((lesson, old))
+                out.append((old, uid, label, lesson))
+                break
+    return out
 
 
 def check_safety(
     per_course: Mapping[int, Sequence[Change]],
     config: Config,
     state: State,
+    allow: Allow = Allow(),
 ) -> SafetyReport:
-    """Which limits this plan exceeds, per course and in all."""
+    """What the guard finds in this plan, per course and in all."""
     safety: Safety = config.safety
     defaults = Safety()
     findings: list[SafetyFinding] = []
-    total = 0
+    total = counted = 0
     for cid, changes in per_course.items():
+        spec = config.courses.get(cid)
+        rec = state.courses.get(cid)
+        name = (spec.name if spec else None) or (rec.name if rec else None)
+        if spec is not None:
+            for old, new, label, lesson in uid_changes(changes):
+                by = "safety.uid_changes on the course" if (old, new) in spec.uid_changes \
+                    else allow.flag_for(UID)
+                findings.append(SafetyFinding(UID, 1, 0, "the uid-change check", cid, name,
+                                              old_uid=old, new_uid=new, label=label,
+                                              lesson=lesson, allowed_by=by))
         removals = removal_count(changes)
         if not removals:
             continue
         total += removals
-        rec = state.courses.get(cid)
+        retired = config.retired.get(cid) is Retire.REMOVE_MEMBERS
+        if not retired:
+            counted += removals
         recorded = rec.member_count() if rec else 0
-        spec = config.courses.get(cid)
-        if spec is not None and spec.max_removal_fraction is not None:
+        if retired:
+            limit, setting = 0.0, "retired_courses"
+        elif spec is not None and spec.max_removal_fraction is not None:
             limit, setting = spec.max_removal_fraction, f"set on course {cid}"
         elif safety.max_removal_fraction != defaults.max_removal_fraction:
             limit, setting = safety.max_removal_fraction, "the `safety` block"
         else:
             limit, setting = safety.max_removal_fraction, "the default"
         if recorded >= safety.min_course_size and removals > limit * recorded:
-            name = spec.name if spec else None
+            by = "retired_courses (remove_members)" if retired else allow.flag_for(MASS)
             findings.append(SafetyFinding(
-                "course", removals, limit, setting, cid, name, recorded,
+                MASS, removals, limit, setting, cid, name, recorded,
+                vanished=spec is None and not retired, allowed_by=by,
             ))
-    if total > safety.max_removals:
+    if counted > safety.max_removals:
         setting = (
             "the `safety` block" if safety.max_removals != defaults.max_removals
             else "the default"
         )
-        findings.append(SafetyFinding("total", total, float(safety.max_removals), setting))
+        findings.append(SafetyFinding(TOTAL, counted, float(safety.max_removals), setting,
+                                      allowed_by=allow.flag_for(TOTAL)))
     return SafetyReport(total, safety.max_removals, tuple(findings))

@@ -17,6 +17,7 @@ that they agree with the schema).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -24,21 +25,21 @@ from typing import Any
 from .._gc import paused_gc
 from ..errors import StateError
 from ..model import LessonMember, Team
-from ..schemas import is_valid, validator
 from ..text import UNSAFE
+from . import codec_v1
 from .model import State
 from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
 
 FORMAT = "eeo-reconcile-state"
 VERSION = 2
 READS = (1, 2)
-V1_SCHEMA = "state.v1.schema.json"
 
 _NONE = type(None)
 _INT = {int}
 _LIST = {list}
 _TEXT = {str}
 _TEXT_OR_NONE = {str, _NONE}
+_SALT = re.compile("[a-z0-9]{16,64}")
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -86,8 +87,10 @@ def dumps(state: State) -> bytes:
 
 
 def _dumps(state: State) -> bytes:
-    head = {"format": FORMAT, "version": VERSION, "lineage": state.lineage,
-            "serial": state.serial, "sid": state.sid}
+    head: dict[str, Any] = {"format": FORMAT, "version": VERSION, "lineage": state.lineage,
+                            "serial": state.serial, "sid": state.sid}
+    if state.salt is not None:
+        head["salt"] = state.salt
     out = ["{"]
     for k, v in head.items():
         out.append(f"  {json.dumps(k)}: {json.dumps(v)},")
@@ -176,6 +179,9 @@ def _head(data: dict[str, Any], keys: frozenset[str]) -> tuple[str, int, int | N
         raise Bad("sid", "must be a positive whole number (the school's SID) or null")
     if type(data["courses"]) is not dict:
         raise Bad("courses", "must be an object")
+    salt = data.get("salt")
+    if salt is not None and (type(salt) is not str or not _SALT.fullmatch(salt)):
+        raise Bad("salt", "must be 16 to 64 letters and digits")
     return lineage, serial, sid
 
 
@@ -347,7 +353,7 @@ def _groups(c: CourseRecord, d: dict[str, Any], where: str) -> None:
             {"teams": _teams(g["teams"], f"{gw}.teams"), "reason": g["reason"], "id": gid})
 
 
-_TOP_KEYS = frozenset({"format", "version", "lineage", "serial", "sid", "courses"})
+_TOP_KEYS = frozenset({"format", "version", "lineage", "serial", "sid", "courses", "salt"})
 
 
 def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
@@ -361,35 +367,14 @@ def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
 
 def _from_v2(data: dict[str, Any]) -> State:
     lineage, serial, sid = _head(data, _TOP_KEYS)
-    return State(lineage, serial, sid, _courses(data, _course_v2))
+    return State(lineage, serial, sid, _courses(data, _course_v2), data.get("salt"))
 
 
 def _from_v1(data: dict[str, Any]) -> State:
-    """Version 1: uid-keyed objects. Checked against the version 1 schema (read
-    once, then written back as version 2)."""
-    errors = [] if is_valid(V1_SCHEMA, data) else sorted(
-        validator(V1_SCHEMA).iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        e = errors[0]
-        where = ".".join(str(p)[:40] for p in e.absolute_path)
-        raise Bad(where, _v1_message(e))
+    """Version 1: uid-keyed objects, checked against the version 1 schema."""
+    bad = codec_v1.problem(data)
+    if bad is not None:
+        raise Bad(*bad)
     lineage, serial, sid = _head(data, _TOP_KEYS)
     return State(lineage, serial, sid, {int(k): CourseRecord.from_json(v)
                                         for k, v in data["courses"].items()})
-
-
-def _v1_message(err: Any) -> str:
-    kind = err.validator
-    if kind == "type":
-        return f"must be of type {err.validator_value}"
-    if kind == "minimum":
-        return f"must be at least {err.validator_value}"
-    if kind == "pattern":
-        return "is not a positive whole number"
-    if kind == "uniqueItems":
-        return "lists a uid twice"
-    if kind == "additionalProperties":
-        return "has an unknown key"
-    if kind == "required":
-        return "misses a required key"
-    return f"breaks the rule {kind!r} of the version 1 schema"

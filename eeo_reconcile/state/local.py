@@ -111,12 +111,13 @@ class LocalStore(StateStore):
             serial=state.serial + 1,
             sid=state.sid,
             courses=state.courses,
+            salt=state.salt or State.new_salt(),
         )
         try:
             atomic_write(self.path, codec.dumps(new), backup=self.backup_path)
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
-        state.lineage, state.serial = new.lineage, new.serial
+        state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new
 
     def store_exact(self, state: State) -> State:

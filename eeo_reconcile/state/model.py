@@ -10,7 +10,9 @@ them in `state.ops`.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import os
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -32,7 +34,7 @@ from .records import CourseRecord, lesson_member_json
 class State:
     """The whole recorded state of one school."""
 
-    __slots__ = ("lineage", "serial", "sid", "courses")
+    __slots__ = ("lineage", "serial", "sid", "courses", "salt")
 
     def __init__(
         self,
@@ -40,20 +42,28 @@ class State:
         serial: int = 0,
         sid: int | None = None,
         courses: dict[int, CourseRecord] | None = None,
+        salt: str | None = None,
     ) -> None:
         self.lineage = lineage  # None until first written
         self.serial = serial
         self.sid = sid
         self.courses: dict[int, CourseRecord] = courses if courses is not None else {}
+        # keys the uid hashes of redacted output when the secret is not set (see
+        # `privacy`); made with the lineage, never shown
+        self.salt = salt
 
     @staticmethod
     def new_lineage() -> str:
         return str(uuid.uuid4())
 
+    @staticmethod
+    def new_salt() -> str:
+        return base64.b32encode(os.urandom(20)).decode().lower()
+
     def copy(self) -> State:
         return State(
             self.lineage, self.serial, self.sid,
-            {cid: c.copy() for cid, c in self.courses.items()},
+            {cid: c.copy() for cid, c in self.courses.items()}, self.salt,
         )
 
     def same_content(self, other: State) -> bool:

@@ -28,6 +28,11 @@ class OpKind(enum.Enum):
     # a create whose outcome is not known: about to be sent, or answered 892
     GROUP_UNCONFIRMED = "g?"
     GROUP_NOT_CREATED = "g!"  # ClassIn refused the create: it does not exist
+    # names that are only labels (no ClassIn call): a course's or a lesson's name,
+    # students' labels; and a course no longer managed (retired_courses: forget)
+    NAME = "n="
+    LABELS = "s~"
+    FORGET_COURSE = "c-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class StateOp:
     group_id: int | None = None  # DELETE_GROUP by ClassIn id (the name may have changed)
     teams: tuple[Team, ...] = ()  # GROUP_UNCONFIRMED: the teams sent
     reason: Unconfirmed | None = None  # GROUP_UNCONFIRMED
+    title: str | None = None  # NAME: the course's (lesson None) or the lesson's name
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"k": self.kind.value, "c": self.course}
@@ -66,6 +72,8 @@ class StateOp:
             d["t"] = [list(t.uids()) for t in self.teams]
         if self.reason is not None:
             d["r"] = self.reason.value
+        if self.title is not None:
+            d["T"] = self.title
         return d
 
     @classmethod
@@ -81,6 +89,8 @@ class StateOp:
             raise ValueError("names and customs go one per uid")
         if kind in (OpKind.ADD_AUDITORS, OpKind.ADD_LESSON_STUDENTS) and len(names) != len(uids):
             raise ValueError("an add of auditors or lesson students names every uid")
+        if kind is OpKind.LABELS and (len(names) != len(uids) or None in names):
+            raise ValueError("a labels op gives a label (a text) per uid")
         if kind is OpKind.ADD_LESSON_STUDENTS and len(customs) != len(uids):
             raise ValueError("an add of lesson students has a custom (or null) per uid")
         group = d.get("G")
@@ -95,6 +105,7 @@ class StateOp:
             group_id=_opt_id(d.get("i"), "i"),
             teams=_teams(teams, "t"),
             reason=Unconfirmed(reason) if reason is not None else None,
+            title=_opt_text(d.get("T"), "T"),
         )
         needs = _NEEDS.get(kind, ())
         for attr in needs:
@@ -107,11 +118,11 @@ class StateOp:
         _APPLY[self.kind](self, c)
 
 
-_KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r"])
+_KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r", "T"])
 _NEEDS = {
     OpKind.ADD_LESSON_STUDENTS: ("lesson",), OpKind.REMOVE_LESSON_STUDENTS: ("lesson",),
     OpKind.SET_GROUP: ("group_name", "group"), OpKind.GROUP_UNCONFIRMED: ("group_name", "reason"),
-    OpKind.GROUP_NOT_CREATED: ("group_name",),
+    OpKind.GROUP_NOT_CREATED: ("group_name",), OpKind.NAME: ("title",),
 }
 
 
@@ -230,6 +241,26 @@ def _group_not_created(op: StateOp, c: CourseRecord) -> None:
     c.unconfirmed.pop(op.group_name, None)
 
 
+def _name(op: StateOp, c: CourseRecord) -> None:
+    assert op.title is not None
+    if op.lesson is None:
+        c.name = op.title
+    elif c.lessons.get(op.lesson):  # a lesson's name is kept while it has students
+        c.lesson_names[op.lesson] = op.title
+
+
+def _labels(op: StateOp, c: CourseRecord) -> None:
+    students = c.students
+    for u, label in zip(op.uids, op.names, strict=True):
+        if u in students and label is not None:
+            c.labels[u] = label
+
+
+def _forget_course(op: StateOp, c: CourseRecord) -> None:
+    """Everything recorded for the course goes (State.apply then drops it)."""
+    c.clear()
+
+
 _APPLY = {
     OpKind.ADD_STUDENTS: _add_students,
     OpKind.REMOVE_STUDENTS: _remove_students,
@@ -241,6 +272,9 @@ _APPLY = {
     OpKind.DELETE_GROUP: _delete_group,
     OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
     OpKind.GROUP_NOT_CREATED: _group_not_created,
+    OpKind.NAME: _name,
+    OpKind.LABELS: _labels,
+    OpKind.FORGET_COURSE: _forget_course,
 }
 
 

@@ -82,6 +82,10 @@ class CourseRecord:
                  "unconfirmed", "name")
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything recorded for the course."""
         self.students: set[int] = set()
         self.labels: dict[int, str] = {}  # students' labels (only those that have one)
         self.auditors: dict[int, str] = {}  # uid -> the name sent

@@ -160,6 +160,8 @@ class StateStore(abc.ABC):
                 new.serial = current.serial + 1
         if new.lineage is None:
             new.lineage = State.new_lineage()
+        if new.salt is None:
+            new.salt = State.new_salt()
         return self.store_exact(new)
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files

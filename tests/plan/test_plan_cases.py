@@ -11,6 +11,8 @@ from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import EeoError
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
+from eeo_reconcile.plan.render import render_text
+from eeo_reconcile.plan.safety import Allow
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import CASES
@@ -38,6 +40,15 @@ def compact_call(call):
     return " ".join(parts)
 
 
+def compact_label(u):
+    where = f"course/{u.course}"
+    if u.lesson is not None:
+        where += f"/lesson/{u.lesson}"
+    if u.uid is not None:
+        where += f"/student/{u.uid}"
+    return f"{where} = {u.name}"
+
+
 def call_shape(call):
     n = len(call.uids) if call.uids else 1
     return f"{call.action.name}:{n}"
@@ -63,8 +74,9 @@ def test_plan_case(case_file, tmp_path):
             make_plan(config, state)
         assert exp["error"] in str(info.value)
         return
+    allow = Allow(**case.get("allow", {}))
     plan = make_plan(config, state, targets=case.get("targets", ()),
-                     replace=case.get("replace", ()))
+                     replace=case.get("replace", ()), allow=allow)
     if "changes" in exp:
         assert [compact_change(c) for c in plan.changes] == exp["changes"]
     if "calls" in exp:
@@ -74,12 +86,20 @@ def test_plan_case(case_file, tmp_path):
     if "notes" in exp:
         assert [n.address for n in plan.notes] == exp["notes"]
     if "summary" in exp:
-        assert plan.summary().to_json() == exp["summary"]
+        assert plan.summary().to_json() == {"forget": 0, "labels": 0, **exp["summary"]}
     if "guard" in exp:
         messages = [f.message() for f in plan.safety.findings]
         assert len(messages) == len(exp["guard"]), messages
         for want, got in zip(exp["guard"], messages, strict=True):
             assert want in got
+    if "guard_allowed" in exp:
+        assert [f.allowed_by for f in plan.safety.findings] == exp["guard_allowed"]
+    if "labels" in exp:
+        assert [compact_label(u) for u in plan.labels] == exp["labels"]
+    if "text" in exp:
+        text = render_text(plan)
+        for line in exp["text"]:
+            assert line in text, text
     # every case: the calls are the fewest, and ClassIn (simulated) accepts them in order
     assert len(plan.calls) == minimum_calls(plan.changes, config.school.batch)
     simulate(state, plan.calls)

@@ -1,13 +1,21 @@
+import html
 import json
+
+from markdown_it import MarkdownIt
 
 from eeo_reconcile.config.load import load_config
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.plan.render import render_json, render_markdown, render_text
+from eeo_reconcile.plan.render import View, render_json, render_markdown, render_text
 from eeo_reconcile.schemas import validator
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import EXAMPLES
 from tests.helpers import write_tree
+
+
+def _html(md: str) -> str:
+    """What a reader sees: the Markdown rendered, character references decoded."""
+    return html.unescape(MarkdownIt("commonmark").enable("table").render(md))
 
 
 def _examples_plan():
@@ -18,9 +26,10 @@ def test_text_groups_by_course_with_labels_and_summary():
     text = render_text(_examples_plan())
     assert "course 442447 (Algebra I)" in text
     assert "  + auditor 1001 (张三)" in text
-    assert text.rstrip().endswith("Plan: 17 to add, 0 to remove, 0 to change; 6 API calls.")
+    assert text.rstrip().endswith("Plan: 17 to add, 0 to remove, 0 to change; 6 API calls; "
+                                  "3 names to record in the state.")
     assert "\x1b[" not in text
-    assert "\x1b[32m" in render_text(_examples_plan(), color=True)
+    assert "\x1b[32m" in render_text(_examples_plan(), View(color=True))
 
 
 def test_no_changes_text():
@@ -35,7 +44,8 @@ def test_no_changes_text():
 def test_json_matches_its_schema_and_lists_calls_without_credentials():
     doc = json.loads(render_json(_examples_plan()))
     assert list(validator("plan.schema.json").iter_errors(doc)) == []
-    assert doc["summary"] == {"add": 17, "remove": 0, "change": 0, "calls": 6}
+    assert doc["summary"] == {"add": 17, "remove": 0, "change": 0, "calls": 6, "forget": 0,
+                              "labels": 3}
     assert doc["safety"]["ok"] is True
     for call in doc["calls"]:
         assert not {"SID", "safeKey", "timeStamp"} & set(call["params"])
@@ -45,7 +55,7 @@ def test_json_matches_its_schema_and_lists_calls_without_credentials():
 def test_markdown_summary_first_and_collapsible_details():
     md = render_markdown(_examples_plan())
     assert md.index("| Course |") < md.index("<details>")
-    assert "<summary>course 442447 (Algebra I): +12 -0 ~0</summary>" in md
+    assert "<summary>course 442447 (Algebra I): +12 -0 ~0</summary>" in _html(md)
     assert "```diff" in md
 
 
@@ -70,7 +80,7 @@ def test_markdown_over_the_github_limit_drops_details_never_the_summary(tmp_path
     assert len(md) <= 65536
     s = plan.summary()
     assert f"**{s.add} to add, {s.remove} to remove, {s.change} to change**" in md
-    assert "Mass-removal guard" in md  # the guard's findings are kept
+    assert "Guard: apply will refuse this plan" in _html(md)  # the guard's findings stay
     assert "65,536-character comment limit" in md
     assert "<details>" in md  # as many details as fit are kept
 

@@ -1,12 +1,31 @@
-"""What every output format shares: one line per change, changes grouped by course."""
+"""What every output format shares: one line per change (with the names of who
+and what), group changes team by team, the guard's lines, the totals.
+
+Everything shown that came from a file -- names, labels, group names, notes --
+goes through the `View`'s redactor and `printable` (control and bidirectional
+characters become visible escapes); each format adds its own escaping.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from ...model import Role, Team
-from ..changes import Action, Change, GroupChange, LessonChange, MemberChange, Reason
+from ...privacy import PLAIN, Redactor
+from ...text import printable
+from ..changes import (
+    Action,
+    Change,
+    CourseChange,
+    GroupChange,
+    LessonChange,
+    MemberChange,
+    Reason,
+)
 from ..plan import Plan
+from ..safety import SafetyFinding
+from .teams import team_lines, teams_listing
 
 _STUDENT = Role.STUDENT
 
@@ -16,7 +35,26 @@ REASON_TEXT = {
     Reason.COURSE_REMOVED: "course no longer in the configuration",
     Reason.ADOPT: "adopt existing grouping",
     Reason.RENAME: "renamed",
+    Reason.RETIRED: "retired_courses: remove_members",
+    Reason.FORGET: "retired_courses: forget",
 }
+
+
+@dataclass(frozen=True)
+class View:
+    """How a plan is shown: redaction, the per-course table only, colour."""
+
+    redactor: Redactor = PLAIN
+    summary: bool = False  # only the per-course table and the totals
+    color: bool = False
+
+
+def _name(text: str | None) -> str | None:
+    return printable(text) if text else None
+
+
+def _person(r: Redactor, name: str | None) -> str | None:
+    return _name(r.person(name))
 
 
 def teams_text(teams: Sequence[Team]) -> str:
@@ -25,27 +63,44 @@ def teams_text(teams: Sequence[Team]) -> str:
     return f"{n} team{'s' if n != 1 else ''}, {people} student{'s' if people != 1 else ''}"
 
 
-def describe_change(c: Change) -> str:
+def lesson_label(plan: Plan, course: int, lesson: int) -> str:
+    name = _name(plan.lesson_name(course, lesson))
+    return f"lesson {lesson}" + (f" ({name})" if name else "")
+
+
+def course_label(plan: Plan, cid: int) -> str:
+    name = _name(plan.course_names.get(cid))
+    return f"course {cid}" + (f" ({name})" if name else "")
+
+
+def describe_change(c: Change, plan: Plan | None = None, r: Redactor = PLAIN) -> str:
     """One line for a change, without its symbol."""
     if type(c) is MemberChange:
-        text = f"{'student' if c.role is _STUDENT else 'auditor'} {c.uid}"
-        if c.name:
-            text += f" ({c.name})"
+        text = f"{'student' if c.role is _STUDENT else 'auditor'} {r.uid(c.uid)}"
+        name = _person(r, c.name)
+        if name:
+            text += f" ({name})"
     elif type(c) is LessonChange:
-        text = f"lesson {c.lesson} student {c.uid}"
-        if c.name:
-            text += f" ({c.name}"
-            text += f", custom {c.custom})" if c.custom is not None else ")"
+        lesson = lesson_label(plan, c.course, c.lesson) if plan else f"lesson {c.lesson}"
+        text = f"{lesson} student {r.uid(c.uid)}"
+        name = _person(r, c.name)
+        if name:
+            text += f" ({name}"
+            text += f", custom {_person(r, c.custom)})" if c.custom is not None else ")"
+    elif type(c) is CourseChange:
+        name = _name(c.name)
+        text = (f"course {c.course}" + (f" ({name})" if name else "")
+                + ": stop managing it -- dropped from the state, nothing is sent to ClassIn")
     else:
         assert isinstance(c, GroupChange)
-        text = f"group {c.name!r}"
+        text = f"group {_name(c.name)!r}"
         if c.group_id is not None:
             text += f" (id {c.group_id})"
         if c.action is Action.ADD:
             text += f": {teams_text(c.teams)}"
         elif c.action is Action.CHANGE:
             if c.old_name is not None:
-                text += f": renamed from {c.old_name!r}"
+                text += f": renamed from {_name(c.old_name)!r}"
             if c.old_teams is not None and c.old_teams != c.teams:
                 text += f": {teams_text(c.old_teams)} -> {teams_text(c.teams)}"
             elif c.old_teams is None:
@@ -55,9 +110,23 @@ def describe_change(c: Change) -> str:
     return text
 
 
-def course_label(plan: Plan, cid: int) -> str:
-    name = plan.course_names.get(cid)
-    return f"course {cid}" + (f" ({name})" if name else "")
+def detail_lines(c: Change, r: Redactor = PLAIN) -> list[str]:
+    """The lines under a change: a grouping's teams, team by team."""
+    if type(c) is not GroupChange:
+        return []
+    labels = dict(c.labels)
+
+    def who(u: int) -> str:
+        name = _person(r, labels.get(u))
+        return r.uid(u) + (f" ({name})" if name else "")
+
+    if c.action is Action.ADD:
+        return teams_listing(c.teams, who)
+    if c.action is Action.CHANGE:
+        if c.old_teams is None:
+            return teams_listing(c.teams, who)
+        return team_lines(c.old_teams, c.teams, who)
+    return []
 
 
 def by_course(plan: Plan) -> Iterator[tuple[int, list[Change]]]:
@@ -74,11 +143,46 @@ def by_course(plan: Plan) -> Iterator[tuple[int, list[Change]]]:
         yield cur, bucket
 
 
+def counts(changes: Sequence[Change]) -> tuple[int, int, int]:
+    """(adds, removals, changes) of one course; a forgotten course counts as none."""
+    a = r = 0
+    for c in changes:
+        if type(c) is CourseChange:
+            continue
+        if c.action is Action.ADD:
+            a += 1
+        elif c.action is Action.REMOVE:
+            r += 1
+    return a, r, sum(1 for c in changes if type(c) is not CourseChange) - a - r
+
+
 def summary_line(plan: Plan) -> str:
     if plan.empty:
         return "No changes."
     s = plan.summary()
-    return (
-        f"Plan: {s.add} to add, {s.remove} to remove, {s.change} to change; "
-        f"{s.calls} API call{'s' if s.calls != 1 else ''}."
-    )
+    text = f"Plan: {s.add} to add, {s.remove} to remove, {s.change} to change"
+    if s.forget:
+        text += f", {s.forget} course{'s' if s.forget != 1 else ''} to stop managing"
+    text += f"; {s.calls} API call{'s' if s.calls != 1 else ''}"
+    if s.labels:
+        text += f"; {s.labels} name{'s' if s.labels != 1 else ''} to record in the state"
+    return text + "."
+
+
+def guard_head(plan: Plan) -> str | None:
+    """The guard's headline, or None when it found nothing."""
+    if not plan.safety.findings:
+        return None
+    if plan.safety.tripped:
+        return "Guard: apply will refuse this plan (each finding says how to allow it)."
+    return "Guard: every finding is allowed."
+
+
+def finding_line(f: SafetyFinding, r: Redactor = PLAIN) -> str:
+    text = printable(f.message(r))
+    if f.allowed_by is None:
+        return text
+    how = f.allowed_by
+    if how.startswith("--"):
+        how += " (apply needs it too)"
+    return f"allowed by {how}: {text}"

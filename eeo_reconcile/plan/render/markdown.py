@@ -1,18 +1,47 @@
-"""The plan as a pull-request comment: summary first, details per course folded."""
+"""The plan as a pull-request comment: summary first, details per course folded.
+
+Names come from pull requests, so nothing a name holds may change the
+comment's structure: text in table cells, summaries and lists is written
+with every character Markdown or HTML could read as syntax as a numeric
+character reference (it renders as itself); change lines go in code fences
+longer than any run of backticks inside them, so no content can close one.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from ..changes import Action
+from ...text import printable
 from ..plan import Plan
-from .common import by_course, course_label, describe_change
+from .common import (
+    View,
+    by_course,
+    counts,
+    course_label,
+    describe_change,
+    detail_lines,
+    finding_line,
+    guard_head,
+)
 
 GITHUB_COMMENT_LIMIT = 65536
 
+# what Markdown (CommonMark + GFM: tables, autolinks, strikethrough) or HTML can
+# read as syntax anywhere in a line
+_SPECIAL = re.compile(r"""[\\`*_{}\[\]()<>#+\-.!|~&"':@=$^%]""")
+_TICKS = re.compile("`+")
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+def md_text(text: str) -> str:
+    """`text` as inline Markdown that renders as itself and has no structure."""
+    return _SPECIAL.sub(lambda m: f"&#{ord(m.group(0))};", printable(text))
+
+
+def fence_for(body: str) -> str:
+    """A backtick fence longer than any run of backticks in `body`."""
+    longest = max((len(m.group(0)) for m in _TICKS.finditer(body)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
@@ -29,57 +58,77 @@ def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
     return out
 
 
-def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def _head(plan: Plan, view: View, limit: int) -> list[str]:
+    r = view.redactor
+    s = plan.summary()
+    head: list[str] = ["### eeo-reconcile plan", ""]
+    what = f"**{s.add} to add, {s.remove} to remove, {s.change} to change**"
+    if s.forget:
+        what += f", **{s.forget} course(s) to stop managing**"
+    head.append(f"{what} in {len(plan.courses())} course(s); {s.calls} API call(s).")
+    if s.labels:
+        head.append("")
+        head.append(f"{s.labels} name(s) to record in the state (no ClassIn call).")
+    if r.active:
+        head.append("")
+        head.append(f"_Redacted ({r.level.value}): people's names are masked"
+                    + (" and uids replaced by keyed hashes" if r.uids else "") + "._")
+    if plan.targets:
+        head.append("")
+        head.append("Targeted to: " + ", ".join(md_text(t) for t in plan.targets))
+    guard = guard_head(plan)
+    if guard is not None:
+        head.append("")
+        head.append("> [!CAUTION]" if plan.safety.tripped else "> [!NOTE]")
+        head.append(f"> **{md_text(guard)}**")
+        head.extend(_bounded(
+            [f"> - {md_text(finding_line(f, r))}" for f in plan.safety.findings],
+            limit // 4, "> - … and {n} more findings (see the full plan)",
+        ))
+    if plan.notes and not view.summary:
+        head.append("")
+        head.append(f"<details><summary>{len(plan.notes)} note(s)</summary>")
+        head.append("")
+        head.extend(_bounded(
+            [f"- {md_text(r.address(n.address))}: {md_text(r.note(n.address, n.message, n.names))}"
+             for n in plan.notes],
+            limit // 8, "- … and {n} more notes",
+        ))
+        head.append("")
+        head.append("</details>")
+    head.append("")
+    return head
+
+
+def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """A pull-request comment: summary first, details per course folded.
 
     When the whole text would pass `limit` characters, course details are
     dropped (from the end) and the comment says so; the totals, the guard's
     findings and the notice are never dropped.
     """
-    s = plan.summary()
-    head: list[str] = ["### eeo-reconcile plan", ""]
     if plan.empty:
-        head.append("**No changes.** ClassIn already matches the configuration.")
-        return "\n".join(head) + "\n"
-    head.append(
-        f"**{s.add} to add, {s.remove} to remove, {s.change} to change** "
-        f"in {len(plan.courses())} course(s); {s.calls} API call(s)."
-    )
-    if plan.targets:
-        head.append("")
-        head.append("Targeted to: " + ", ".join(f"`{t}`" for t in plan.targets))
-    if plan.safety.tripped:
-        head.append("")
-        head.append("> [!CAUTION]")
-        head.append("> **Mass-removal guard:** apply will refuse this plan.")
-        head.extend(_bounded(
-            [f"> - {_md_escape(f.message())}" for f in plan.safety.findings],
-            limit // 4, "> - … and {n} more limits exceeded (see the full plan)",
-        ))
-    if plan.notes:
-        head.append("")
-        head.append(f"<details><summary>{len(plan.notes)} note(s)</summary>")
-        head.append("")
-        head.extend(_bounded(
-            [f"- `{n.address}`: {_md_escape(n.message)}" for n in plan.notes],
-            limit // 8, "- … and {n} more notes",
-        ))
-        head.append("")
-        head.append("</details>")
-    head.append("")
-
+        return "### eeo-reconcile plan\n\n**No changes.** ClassIn already matches the " \
+               "configuration.\n"
+    r = view.redactor
+    head = _head(plan, view, limit)
     table = ["| Course | Add | Remove | Change |", "|---|---:|---:|---:|"]
     details: list[str] = []
     for cid, changes in by_course(plan):
-        a = sum(1 for c in changes if c.action is Action.ADD)
-        r = sum(1 for c in changes if c.action is Action.REMOVE)
-        ch = len(changes) - a - r
-        label = _md_escape(course_label(plan, cid))
-        table.append(f"| {label} | {a} | {r} | {ch} |")
-        body = "\n".join(f"{c.action.symbol} {describe_change(c)}" for c in changes)
+        a, rm, ch = counts(changes)
+        label = md_text(course_label(plan, cid))
+        table.append(f"| {label} | {a} | {rm} | {ch} |")
+        if view.summary:
+            continue
+        lines: list[str] = []
+        for c in changes:
+            lines.append(f"{c.action.symbol} {describe_change(c, plan, r)}")
+            lines.extend(f"      {d}" for d in detail_lines(c, r))
+        body = "\n".join(lines)
+        fence = fence_for(body)
         details.append(
-            f"<details><summary>{label}: +{a} -{r} ~{ch}</summary>\n\n"
-            f"```diff\n{body}\n```\n\n</details>"
+            f"<details><summary>{label}: +{a} -{rm} ~{ch}</summary>\n\n"
+            f"{fence}diff\n{body}\n{fence}\n\n</details>"
         )
 
     def assemble(rows: list[str], dets: list[str], notice: str | None) -> str:
@@ -94,13 +143,13 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     if len(full) <= limit:
         return full
     # Too long: keep the summary, drop per-course details from the end.
-    ncourses = len(details)
+    ncourses = len(table) - 2
 
     def notice_for(kept_details: int, kept_rows: int) -> str:
         parts = []
         if kept_rows < ncourses:
             parts.append(f"{ncourses - kept_rows} course rows")
-        parts.append(f"the details of {ncourses - kept_details} course(s)")
+        parts.append(f"the details of {len(details) - kept_details} course(s)")
         return (
             "> [!NOTE]\n> This plan is longer than GitHub's 65,536-character comment limit: "
             + " and ".join(parts) + " are left out here. Run `eeo-reconcile show PLANFILE` "

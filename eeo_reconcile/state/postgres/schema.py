@@ -9,6 +9,9 @@
                   probably created in ClassIn whose id is not known (version 2)
   eeo_names       (ws, course, lesson) -> name: course (lesson 0) and lesson labels
                   (version 2); a student's label is eeo_members.name
+  eeo_salts       ws -> salt: keys redacted uids when the secret is not set (version 3;
+                  a table of its own, so that a role that does not own the older
+                  tables can still migrate)
 
 `ensure_schema` creates or migrates them, under a transaction-level advisory
 lock so that two first runs cannot race.
@@ -20,7 +23,7 @@ from typing import Any
 
 from ...errors import StateError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
 
 KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
@@ -82,8 +85,15 @@ CREATE TABLE IF NOT EXISTS eeo_names (
 );
 """
 
+_SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS eeo_salts (
+    ws      bigint PRIMARY KEY REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    salt    text NOT NULL
+);
+"""
+
 # version -> statements that bring the previous version to it
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 def ensure_schema(conn: Any) -> None:

@@ -30,7 +30,8 @@ def read_state(conn: Any, ws: int) -> State:
 
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        head = conn.execute("SELECT lineage, serial, sid FROM eeo_workspaces WHERE id = %s",
+        head = conn.execute("SELECT lineage, serial, sid, (SELECT salt FROM eeo_salts s "
+                            "WHERE s.ws = w.id) FROM eeo_workspaces w WHERE id = %s",
                             (ws,)).fetchone()
         for cid, uids in conn.execute(
             "SELECT course, array_agg(uid) FROM eeo_members WHERE ws = %s AND kind = %s "
@@ -67,10 +68,16 @@ def read_state(conn: Any, ws: int) -> State:
                 course(cid).lesson_names[lesson] = name
             else:
                 course(cid).name = name
-    lineage, serial, sid = head
+    for cid in [cid for cid, c in courses.items() if c.is_empty()]:
+        del courses[cid]  # a name alone is not kept (as in the file backend)
+    for c in courses.values():
+        for lid in [lid for lid in c.lesson_names if not c.lessons.get(lid)]:
+            del c.lesson_names[lid]
+    lineage, serial, sid, salt = head
     return State(
         lineage=str(lineage) if lineage is not None else None,
         serial=int(serial), sid=int(sid) if sid is not None else None, courses=courses,
+        salt=salt,
     )
 
 
@@ -82,7 +89,8 @@ def _teams_json(teams: tuple[Team, ...]) -> str:
     return json.dumps([list(t.uids()) for t in teams])
 
 
-def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | None) -> int:
+def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | None,
+                  salt: str | None = None) -> int:
     """Replace the workspace's rows by `state`; the serial becomes `serial`, or
     moves by one when None. Returns the new serial."""
     with conn.transaction():
@@ -119,6 +127,8 @@ def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | 
                       for lid, n in c.lesson_names.items()]
             if names:
                 cur.executemany("INSERT INTO eeo_names VALUES (%s, %s, %s, %s)", names)
+        if salt is not None:
+            set_salt(conn, ws, salt)
         if serial is None:
             row = conn.execute(
                 "UPDATE eeo_workspaces SET lineage = %s, serial = serial + 1, sid = %s, "
@@ -130,6 +140,11 @@ def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | 
                 "updated = now() WHERE id = %s RETURNING serial",
                 (lineage, serial, state.sid, ws)).fetchone()
     return int(row[0])
+
+
+def set_salt(conn: Any, ws: int, salt: str) -> None:
+    conn.execute("INSERT INTO eeo_salts VALUES (%s, %s) ON CONFLICT (ws) DO UPDATE "
+                 "SET salt = EXCLUDED.salt", (ws, salt))
 
 
 def write_ops(conn: Any, ws: int, ops: Sequence[StateOp]) -> int:
@@ -223,6 +238,25 @@ def _group_not_created(conn: Any, ws: int, op: StateOp) -> None:
                  "AND name = %s", (ws, op.course, op.group_name))
 
 
+def _name(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute("INSERT INTO eeo_names VALUES (%s, %s, %s, %s) ON CONFLICT (ws, course, "
+                 "lesson) DO UPDATE SET name = EXCLUDED.name",
+                 (ws, op.course, op.lesson or 0, op.title))
+
+
+def _labels(conn: Any, ws: int, op: StateOp) -> None:
+    conn.execute(
+        "UPDATE eeo_members m SET name = t.n FROM unnest(%s::bigint[], %s::text[]) AS t(u, n) "
+        "WHERE m.ws = %s AND m.course = %s AND m.kind = %s AND m.lesson = 0 AND m.uid = t.u",
+        (list(op.uids), list(op.names), ws, op.course, KIND_STUDENT))
+
+
+def _forget_course(conn: Any, ws: int, op: StateOp) -> None:
+    for table in ("eeo_members", "eeo_groups", "eeo_unconfirmed_groups", "eeo_names"):
+        conn.execute(f"DELETE FROM {table} WHERE ws = %s AND course = %s",  # noqa: S608
+                     (ws, op.course))
+
+
 OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
     OpKind.ADD_STUDENTS: _add_students,
     OpKind.REMOVE_STUDENTS: _remover(KIND_STUDENT),
@@ -234,4 +268,7 @@ OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
     OpKind.DELETE_GROUP: _delete_group,
     OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
     OpKind.GROUP_NOT_CREATED: _group_not_created,
+    OpKind.NAME: _name,
+    OpKind.LABELS: _labels,
+    OpKind.FORGET_COURSE: _forget_course,
 }

@@ -20,7 +20,7 @@ from ..store import GroupCommitJournal, Journal, StateStore
 from .conn import Connection
 from .locker import AdvisoryLocker
 from .schema import workspace_id
-from .sql import read_state, replace_state, write_ops
+from .sql import read_state, replace_state, set_salt, write_ops
 
 DEFAULT_DSN_ENV = "EEO_STATE_DSN"
 DEFAULT_WORKSPACE = "default"
@@ -92,24 +92,29 @@ class PostgresStore(StateStore):
 
     def _replace(self, state: State, serial: int | None) -> State:
         lineage = state.lineage or State.new_lineage()
+        salt = state.salt or (State.new_salt() if serial is None else None)
         with self._db.use("writing the state") as conn, paused_gc():
-            new_serial = replace_state(conn, self._workspace_id(conn), state, lineage, serial)
-        state.lineage, state.serial = lineage, new_serial
-        return State(lineage, new_serial, state.sid, state.courses)
+            new_serial = replace_state(conn, self._workspace_id(conn), state, lineage, serial,
+                                       salt)
+        state.lineage, state.serial, state.salt = lineage, new_serial, salt
+        return State(lineage, new_serial, state.sid, state.courses, salt)
 
     def open_journal(self, state: State) -> Journal:
         with self._db.use("starting the apply") as conn:
             ws = self._workspace_id(conn)
             if state.lineage is None:
                 lineage = State.new_lineage()
-                row = conn.execute(
-                    "UPDATE eeo_workspaces SET lineage = %s, sid = %s, serial = serial + 1 "
-                    "WHERE id = %s AND lineage IS NULL RETURNING serial",
-                    (lineage, state.sid, ws)).fetchone()
-                if row is None:
-                    raise StateError(f"{self.describe()} was created by someone else meanwhile: "
-                                     "run plan again")
-                state.lineage, state.serial = lineage, int(row[0])
+                salt = state.salt or State.new_salt()
+                with conn.transaction():
+                    row = conn.execute(
+                        "UPDATE eeo_workspaces SET lineage = %s, sid = %s, serial = serial + 1 "
+                        "WHERE id = %s AND lineage IS NULL RETURNING serial",
+                        (lineage, state.sid, ws)).fetchone()
+                    if row is None:
+                        raise StateError(f"{self.describe()} was created by someone else "
+                                         "meanwhile: run plan again")
+                    set_salt(conn, ws, salt)
+                state.lineage, state.serial, state.salt = lineage, int(row[0]), salt
         return PostgresJournal(self, state)
 
     def _write_ops(self, ops: Sequence[StateOp]) -> int:
