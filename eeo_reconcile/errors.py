@@ -88,7 +88,7 @@ class PlanFileError(EeoError):
 
 
 class SafetyError(EeoError):
-    """The plan trips a mass-removal guard and was not allowed to proceed."""
+    """The plan trips the guard (mass removals, likely uid typos) and was not allowed."""
 
     exit_code = 3
 

@@ -1,7 +1,7 @@
 """How library errors become messages on stderr and exit codes.
 
 Exit codes: 0 success / no changes; 1 error; 2 (plan --detailed-exitcode)
-the plan has changes; 3 apply refused by the mass-removal guard.
+the plan has changes; 3 apply refused by the guard.
 """
 
 from __future__ import annotations

@@ -82,9 +82,12 @@ def _group_call(course: int, ch: GroupChange) -> Call:
                 teams=ch.teams)
 
 
-def _early(changes: Sequence[Change]) -> tuple[set[Role], set[int]]:
-    """The identities and lessons whose removals must all come before the adds."""
-    lesson_added = {ch.uid for ch in changes if type(ch) is LessonChange and ch.action is _ADD}
+def _early(changes: Sequence[Change],
+           lesson_adds: Sequence[Change] | None = None) -> tuple[set[Role], set[int]]:
+    """The identities and lessons whose removals must all come before the adds
+    (`lesson_adds`: the lesson adds, when `changes` holds only the removals)."""
+    adds = changes if lesson_adds is None else lesson_adds
+    lesson_added = {ch.uid for ch in adds if type(ch) is LessonChange and ch.action is _ADD}
     roles: set[Role] = set()
     lessons: set[int] = set()
     for ch in changes:
@@ -119,6 +122,16 @@ def apply_order(changes: Sequence[Change]) -> list[Change]:
         else:
             steps[7].append(ch)
     return [ch for step in steps for ch in step]
+
+
+def ordered(m_rm: list[Change], m_add: list[Change], l_rm: list[Change],
+            l_add: list[Change], g_del: list[Change], g_set: list[Change]) -> list[Change]:
+    """`apply_order` of a course whose changes come in these parts (the planner's):
+    whole lists are concatenated unless some removal must come first."""
+    roles, lessons = _early(m_rm + l_rm, l_add) if m_rm or l_rm else (set(), set())
+    if not roles and not lessons:
+        return m_add + l_add + m_rm + l_rm + g_del + g_set
+    return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set)
 
 
 def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) -> list[Call]:

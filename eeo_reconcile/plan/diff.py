@@ -16,7 +16,7 @@ from ..errors import StateError
 from ..model import Config, CourseSpec, OnNameChange, Retire
 from ..state.model import State
 from ..state.records import CourseRecord
-from .calls import apply_order, calls_for_course
+from .calls import calls_for_course, ordered
 from .changes import Action, Change, CourseChange, LessonChange, MemberChange, Note, Reason
 from .groups import groups
 from .labels import LabelUpdate, label_updates
@@ -49,7 +49,7 @@ def diff_course(
     m_rm, m_add = members(cid, want, have, replace, reason, notes, on_change)
     l_rm, l_add = lessons(cid, want, have, replace, reason, notes, on_change)
     g_del, g_set = groups(cid, want, have, replace, reason, notes)
-    return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set), notes
+    return ordered(m_rm, m_add, l_rm, l_add, g_del, g_set), notes
 
 
 def _select(

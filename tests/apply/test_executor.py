@@ -175,3 +175,39 @@ def test_items_that_do_not_echo_what_was_sent_are_never_recorded(tmp_path):
     assert any("do not echo what was sent" in f.meaning for f in result.failures)
     assert any(s.scope == "course/5" for s in result.skipped)
     assert 70 not in after.courses.get(5).lessons  # nothing recorded against a member
+
+
+def test_a_course_level_failure_is_reported_once_with_its_member_count(tmp_path):
+    def answer(action, params):
+        return ApiResult(144, "course over", None, 1)  # the course has ended
+
+    plan, result, client, after, _ = run(tmp_path, answer)
+    assert len(result.failures) == 1
+    f = result.failures[0]
+    assert f.address == "course/5" and f.members == 2 and "(2 members)" in str(f)
+    assert result.skipped[0].calls == 3 and client.sent == ["addCourseStudentMultiple"]
+
+
+def test_a_plan_without_calls_records_names_and_forgets_courses(tmp_path):
+    from eeo_reconcile.state.ops import OpKind, StateOp
+
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": "school: {sid: 1}\ncourses:\n  - id: 5\n"
+                                                 "    name: Named now\n    students: [1]\n"
+                                                 "retired_courses: [{id: 6, action: forget}]\n"})
+    config = load_config(str(tmp_path / "cfg"))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
+    with store.lock("apply"):
+        st = store.read()
+        st.apply(StateOp(OpKind.ADD_STUDENTS, 5, uids=(1,)))
+        st.apply(StateOp(OpKind.ADD_STUDENTS, 6, uids=(1, 2)))
+        store.write(st)
+        st = store.read()
+        plan = make_plan(config, st)
+        assert not plan.calls and plan.summary().forget == 1 and plan.summary().labels == 1
+        client = Scripted(ok)
+        result = apply_plan(plan, store, st, client)
+    assert result.ok and result.labels == 1 and result.forgotten == 1 and not client.sent
+    with store.lock("plan"):
+        after = store.read()
+    assert 6 not in after.courses and after.courses[5].name == "Named now"
+    assert make_plan(config, after).empty

@@ -115,3 +115,36 @@ def test_python_dash_m_entry_point():
     r = subprocess.run([sys.executable, "-m", "eeo_reconcile", "--help"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and "plan" in r.stdout
+
+
+def test_plan_and_show_summary_and_redaction(ex, tmp_path):
+    r = run("plan", ex, "--summary")
+    assert r.exit_code == 0
+    assert "course 442447 (Algebra I)" in r.stdout and "+ auditor" not in r.stdout
+    assert "张三" in run("plan", ex).stdout
+    r = run("plan", ex, "--redact", "names")
+    assert "张三" not in r.stdout and "张**" in r.stdout and "auditor 1001 " in r.stdout
+    out = str(tmp_path / "p.plan")
+    assert run("plan", ex, "--out", out).exit_code == 0
+    r = run("show", out, "--redact", "all")
+    assert "张三" not in r.stdout and "auditor 1001 " not in r.stdout and "u-" in r.stdout
+    r = run("show", out, "--summary", "--format", "markdown")
+    assert "| Course |" in r.stdout and "```" not in r.stdout
+
+
+def test_the_confirmation_prompt_names_the_school_the_host_and_the_totals(ex, monkeypatch):
+    import click
+
+    from eeo_reconcile.cli import commands
+    from eeo_reconcile.config.load import load_config
+    from eeo_reconcile.plan.diff import make_plan
+    from eeo_reconcile.state.model import State
+
+    plan = make_plan(load_config(str(ex)), State())
+    asked = []
+    monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(commands.sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(click, "prompt", lambda text, **kw: asked.append(text) or "no")
+    assert commands._ask(False, plan, "https://api.eeo.cn/") is False
+    assert "school 2339736 at api.eeo.cn" in asked[0]
+    assert "Plan: 17 to add, 0 to remove, 0 to change; 6 API calls" in asked[0]

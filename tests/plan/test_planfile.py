@@ -149,3 +149,42 @@ def test_an_indented_plan_is_recognised_as_a_plan(tmp_path):
     yaml_like = tmp_path / "roster.conf"
     yaml_like.write_text("{school: {sid: 1}}\n")
     assert not looks_like_plan_file(str(yaml_like))
+
+
+def test_a_saved_plan_keeps_the_salt_the_hold_marks_and_says_it_is_unredacted(tmp_path):
+    from eeo_reconcile.plan.planfile import load_saved_plan
+    from eeo_reconcile.state.records import CourseRecord
+
+    st = State(lineage="abc", serial=4, sid=2339736, salt="s" * 32)
+    rec = CourseRecord()
+    rec.students = {1, 2, 3}
+    st.courses[442447] = rec
+    plan = make_plan(load_config(EXAMPLES), st, targets=["course/442447"])
+    assert any(c.hold for c in plan.calls)  # 1, 2, 3 are removed after the adds
+    path = str(tmp_path / "p.plan")
+    save_plan(plan, path)
+    with open(path, encoding="utf-8") as fh:
+        raw = fh.read()
+    assert "unredacted" in raw and "s" * 32 in raw
+    loaded = load_saved_plan(path).plan
+    assert loaded.salt == "s" * 32
+    assert [c.hold for c in loaded.calls] == [c.hold for c in plan.calls]
+
+
+def test_a_redacted_plan_output_cannot_be_applied(tmp_path):
+    import hashlib
+
+    from eeo_reconcile.model import Redact
+    from eeo_reconcile.plan.planfile import PLAN_FILE_FORMAT, _canonical, load_saved_plan
+    from eeo_reconcile.plan.render import View, render_json
+    from eeo_reconcile.privacy import Redactor
+
+    path = str(tmp_path / "p.plan")
+    body = {"format": PLAN_FILE_FORMAT, "created": "x",
+            "plan": json.loads(render_json(_plan(), View(Redactor(Redact.NAMES))))}
+    body["checksum"] = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(body, fh)
+    with pytest.raises(PlanFileError) as info:
+        load_saved_plan(path)
+    assert "holds a redacted plan" in str(info.value)

@@ -378,3 +378,54 @@ def test_import_into_postgres_records_the_same_state_as_the_local_file(pg, tmp_p
     with s.lock("t"), local.lock("t"):
         assert s.read().same_content(local.read())
     s.close()
+
+
+def _name_ops():
+    return [
+        StateOp(OpKind.NAME, 442447, title="Algebra II"),
+        StateOp(OpKind.NAME, 442447, lesson=1419691, title="Week 1"),
+        StateOp(OpKind.NAME, 442447, lesson=999, title="a lesson without students"),
+        StateOp(OpKind.LABELS, 442447, uids=(12235, 4242), names=("Han Meimei", "not a student")),
+        StateOp(OpKind.FORGET_COURSE, 7),
+    ]
+
+
+def test_name_label_and_forget_ops_give_the_same_state_in_both_backends(pg, tmp_path):
+    local = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
+    s = store(pg)
+    results = []
+    for st_store in (local, s):
+        with st_store.lock("apply"):
+            st_store.write(_named_sample())
+            st = st_store.read()
+            j = st_store.open_journal(st)
+            for op in _name_ops():
+                j.record([op])
+            j.close()
+            results.append(st_store.read())
+    s.close()
+    expected = _named_sample()
+    expected.apply_all(_name_ops())
+    for got in results:
+        assert got.same_content(expected)
+        c = got.courses[442447]
+        assert c.name == "Algebra II" and c.lesson_names == {1419691: "Week 1"}
+        assert c.labels[12235] == "Han Meimei" and 4242 not in c.labels
+        assert 7 not in got.courses  # forgotten: nothing of it is kept
+        assert got.salt is not None and len(got.salt) == 32
+    assert results[0].courses == results[1].courses
+
+
+def test_the_redaction_salt_is_made_once_and_kept_by_every_write(pg, tmp_path):
+    for st_store in (LocalStore(StateRef.of("local", path=str(tmp_path / "s.json"))),
+                     store(pg)):
+        with st_store.lock("t"):
+            assert st_store.read().salt is None  # no state yet
+            st_store.write(sample())
+            salt = st_store.read().salt
+            assert salt
+            st = st_store.read()
+            st.apply(StateOp(OpKind.ADD_STUDENTS, 7, uids=(2,)))
+            st_store.write(st)
+            assert st_store.read().salt == salt
+        st_store.close()

@@ -50,11 +50,13 @@ class View:
 
 
 def _name(text: str | None) -> str | None:
-    return printable(text) if text else None
+    if not text:
+        return None
+    return text if text.isprintable() else printable(text)
 
 
 def _person(r: Redactor, name: str | None) -> str | None:
-    return _name(r.person(name))
+    return _name(r.person(name) if r.names else name)
 
 
 def teams_text(teams: Sequence[Team]) -> str:
@@ -76,9 +78,12 @@ def course_label(plan: Plan, cid: int) -> str:
 def describe_change(c: Change, plan: Plan | None = None, r: Redactor = PLAIN) -> str:
     """One line for a change, without its symbol."""
     if type(c) is MemberChange:
-        text = f"{'student' if c.role is _STUDENT else 'auditor'} {r.uid(c.uid)}"
-        name = _person(r, c.name)
+        text = f"{'student' if c.role is _STUDENT else 'auditor'} " + (
+            r.uid(c.uid) if r.uids else str(c.uid))
+        name = c.name
         if name:
+            if r.names or not name.isprintable():
+                name = _person(r, name)
             text += f" ({name})"
     elif type(c) is LessonChange:
         lesson = lesson_label(plan, c.course, c.lesson) if plan else f"lesson {c.lesson}"

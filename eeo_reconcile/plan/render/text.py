@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._gc import paused_gc
 from ...text import printable
-from ..changes import Action
+from ..changes import Action, GroupChange
 from ..plan import Plan
 from .common import (
     View,
@@ -64,7 +64,8 @@ def _render_text(plan: Plan, view: View) -> str:
             for c in changes:
                 a = c.action
                 out.append(f"{start[a]}  {_SYMBOL[a]} {describe_change(c, plan, r)}{end}")
-                out.extend(f"      {line}" for line in detail_lines(c, r))
+                if type(c) is GroupChange:
+                    out.extend(f"      {line}" for line in detail_lines(c, r))
             out.append("")
     if plan.notes and not view.summary:
         out.append("Notes:")
