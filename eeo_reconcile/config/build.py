@@ -27,7 +27,8 @@ from ..model import (
     StateRef,
 )
 from ..state import backends
-from .course import CourseParts, is_number
+from .course import CourseParts, Refs, is_number
+from .parts import PART_KEYS, Part, merge_parts
 from .source import Document, Locator
 
 _RETIRE = {r.value: r for r in Retire}
@@ -47,6 +48,7 @@ class Builder:
         self.course_where: dict[int, Location] = {}
         self.parts = CourseParts(self.errors)
         self.retired: dict[int, tuple[Retire, Location]] = {}
+        self.split: dict[int, list[Part]] = {}  # courses given in parts
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
@@ -108,15 +110,31 @@ class Builder:
         if cid is None:
             return  # schema error reported
         here = loc.locate(["id"])
-        if cid in self.course_where:
+        label = data.get("part")
+        whole = cid in self.course_where and cid not in self.split
+        if whole or (cid in self.split and not isinstance(label, str)):
             self.err(
                 here,
                 f"course {cid} is defined twice: here and at {self.course_where[cid]}",
-                "keep each course in one place; merge the two definitions",
+                "keep each course in one place, or split it over files on purpose: give "
+                "every entry of it a `part:` name (each key then comes from one part)",
             )
             return
-        self.course_where[cid] = here
-        self.courses[cid] = self.parts.build(loc, cid, data, here)
+        if not isinstance(label, str):
+            self.course_where[cid] = here
+            self.courses[cid] = self.parts.build(loc, cid, data, here)
+            return
+        self.course_where.setdefault(cid, here)
+        refs = Refs()
+        spec = self.parts.build(loc, cid, data, here, refs)
+        keys = {k: loc.locate([k], key=True) for k in PART_KEYS if k in data}
+        self.split.setdefault(cid, []).append(Part(label, here, keys, spec, refs))
+
+    def finish_courses(self) -> None:
+        """Merge the courses split over several parts (see `config.parts`)."""
+        for cid, parts in self.split.items():
+            self.courses[cid] = merge_parts(cid, parts, self.errors)
+        self.split.clear()
 
     # -- the blocks that appear once ------------------------------------------------
     def school_config(self) -> SchoolConfig | None:

@@ -9,6 +9,7 @@ the rest of the course is still checked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Diagnostic, Location
@@ -21,20 +22,43 @@ Students = dict[int, "str | None"]
 Auditors = dict[int, str]
 
 
+@dataclass
+class Refs:
+    """What one part of a split course refers to that another part may give
+    (see `config.parts`): checked once every part is read."""
+
+    auditors: list[tuple[int, Location]] = field(default_factory=list)
+    lesson_students: list[tuple[int, int, Location]] = field(default_factory=list)  # lid, uid
+    members: list[tuple[int, str, Location]] = field(default_factory=list)  # uid, grouping
+
+
 class CourseParts:
     def __init__(self, errors: list[Diagnostic]) -> None:
         self.errors = errors
         self.lesson_where: dict[int, tuple[int, Location]] = {}  # across all courses
+        self.refs: Refs | None = None  # while a part of a split course is built
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
 
-    def build(self, loc: Locator, cid: int, data: dict[str, Any], here: Location) -> CourseSpec:
+    def build(self, loc: Locator, cid: int, data: dict[str, Any], here: Location,
+              refs: Refs | None = None) -> CourseSpec:
+        """The course (or, with `refs`, one part of a split course: what it checks
+        against students or auditors that another part gives goes into `refs`)."""
         students = self._students(loc, cid, data.get("students"))
         auditors, auditor_locations = self._auditors(loc, cid, data.get("auditors"), students)
         lesson_names: dict[int, str] = {}
-        lessons = self._lessons(loc, cid, data.get("lessons"), students, auditors, lesson_names)
-        groups = self._groups(loc, cid, data.get("groups"), students)
+        known_s: Students | None = students
+        known_a: Auditors | None = auditors
+        if refs is not None:
+            known_s = students if "students" in data else None
+            known_a = auditors if "auditors" in data else None
+            if known_s is None:
+                refs.auditors.extend(zip(auditors, auditor_locations, strict=True))
+        self.refs = refs
+        lessons = self._lessons(loc, cid, data.get("lessons"), known_s, known_a, lesson_names)
+        groups = self._groups(loc, cid, data.get("groups"), known_s)
+        self.refs = None
         name = self.text(loc, ["name"], data.get("name"))
         return CourseSpec(
             id=cid,
@@ -117,20 +141,15 @@ class CourseParts:
                 self._twice(loc, ["auditors"], i, seen[uid], uid, f"the auditors of course {cid}")
                 continue
             if uid in students:
-                self.err(
-                    loc.locate(["auditors", i]),
-                    f"uid {uid} is both a student and an auditor of course {cid}",
-                    "ClassIn allows one identity per course: keep the uid in "
-                    "`students` or in `auditors`, not both",
-                )
+                self.err(loc.locate(["auditors", i]), auditor_message(uid, cid), AUDITOR_HINT)
                 continue
             seen[uid] = i
             auditors[uid] = name
             where.append(loc.locate(["auditors", i]))
         return auditors, where
 
-    def _lessons(self, loc: Locator, cid: int, items: Any, students: Students,
-                 auditors: Auditors, names: dict[int, str],
+    def _lessons(self, loc: Locator, cid: int, items: Any, students: Students | None,
+                 auditors: Auditors | None, names: dict[int, str],
                  ) -> dict[int, dict[int, LessonMember]]:
         lessons: dict[int, dict[int, LessonMember]] = {}
         if not isinstance(items, list):
@@ -169,8 +188,8 @@ class CourseParts:
         items: Any,
         cid: int,
         lid: int,
-        students: Students,
-        auditors: Auditors,
+        students: Students | None,
+        auditors: Auditors | None,
     ) -> dict[int, LessonMember]:
         out: dict[int, LessonMember] = {}
         if not isinstance(items, list):
@@ -201,21 +220,24 @@ class CourseParts:
             if uid in out:
                 self._twice(loc, [*lpath, "students"], i, seen[uid], uid, f"lesson {lid}")
                 continue
-            if uid in students or uid in auditors:
-                what = "a student" if uid in students else "an auditor"
+            if (students is not None and uid in students) or (
+                    auditors is not None and uid in auditors):
+                what = "a student" if students is not None and uid in students else "an auditor"
                 self.err(
                     loc.locate([*lpath, "students", i]),
-                    f"uid {uid} is already {what} of course {cid}, so cannot also be a "
-                    f"lesson-only student of its lesson {lid}",
-                    "course students attend every lesson and auditors cannot be lesson "
-                    "students: remove this entry",
+                    lesson_twice_message(uid, what, cid, lid),
+                    LESSON_TWICE_HINT,
                 )
                 continue
+            if self.refs is not None and (students is None or auditors is None):
+                self.refs.lesson_students.append(
+                    (lid, uid, loc.locate([*lpath, "students", i])))
             seen[uid] = i
             out[uid] = LessonMember(name=name, custom=custom)
         return out
 
-    def _groups(self, loc: Locator, cid: int, items: Any, students: Students) -> list[GroupSpec]:
+    def _groups(self, loc: Locator, cid: int, items: Any,
+                students: Students | None) -> list[GroupSpec]:
         groups: list[GroupSpec] = []
         if not isinstance(items, list):
             return groups
@@ -256,7 +278,7 @@ class CourseParts:
         gpath: tuple[Any, ...],
         data: dict[str, Any],
         cid: int,
-        students: Students,
+        students: Students | None,
     ) -> GroupSpec | None:
         name = self.text(loc, [*gpath, "name"], data.get("name"))
         teams_data = data.get("teams")
@@ -301,17 +323,37 @@ class CourseParts:
                     ok = False
                     continue
                 seen[uid] = upath
-                if uid not in students:
-                    self.err(
-                        loc.locate(list(upath)),
-                        f"uid {uid} in group {name!r} is not a student of course {cid}",
-                        "add the uid to the course's `students`, or remove it from the group",
-                    )
+                if students is None:
+                    if self.refs is not None:
+                        self.refs.members.append((uid, name, loc.locate(list(upath))))
+                elif uid not in students:
+                    self.err(loc.locate(list(upath)), member_message(uid, name, cid),
+                             MEMBER_HINT)
                     ok = False
             teams.append(Team(leader=leader, members=tuple(members)))
         if not ok:
             return None
         return GroupSpec(name=name, teams=tuple(teams), id=gid)
+
+
+LESSON_TWICE_HINT = ("course students attend every lesson and auditors cannot be lesson "
+                     "students: remove this entry")
+MEMBER_HINT = "add the uid to the course's `students`, or remove it from the group"
+AUDITOR_HINT = ("ClassIn allows one identity per course: keep the uid in `students` or in "
+                "`auditors`, not both")
+
+
+def lesson_twice_message(uid: int, what: str, cid: int, lid: int) -> str:
+    return (f"uid {uid} is already {what} of course {cid}, so cannot also be a lesson-only "
+            f"student of its lesson {lid}")
+
+
+def member_message(uid: int, group: str, cid: int) -> str:
+    return f"uid {uid} in group {group!r} is not a student of course {cid}"
+
+
+def auditor_message(uid: int, cid: int) -> str:
+    return f"uid {uid} is both a student and an auditor of course {cid}"
 
 
 def is_number(v: Any, kind: type) -> bool:

@@ -183,6 +183,7 @@ def build_config(source: Source) -> Config:
             "add `school: {sid: <your ClassIn SID>}` to exactly one file, and check that "
             "the path given is the directory of the roster files",
         )])
+    builder.finish_courses()
     school = builder.school_config() if "school" in builder.blocks else None
     if school is not None:
         builder.check_limits(school)

@@ -135,3 +135,21 @@ def test_fast_and_reference_schema_validators_agree():
         assert fast.is_valid(d) == ref.is_valid(d), d
 
     check()
+
+
+def test_a_course_split_over_a_generated_and_a_hand_kept_file_is_merged(tmp_path):
+    write_tree(str(tmp_path), {
+        "school.yaml": "school: {sid: 1}\n",
+        "generated/5.yaml": "courses:\n  - id: 5\n    part: sis\n    name: Algebra\n"
+                            "    students: [{uid: 1, name: Ann}, 2, 3]\n"
+                            "    auditors: [{uid: 9, name: Parent}]\n",
+        "hand/5.yaml": "courses:\n  - id: 5\n    part: hand\n    lessons:\n"
+                       "      - {id: 70, name: Week 1, students: [{uid: 40, name: Forty}]}\n"
+                       "    groups:\n      - name: G\n        teams: [{leader: 1, members: [2]}]\n"
+                       "    safety: {max_removal_fraction: 0.5}\n",
+    })
+    c = load_config(str(tmp_path)).courses[5]
+    assert c.name == "Algebra" and c.students == {1: "Ann", 2: None, 3: None}
+    assert c.auditors == {9: "Parent"} and c.lessons[70][40].name == "Forty"
+    assert c.lesson_names == {70: "Week 1"} and c.groups[0].teams[0].members == (2,)
+    assert c.max_removal_fraction == 0.5
