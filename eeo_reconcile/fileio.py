@@ -109,17 +109,21 @@ def _create_exclusive(prefix: str) -> tuple[str, int]:
     raise FileExistsError(prefix)  # pragma: no cover
 
 
-def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
+def atomic_write(path: str, data: bytes, backup: str | None = None,
+                 durable: bool = True) -> None:
     """Write `data` to `path` atomically with mode 0600, keeping the old file
     as `backup` (if given). The temp file has an unpredictable name and is
-    created exclusively; a crash may leave it behind (see remove_stale_temps)."""
+    created exclusively; a crash may leave it behind (see remove_stale_temps).
+    `durable=False` skips the fsyncs: still all or nothing, but a power cut may
+    lose the write (for files that are made again, like generated YAML)."""
     tmp, fd = _create_exclusive(temp_prefix(path))
     try:
         view = memoryview(data)
         while view:
             n = os.write(fd, view)
             view = view[n:]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -137,7 +141,8 @@ def atomic_write(path: str, data: bytes, backup: str | None = None) -> None:
             atomic_write(btmp, read_regular(path, 1 << 40))
         os.replace(btmp, backup)
     os.replace(tmp, path)
-    fsync_dir(path)
+    if durable:
+        fsync_dir(path)
 
 
 def remove_stale_temps(path: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import commands, roster, sandbox, state
+from . import commands, convert, roster, sandbox, state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,5 +14,6 @@ def main() -> None:
     """Roster-as-code for ClassIn: plan and apply course rosters kept in YAML."""
 
 
-for _command in (*commands.COMMANDS, *roster.COMMANDS, *state.COMMANDS, sandbox.sandbox):
+for _command in (*commands.COMMANDS, *roster.COMMANDS, *convert.COMMANDS, *state.COMMANDS,
+                 sandbox.sandbox):
     main.add_command(_command)
