@@ -327,7 +327,10 @@ class OneRosterReader:
                  first_class: dict[int, tuple[str, str, str]]) -> list[ConvertedCourse]:
         out = []
         for cid in sorted(students):
-            _, title, school = first_class[cid]
+            ckey, title, school = first_class[cid]
+            if UNSAFE.search(title):
+                self.report.skip(m.UNSAFE_NAME, f"class {ckey}")
+                title = ""
             group = school if self.opts.group_by == "org" else None
             out.append(ConvertedCourse(
                 cid, title or None, group,
