@@ -19,6 +19,8 @@ in the same run on the same files):
   convert  `eeo-reconcile convert oneroster` of 200,000 students / 1,000,000
            enrollments vs csv.reader over the CSVs plus yaml.CSafeDumper writing
            the same files (target <= 2x, peak < 2 GB; bench/convert.py).
+  audit    `history PREFIX` over 1,000,000 entries (target < 2 s) and `state diff`
+           of two 216,000-membership states (target < 5 s; bench/audit.py).
   scaling  cold and no-op plan at 20,000, 200,000 and 1,000,000 memberships:
            the exponent of time against size (target <= 1.1) and peak memory
            (target < 1.5 GB at 1,000,000).
@@ -42,6 +44,7 @@ import sys
 import tempfile
 import time
 
+from audit import scenario_audit  # noqa: E402
 from common import ROOT, bare_parse, best_of, machine, run_process  # noqa: E402
 from convert import scenario_convert  # noqa: E402
 from district import Shape, build, churn, world_for, write  # noqa: E402
@@ -512,16 +515,16 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append",
-                    choices=["plans", "apply", "backpressure", "import", "convert", "scaling",
-                             "state"],
+                    choices=["plans", "apply", "backpressure", "import", "convert", "audit",
+                             "scaling", "state"],
                     help="run only these scenarios (repeatable)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (plans)")
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes: 20k/100k scaling, no 1M (a smoke run)")
     ap.add_argument("--latency-ms", type=float, default=20.0)
     a = ap.parse_args()
-    only = set(a.only or ["plans", "apply", "backpressure", "import", "convert", "scaling",
-                          "state"])
+    only = set(a.only or ["plans", "apply", "backpressure", "import", "convert", "audit",
+                          "scaling", "state"])
     os.makedirs(OUT, exist_ok=True)
     print(f"# machine: {machine()}")
     print(f"# date: {time.strftime('%Y-%m-%d %H:%M')}")
@@ -535,6 +538,8 @@ def main() -> None:
         scenario_import(1000 if a.quick else 10_000, a.repeat)
     if "convert" in only:
         scenario_convert(a.repeat, line, _timed_inner)
+    if "audit" in only:
+        scenario_audit(a.repeat, line, state_for, write_state)
     if "scaling" in only:
         scenario_scaling([185, 925] if a.quick else [185, 1850, 9260], a.repeat)
     if "state" in only:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from .apply import ApplyResult, apply_plan
 from .classin.api import MIN_SECRET_LENGTH
 from .config.load import load_config
-from .errors import ApiError, ApplyRefused, ConfigError, PlanFileError, SafetyError, StateError
+from .errors import ApiError, ApplyRefused, PlanFileError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
 from .plan.diff import make_plan
 from .plan.plan import Plan
@@ -35,6 +35,7 @@ from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
 from .roster.read import read_rosters
 from .state import backends
+from .state.history import course_events
 from .state.model import State
 from .state.store import StateStore
 
@@ -72,7 +73,9 @@ def open_config_store(
 ) -> StateStore:
     """The store for a configuration, with the command line's overrides."""
     ref = state_ref_for(config.state if config else None, state_path, dsn, workspace)
-    return backends.open_store(ref, env, _overrides(state_path, dsn, workspace))
+    store = backends.open_store(ref, env, _overrides(state_path, dsn, workspace))
+    store.origin_dir = config.base_dir if config else os.getcwd()  # its commit, in the history
+    return store
 
 
 def open_state_store(
@@ -97,11 +100,21 @@ def plan_config(
     replace: Sequence[str] = (),
     lock_timeout: float = 0.0,
     allow: Allow = Allow(),
+    lock: bool = True,
 ) -> Plan:
-    """Take the lock, read (and recover) the state, plan, release the lock."""
+    """Take the lock, read (and recover) the state, plan, release the lock.
+    `lock=False` plans against a snapshot read without the lock (a preview while
+    an apply runs); a plan saved from it is still checked against the state's
+    version when applied."""
+    if not lock:
+        return _with_ref(make_plan(config, store.snapshot(), targets, replace, allow), store)
     with store.lock("plan", lock_timeout):
         state = store.read()
         plan = make_plan(config, state, targets, replace, allow)
+    return _with_ref(plan, store)
+
+
+def _with_ref(plan: Plan, store: StateStore) -> Plan:
     if plan.state_ref != store.ref:
         plan = dc_replace(plan, state_ref=store.ref)
     return plan
@@ -294,91 +307,15 @@ def import_rosters(
             raise StateError(f"the state belongs to school {state.sid}, but the configuration "
                              f"is for school {sid}: point --state at the right file")
         serial = state.serial
+        touched = [cid for cid in roster.courses if not only or cid in only]
+        before = {cid: state.courses[cid].copy() for cid in touched if cid in state.courses}
         courses = import_roster(state, roster, merge, only)  # ours: read for this import
         report = ImportReport(courses, merge, dry_run, roster.rows, list(roster.files),
                               roster.ignored_columns, serial, serial)
         if report.changed and not dry_run:
             if state.sid is None:
                 state.sid = sid
-            report.serial_after = store.write(state).serial
+            events = [e for cid in sorted(touched)
+                      for e in course_events(cid, before.get(cid), state.courses.get(cid))]
+            report.serial_after = store.write(state, events).serial
     return report
-
-
-# -- state migrate --------------------------------------------------------------------
-
-
-def migrate_state(source: StateStore, target: StateStore, force: bool = False,
-                  lock_timeout: float = 0.0) -> State:
-    """Move a state to another backend: same lineage, serial + 1. Both are locked;
-    a target that already holds a state is refused unless `force`."""
-    with source.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
-        st = source.read()
-        if st.lineage is None:
-            raise StateError(f"{source.describe()} holds no state to migrate")
-        current = target.read()
-        if current.lineage is not None and not force:
-            raise StateError(
-                f"{target.describe()} already holds a state (lineage {current.lineage}, serial "
-                f"{current.serial}): refusing to overwrite it without --force"
-            )
-        new = st.copy()
-        new.serial = max(st.serial, current.serial) + 1
-        return target.store_exact(new)
-
-
-@dataclass(frozen=True)
-class MigrateOutcome:
-    source: str
-    target: str
-    target_ref: StateRef
-    state: State
-    base_dir: str
-    source_backend: str
-
-
-def migrate(
-    to: str,
-    config_path: str | None = None,
-    state_path: str | None = None,
-    dsn: str | None = None,
-    workspace: str | None = None,
-    force: bool = False,
-    lock_timeout: float = 0.0,
-    env: Mapping[str, str] | None = None,
-) -> MigrateOutcome:
-    """Move the state to backend `to` from the configuration's backend (or, when
-    that is `to` already, from the other backend). Each side is the
-    configuration's place when it uses that backend, else the backend's default,
-    with the command line's overrides of that backend applied."""
-    config = None
-    try:
-        config = load_config(config_path or ".")
-    except ConfigError:
-        if config_path is not None or not (state_path and (dsn or to == "local")):
-            raise
-    base = config.state if config is not None else None
-    base_dir = config.base_dir if config is not None else os.getcwd()
-    overrides = _overrides(state_path, dsn, workspace)
-    others = [n for n in backends.names() if n != to]
-    if base is not None and base.backend != to:
-        frm = base.backend
-    elif len(others) == 1:
-        frm = others[0]
-    else:
-        raise StateError(f"cannot tell which backend to migrate from to {to}")
-    backends.get(to)  # an unknown name fails here
-    src_ref = backends.ref_for_backend(frm, base, overrides, base_dir)
-    dst_ref = backends.ref_for_backend(to, base, overrides, base_dir)
-    source = backends.open_store(src_ref, env, overrides)
-    try:
-        target = backends.open_store(dst_ref, env, overrides)
-    except BaseException:
-        source.close()
-        raise
-    try:
-        written = migrate_state(source, target, force=force, lock_timeout=lock_timeout)
-    finally:
-        source.close()
-        target.close()
-    return MigrateOutcome(source.describe(), target.describe(), dst_ref, written, base_dir,
-                          frm)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import commands, convert, roster, sandbox, state
+from . import commands, convert, history, roster, sandbox, state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,5 +15,5 @@ def main() -> None:
 
 
 for _command in (*commands.COMMANDS, *roster.COMMANDS, *convert.COMMANDS, *state.COMMANDS,
-                 sandbox.sandbox):
+                 *history.COMMANDS, sandbox.sandbox):
     main.add_command(_command)

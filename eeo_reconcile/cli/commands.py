@@ -78,6 +78,9 @@ def validate(path: str) -> None:
 @target_option
 @replace_option
 @allow_options
+@click.option("--lock/--no-lock", default=True, show_default=True,
+              help="Hold the state lock while reading it. --no-lock reads a consistent "
+                   "snapshot without it: a preview while an apply runs.")
 @lock_timeout_option
 @no_color_option
 @handle_errors
@@ -85,14 +88,14 @@ def plan(
     path: str, state_path: str | None, state_dsn: str | None, workspace: str | None,
     out: str | None, fmt: str, summary: bool, redact: str | None, detailed_exitcode: bool,
     targets: tuple[str, ...], replace: tuple[str, ...], allow_mass_removal: bool,
-    allow_uid_change: bool, lock_timeout: float, no_color: bool,
+    allow_uid_change: bool, lock: bool, lock_timeout: float, no_color: bool,
 ) -> None:
     """Show what must change in ClassIn to match the configuration."""
     config = load_config(path)
     store = open_config_store(config, state_path, state_dsn, workspace)
     try:
         the_plan = plan_config(config, store, targets, replace, lock_timeout,
-                               Allow(allow_mass_removal, allow_uid_change))
+                               Allow(allow_mass_removal, allow_uid_change), lock)
     finally:
         show_warnings(store)
         store.close()

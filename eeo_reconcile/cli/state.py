@@ -12,25 +12,27 @@ import click
 
 from ..address import GroupAddress, parse_address
 from ..errors import EeoError
+from ..maintenance import forget, migrate, push, record_group_id, snapshot, unlock
 from ..state import backends, codec
+from ..state.compare import diff_states
+from ..state.local import load_state_file
 from ..state.model import State
 from ..state.store import StateStore
-from ..workflow import migrate, open_state_store
+from ..text import printable
+from ..workflow import open_state_store
 from .exits import handle_errors
 from .options import store_options
-from .view import show_warnings
+from .view import EVENT_SYMBOL, event_line, show_warnings
 
 
 @contextlib.contextmanager
-def _locked_state(operation: str, config_path: str | None = None,
-                  state_path: str | None = None, state_dsn: str | None = None,
-                  workspace: str | None = None, lock_timeout: float = 0.0,
-                  ) -> Iterator[tuple[StateStore, State]]:
-    """The store and its state (recovered), under the lock for `operation`."""
+def _store(config_path: str | None = None, state_path: str | None = None,
+           state_dsn: str | None = None, workspace: str | None = None,
+           lock_timeout: float = 0.0) -> Iterator[tuple[StateStore, float]]:
+    """The store the command works on (and the lock timeout for those that lock)."""
     store = open_state_store(config_path, state_path, state_dsn, workspace)
     try:
-        with store.lock(operation, lock_timeout):
-            yield store, store.read()
+        yield store, lock_timeout
     finally:
         show_warnings(store)
         store.close()
@@ -46,9 +48,9 @@ def state() -> None:
 @store_options
 @handle_errors
 def state_list(prefix: str, **where: Any) -> None:
-    """List recorded addresses, optionally those starting with PREFIX."""
-    with _locked_state("state list", **where) as (_, st):
-        pass
+    """List recorded addresses, optionally those starting with PREFIX (no lock)."""
+    with _store(**where) as (store, _):
+        st = snapshot(store)
     for addr in st.addresses():
         text = str(addr)
         if text.startswith(prefix):
@@ -60,10 +62,10 @@ def state_list(prefix: str, **where: Any) -> None:
 @store_options
 @handle_errors
 def state_show(address: str, **where: Any) -> None:
-    """Show what is recorded at ADDRESS."""
+    """Show what is recorded at ADDRESS (no lock)."""
     addr = parse_address(address)
-    with _locked_state("state show", **where) as (_, st):
-        pass
+    with _store(**where) as (store, _):
+        st = snapshot(store)
     value = st.show(addr)
     if value is None:
         raise EeoError(f"nothing is recorded at {addr}")
@@ -77,14 +79,8 @@ def state_show(address: str, **where: Any) -> None:
 def state_rm(addresses: tuple[str, ...], **where: Any) -> None:
     """Forget ADDRESSES without any ClassIn call (stop managing them)."""
     addrs = [parse_address(a) for a in addresses]
-    with _locked_state("state rm", **where) as (store, st):
-        missing = st.forget(addrs)
-        if missing:
-            raise EeoError(
-                "nothing is recorded at " + ", ".join(map(str, missing))
-                + "; nothing was removed"
-            )
-        written = store.write(st)
+    with _store(**where) as (store, timeout):
+        written = forget(store, addrs, timeout)
     for a in addrs:
         click.echo(f"Forgot {a}")
     click.echo(f"State serial is now {written.serial}.")
@@ -102,9 +98,8 @@ def state_set_group_id(address: str, group_id: int, **where: Any) -> None:
     addr = parse_address(address)
     if not isinstance(addr, GroupAddress):
         raise EeoError(f"{addr} is not a grouping: give course/<courseId>/group/<name>")
-    with _locked_state("state set-group-id", **where) as (store, st):
-        st.set_group_id(addr, group_id)
-        written = store.write(st)
+    with _store(**where) as (store, timeout):
+        written = record_group_id(store, addr, group_id, timeout)
     click.echo(f"Recorded id {group_id} for {addr}; the next apply adopts it with one "
                f"editCourseGroup. State serial is now {written.serial}.")
 
@@ -113,13 +108,60 @@ def state_set_group_id(address: str, group_id: int, **where: Any) -> None:
 @store_options
 @handle_errors
 def state_pull(**where: Any) -> None:
-    """Print the state as JSON (the local file's format)."""
-    with _locked_state("state pull", **where) as (store, st):
-        pass
+    """Print the state as JSON (the local file's format; no lock)."""
+    with _store(**where) as (store, _):
+        st = snapshot(store)
     if st.lineage is None:
         raise EeoError(f"{store.describe()} holds no state yet")
     sys.stdout.buffer.write(codec.dumps(st))
     sys.stdout.flush()
+
+
+def _state_at(where: str, store: StateStore) -> tuple[State, str]:
+    """A state to compare: `current` (the configured store, no lock), `backup`
+    (the local state's previous version), or a state file."""
+    if where == "current":
+        return snapshot(store), store.describe()
+    path = where
+    if where == "backup":
+        path = getattr(store, "backup_path", "")
+        if not path:
+            raise EeoError(f"{store.describe()} keeps no backup: give a state file")
+    return load_state_file(path), path
+
+
+@state.command("diff")
+@click.argument("a")
+@click.argument("b", default="current")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@store_options
+@handle_errors
+def state_diff(a: str, b: str, fmt: str, **where: Any) -> None:
+    """What differs from state A to state B, course by course. A and B are state
+    files, `backup` (the local state's previous version) or `current` (the
+    configured state, read without the lock; the default for B)."""
+    with _store(**where) as (store, _):
+        sa, la = _state_at(a, store)
+        sb, lb = _state_at(b, store)
+    diffs = diff_states(sa, sb)
+    if fmt == "json":
+        click.echo(json.dumps({"from": la, "to": lb, "courses": [
+            {"course": d.course, "name": d.name,
+             "changes": [{"action": e.action, "address": e.address, "old": e.old,
+                          "new": e.new} for e in d.events],
+             "groupings": d.drift} for d in diffs]}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"From {printable(la)} (serial {sa.serial}) to {printable(lb)} (serial "
+               f"{sb.serial}):")
+    if not diffs:
+        click.echo("No differences.")
+    for d in diffs:
+        click.echo(f"course {d.course}" + (f" ({printable(d.name)})" if d.name else ""))
+        for e in d.events:
+            click.echo(f"  {EVENT_SYMBOL.get(e.action, '~')} {event_line(e)}")
+            for line in d.drift.get(e.address, ()):
+                click.echo(f"      {printable(line)}")
 
 
 @state.command("push")
@@ -129,10 +171,9 @@ def state_pull(**where: Any) -> None:
 @handle_errors
 def state_push(file: str, force: bool, **where: Any) -> None:
     """Store FILE (a state JSON) as the state, keeping its lineage and serial."""
-    with open(file, "rb") as fh:
-        pushed = codec.loads(fh.read(), file)
-    with _locked_state("state push", **where) as (store, _):
-        written = store.push(pushed, force=force)
+    pushed = load_state_file(file)
+    with _store(**where) as (store, timeout):
+        written = push(store, pushed, force, timeout)
     click.echo(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "
                f"serial {written.serial}.")
 
@@ -166,11 +207,8 @@ def state_migrate(to: str, force: bool, config_path: str | None, state_path: str
 def force_unlock(lock_id: str, config_path: str | None, state_path: str | None,
                  state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
     """Clear lock info left behind by a holder that is gone."""
-    store = open_state_store(config_path, state_path, state_dsn, workspace)
-    try:
-        info = store.force_unlock(lock_id)
-    finally:
-        store.close()
+    with _store(config_path, state_path, state_dsn, workspace) as (store, _):
+        info = unlock(store, lock_id)
     click.echo(f"Cleared the lock {info.id} ({info.who}, {info.operation}, since {info.since}).")
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
 from dataclasses import replace as dc_replace
+from typing import Any
 
 import click
 
@@ -15,6 +17,7 @@ from ..model import Redact, SchoolConfig
 from ..plan.plan import Plan
 from ..plan.render import RENDERERS, View
 from ..privacy import PLAIN, Redactor, redaction_key, stricter
+from ..state.history import Event
 from ..state.store import StateStore
 from ..text import printable
 
@@ -131,3 +134,28 @@ def summary_text(result: ApplyResult, red: Redactor = PLAIN) -> str:
     if not r.ok:
         lines.append("Everything ClassIn confirmed is recorded; run plan to see what is left.")
     return "\n".join(lines) + "\n"
+
+
+def event_value(v: Any) -> str:
+    """An old or new value of a recorded change, short: names as they are, the
+    rest as compact JSON."""
+    if v is None:
+        return ""
+    if isinstance(v, dict) and set(v) <= {"name", "custom"}:
+        return ", ".join(printable(str(x)) for x in v.values() if x is not None)
+    return printable(json.dumps(v, ensure_ascii=False, separators=(",", ":")))
+
+
+def event_change(action: str, old: Any, new: Any) -> str:
+    o, n = event_value(old), event_value(new)
+    if o and n:
+        return f"{action} ({o} -> {n})"
+    return f"{action} ({o or n})" if o or n else action
+
+
+EVENT_SYMBOL = {"add": "+", "create": "+", "remove": "-", "delete": "-", "forget": "-"}
+
+
+def event_line(e: Event) -> str:
+    """A recorded difference in the plan's notation, without its symbol."""
+    return f"{printable(e.address)}: {event_change(e.action, e.old, e.new)}"

@@ -1,10 +1,12 @@
 """The local backend's journal: confirmed results of an apply in progress.
 
-JSON lines: a header (format, lineage, serial of the state it records into),
-then one line per recorded call, each a list of ops, fsync'd before `record`
-returns (group-committed across threads). The next command that reads the
-state folds a journal a killed apply left; `fold` checks every line, because
-a journal can be damaged or planted like any file.
+JSON lines: a header (format, lineage, serial of the state it records into,
+the provenance of the apply), then one line per recorded call -- its time and
+its ops -- fsync'd before `record` returns (group-committed across threads).
+The next command that reads the state folds a journal a killed apply left;
+`fold` checks every line, because a journal can be damaged or planted like
+any file, and gives the history events of what it folds (the same events the
+apply would have recorded had it finished).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from ..errors import StateError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, FileProblem, fsync_dir, read_regular
+from ..provenance import Provenance
+from .history import events_from_ops
 from .model import State
-from .ops import StateOp, ops_from_json
-from .store import GroupCommitJournal
+from .ops import ops_from_json
+from .store import GroupCommitJournal, Record, TimedEvent
 
 JOURNAL_FORMAT = "eeo-reconcile-journal"
 MAX_JOURNAL_BYTES = 1 << 30
@@ -27,21 +32,26 @@ class LocalJournal(GroupCommitJournal):
     """Appends to `path`, created exclusively (never a planted file or link);
     `close` writes the state with `write` and removes the journal."""
 
-    def __init__(self, path: str, state: State, write: Callable[[State], State]):
+    def __init__(self, path: str, state: State,
+                 write: Callable[[State, Sequence[TimedEvent], Provenance], State],
+                 provenance: Provenance):
         super().__init__(state)
         self.path = path
         self._write = write
-        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial}
+        self.provenance = provenance
+        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial,
+                  "provenance": provenance.to_json()}
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
                            | O_NOFOLLOW | O_CLOEXEC, 0o600)
         os.write(self._fd, json.dumps(header).encode() + b"\n")
         os.fsync(self._fd)
         fsync_dir(path)
 
-    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+    def _flush(self, batch: list[Record]) -> None:
         data = b"".join(
-            json.dumps([op.to_json() for op in ops], ensure_ascii=False).encode() + b"\n"
-            for ops in batch
+            json.dumps({"t": r.time, "o": [op.to_json() for op in r.ops]},
+                       ensure_ascii=False).encode() + b"\n"
+            for r in batch
         )
         try:
             os.write(self._fd, data)
@@ -52,7 +62,7 @@ class LocalJournal(GroupCommitJournal):
     def close(self) -> State:
         self._mark_closed()
         os.close(self._fd)
-        written = self._write(self.state)
+        written = self._write(self.state, self.events, self.provenance)
         remove(self.path)
         return written
 
@@ -62,16 +72,25 @@ def remove(path: str) -> None:
     fsync_dir(path)
 
 
-def fold(path: str, state: State) -> tuple[State, bool]:
-    """`state` with the journal at `path` folded in, and whether the journal must
-    be written into the state (False: nothing to fold, or already folded)."""
+@dataclass
+class Folded:
+    state: State
+    needed: bool  # False: nothing to fold, or folded before a crash
+    events: list[TimedEvent]
+    provenance: Provenance
+
+
+def fold(path: str, state: State) -> Folded:
+    """`state` with the journal at `path` folded in, whether it must be written
+    into the state, and the history events of what was folded."""
     try:
         raw = read_regular(path, MAX_JOURNAL_BYTES)
     except FileProblem as exc:
         raise StateError(f"the journal {path} {exc.why}: move it away to continue") from None
     lines = raw.split(b"\n")
+    unknown = Provenance("apply", "unknown (a journal without provenance)")
     if not lines or not lines[0].strip():
-        return state, False  # crashed before the header reached disk
+        return Folded(state, False, [], unknown)  # crashed before the header reached disk
     try:
         header = json.loads(lines[0])
     except (ValueError, RecursionError):
@@ -92,17 +111,25 @@ def fold(path: str, state: State) -> tuple[State, bool]:
     serial = header.get("serial")
     if serial != state.serial or type(serial) is not int:
         if type(serial) is int and serial < state.serial:
-            return state, False  # already folded before a crash
+            return Folded(state, False, [], unknown)  # already folded before a crash
         raise StateError(
             f"the journal {path} was made against serial {str(serial)[:20]}, not the "
             f"state's {state.serial}; inspect both and move the journal away to continue"
         )
+    prov = Provenance.from_json(header.get("provenance")) or unknown
+    events: list[TimedEvent] = []
     body = lines[1:]
     for i, line in enumerate(body):
         if not line.strip():
             continue
         try:
-            ops = ops_from_json(json.loads(line))
+            data = json.loads(line)
+            when = "unknown"
+            if type(data) is dict:  # {"t": time, "o": ops}; a bare list is the old form
+                t = data.get("t")
+                when = t if type(t) is str else "unknown"
+                data = data.get("o")
+            ops = ops_from_json(data)
         except (ValueError, RecursionError) as exc:
             if all(not rest.strip() for rest in body[i + 1:]):
                 break  # a torn last line: the call it describes was not confirmed
@@ -110,5 +137,6 @@ def fold(path: str, state: State) -> tuple[State, bool]:
                 f"the journal {path} is damaged at line {i + 2} ({str(exc)[:120]}); inspect "
                 "it and move it away to continue"
             ) from None
+        events.extend((when[:40], e) for e in events_from_ops(state, ops))
         state.apply_all(ops)
-    return state, True
+    return Folded(state, True, events, prov)

@@ -17,20 +17,34 @@ is an error that names the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import StateError
 from ..fileio import FileProblem, atomic_write, read_regular, remove_stale_temps
 from ..model import DEFAULT_STATE_PATH, StateRef
-from . import codec, journalfile
+from ..provenance import Provenance
+from . import codec, historyfile, journalfile
 from .filelock import FileLocker
+from .history import Event, HistoryEntry, entries
 from .lock import Lock, LockInfo, acquire
 from .model import State
 from .registry import Overrides, register
-from .store import Journal, StateStore
+from .store import Journal, StateStore, TimedEvent, now
 
 MAX_STATE_BYTES = 1 << 30  # a 1,000,000-membership state is about 15 MB
+
+
+def load_state_file(path: str) -> State:
+    """A state file given on the command line (state push, state diff): a regular
+    file, read strictly."""
+    try:
+        raw = read_regular(path, MAX_STATE_BYTES)
+    except FileProblem as exc:
+        raise StateError(f"the state file {path} {exc.why}") from None
+    except OSError as exc:
+        raise StateError(f"cannot read the state file {path}: {exc.strerror}") from None
+    return codec.loads(raw, path)
 
 
 class LocalStore(StateStore):
@@ -45,6 +59,7 @@ class LocalStore(StateStore):
         self.path = os.path.abspath(path)
         self.backup_path = self.path + ".backup"
         self.journal_path = self.path + ".journal"
+        self.history_path = historyfile.history_path(self.path)
         self._locker = FileLocker(self.path + ".lock", self.describe())
 
     def describe(self) -> str:
@@ -61,6 +76,7 @@ class LocalStore(StateStore):
     def lock(self, operation: str, timeout: float = 0.0) -> Lock:
         self._ensure_dir()
         lock = acquire(self._locker, self.describe(), operation, timeout)
+        self.operation = operation
         remove_stale_temps(self.path)  # left by a write that was killed
         return lock
 
@@ -97,17 +113,38 @@ class LocalStore(StateStore):
             state = self._recover(state)
         return state
 
+    def snapshot(self) -> State:
+        """The file, and a journal folded in memory: the state is read first, so a
+        journal folded meanwhile shows as already folded (its serial is older)."""
+        state = self._read_file()
+        if os.path.lexists(self.journal_path):
+            try:
+                state = journalfile.fold(self.journal_path, state).state
+            except FileNotFoundError:
+                pass  # folded and removed meanwhile: the file read is that version
+        return state
+
     def _recover(self, state: State) -> State:
-        """Fold the journal of an apply that did not finish into the state."""
-        state, fold = journalfile.fold(self.journal_path, state)
-        written = self.write(state) if fold else state
+        """Fold the journal of an apply that did not finish into the state (and
+        what it changed into the history)."""
+        f = journalfile.fold(self.journal_path, state)
+        written = self._write(f.state, f.events, f.provenance) if f.needed else f.state
         journalfile.remove(self.journal_path)
         return written
 
-    def write(self, state: State) -> State:
+    def write(self, state: State, events: Sequence[Event] = ()) -> State:
+        when = now()
+        return self._write(state, [(when, e) for e in events], self.provenance())
+
+    def _write(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> State:
+        """Serial + 1: the history batch of that serial first, then the state."""
         self._ensure_dir()
+        lineage = state.lineage or State.new_lineage()
+        if events:
+            historyfile.append_batch(self.history_path, state.serial + 1, lineage,
+                                     entries(events, prov, state.serial + 1))
         new = State(
-            lineage=state.lineage or State.new_lineage(),
+            lineage=lineage,
             serial=state.serial + 1,
             sid=state.sid,
             courses=state.courses,
@@ -120,19 +157,38 @@ class LocalStore(StateStore):
         state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new
 
-    def store_exact(self, state: State) -> State:
+    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
         self._ensure_dir()
+        if events:
+            when = now()
+            historyfile.append_batch(self.history_path, state.serial, state.lineage,
+                                     entries([(when, e) for e in events], self.provenance(),
+                                             state.serial))
         try:
             atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
         return state
 
+    def history(self, prefix: str = "", since: str | None = None,
+                until: str | None = None) -> Iterator[HistoryEntry]:
+        return historyfile.read(self.history_path, prefix, since, until)
+
+    def note(self, events: Sequence[Event]) -> None:
+        """Events that change no state go in a batch of the current serial (after
+        what made it), so the history keeps its order."""
+        st = self._read_file()
+        when = now()
+        historyfile.append_note(self.history_path, st.serial, st.lineage,
+                                entries([(when, e) for e in events], self.provenance(),
+                                        st.serial))
+
     def open_journal(self, state: State) -> Journal:
         if state.lineage is None:
             self.write(state)  # give a new state its lineage before recording into it
         try:
-            return journalfile.LocalJournal(self.journal_path, state, self.write)
+            return journalfile.LocalJournal(self.journal_path, state, self._write,
+                                            self.provenance())
         except FileExistsError:
             raise StateError(
                 f"a journal {self.journal_path} already exists: another apply is running "

@@ -10,14 +10,34 @@ register themselves in `state.registry`.
 from __future__ import annotations
 
 import abc
+import datetime as _dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from ..errors import StateError
 from ..model import StateRef
+from ..provenance import Provenance, detect
+from .history import Event, HistoryEntry, events_between, events_from_ops
 from .lock import Lock, LockInfo
 from .model import State
 from .ops import StateOp
+
+TimedEvent = tuple[str, Event]
+
+
+def now() -> str:
+    """UTC now, to the second, as history entries give it."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One `Journal.record` call: when, its ops, and what they change."""
+
+    time: str
+    ops: tuple[StateOp, ...]
+    events: tuple[Event, ...]
 
 
 class Journal(abc.ABC):
@@ -43,7 +63,8 @@ class GroupCommitJournal(Journal):
     def __init__(self, state: State) -> None:
         self.state = state
         self._cv = threading.Condition()
-        self._pending: list[Sequence[StateOp]] = []
+        self._pending: list[Record] = []
+        self.events: list[TimedEvent] = []  # what the durable records changed, in order
         self._next = 1  # sequence number of the next record
         self._durable = 0  # highest sequence number made durable
         self._flushing = False
@@ -51,7 +72,7 @@ class GroupCommitJournal(Journal):
         self._closed = False
 
     @abc.abstractmethod
-    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
+    def _flush(self, batch: list[Record]) -> None:
         """Make these records durable (called without the lock, by one thread at
         a time); raise StateError when that fails."""
 
@@ -63,7 +84,10 @@ class GroupCommitJournal(Journal):
                 raise StateError("the journal is closed")
             seq = self._next
             self._next += 1
-            self._pending.append(ops)
+            # what the ops change, against the state before them: a course's
+            # earlier records are applied by now (its worker waited for them)
+            rec = Record(now(), tuple(ops), tuple(events_from_ops(self.state, ops)))
+            self._pending.append(rec)
             while self._durable < seq:
                 if self._error is not None:
                     raise self._error
@@ -89,6 +113,7 @@ class GroupCommitJournal(Journal):
                 self._durable = upto
                 self._cv.notify_all()
             self.state.apply_all(ops)
+            self.events.extend((rec.time, e) for e in rec.events)
 
     def _mark_closed(self) -> None:
         with self._cv:
@@ -97,10 +122,28 @@ class GroupCommitJournal(Journal):
 
 class StateStore(abc.ABC):
     """Where one state lives; every method but `lock`/`lock_info`/`force_unlock`
-    expects the caller to hold the lock."""
+    expects the caller to hold the lock.
+
+    Every change is recorded in the history with the change itself: the
+    journal's records, and the events given to `write` / `store_exact`, under
+    the provenance of the operation the lock was taken for."""
 
     ref: StateRef
     warnings: list[str]  # things the user should know, found while reading (never fatal)
+    origin_dir: str | None = None  # the configuration directory (its git commit)
+    operation: str = "unknown"  # what the lock was taken for
+
+    def provenance(self) -> Provenance:
+        return detect(self.operation, self.origin_dir)
+
+    @abc.abstractmethod
+    def history(self, prefix: str = "", since: str | None = None,
+                until: str | None = None) -> Iterator[HistoryEntry]:
+        """The recorded history under an address prefix, oldest first (no lock)."""
+
+    @abc.abstractmethod
+    def note(self, events: Sequence[Event]) -> None:
+        """Record events that change no state (a forced unlock)."""
 
     @abc.abstractmethod
     def describe(self) -> str:
@@ -121,15 +164,21 @@ class StateStore(abc.ABC):
         """The current state, after folding any journal a crashed apply left."""
 
     @abc.abstractmethod
-    def write(self, state: State) -> State:
-        """Persist a whole new version (serial + 1; lineage assigned if new)."""
+    def snapshot(self) -> State:
+        """A consistent version of the state, read without the lock and without
+        writing anything (an apply under way: what it has recorded so far)."""
+
+    @abc.abstractmethod
+    def write(self, state: State, events: Sequence[Event] = ()) -> State:
+        """Persist a whole new version (serial + 1; lineage assigned if new), and
+        `events` (what changed) in the history with it."""
 
     @abc.abstractmethod
     def open_journal(self, state: State) -> Journal:
         """Start recording an apply on top of `state` (as returned by `read`)."""
 
     @abc.abstractmethod
-    def store_exact(self, state: State) -> State:
+    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
         """Store `state` with its lineage and serial exactly as given."""
 
     def push(self, state: State, force: bool = False) -> State:
@@ -162,7 +211,7 @@ class StateStore(abc.ABC):
             new.lineage = State.new_lineage()
         if new.salt is None:
             new.salt = State.new_salt()
-        return self.store_exact(new)
+        return self.store_exact(new, events_between(current, new))
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files
         """Release connections (no-op for files)."""

@@ -148,3 +148,34 @@ def test_the_confirmation_prompt_names_the_school_the_host_and_the_totals(ex, mo
     assert commands._ask(False, plan, "https://api.eeo.cn/") is False
     assert "school 2339736 at api.eeo.cn" in asked[0]
     assert "Plan: 17 to add, 0 to remove, 0 to change; 6 API calls" in asked[0]
+
+
+def test_state_diff_and_plan_without_the_lock(ex):
+    from eeo_reconcile.model import StateRef, Team
+    from eeo_reconcile.state.local import LocalStore
+    from eeo_reconcile.state.ops import OpKind, StateOp
+    from eeo_reconcile.state.records import GroupRecord
+
+    s = LocalStore(StateRef.of("local", path=str(ex / "eeo.state.json")))
+    with s.lock("test"):
+        st = s.read()
+        st.apply(StateOp(OpKind.ADD_STUDENTS, 442447, uids=(12234, 12235), names=("A", "B")))
+        st.apply(StateOp(OpKind.SET_GROUP, 442447, group_name="G",
+                         group=GroupRecord(9, (Team(12234, (12235,)),))))
+        s.write(st)
+        st = s.read()
+        st.apply(StateOp(OpKind.REMOVE_STUDENTS, 442447, uids=(12235,)))
+        st.apply(StateOp(OpKind.SET_GROUP, 442447, group_name="G",
+                         group=GroupRecord(9, (Team(12234),))))
+        s.write(st)
+        # the lock is held: plan waits for it, --no-lock previews at once
+        assert run("plan", ex).exit_code == 1
+        r = run("plan", ex, "--no-lock")
+        assert r.exit_code == 0 and "+ student 12235" in r.stdout
+        r = run("state", "diff", "backup", "--config", ex)
+    assert r.exit_code == 0, r.output
+    assert "- course/442447/student/12235: remove (B)" in r.stdout
+    assert "~ course/442447/group/G: edit" in r.stdout
+    assert "root['team of uid'][12235]" in r.stdout  # deepdiff's account of the grouping
+    r = run("state", "diff", str(ex / "eeo.state.json"), "--config", ex, "--format", "json")
+    assert json.loads(r.stdout)["courses"] == []

@@ -12,6 +12,8 @@
   eeo_salts       ws -> salt: keys redacted uids when the secret is not set (version 3;
                   a table of its own, so that a role that does not own the older
                   tables can still migrate)
+  eeo_history     every confirmed change: time, operation, action, address, old, new,
+                  serial, who, commit, run (version 4), in the transaction of the change
 
 `ensure_schema` creates or migrates them, under a transaction-level advisory
 lock so that two first runs cannot race.
@@ -23,7 +25,7 @@ from typing import Any
 
 from ...errors import StateError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
 
 KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
@@ -92,8 +94,27 @@ CREATE TABLE IF NOT EXISTS eeo_salts (
 );
 """
 
+_SCHEMA_V4 = """
+CREATE TABLE IF NOT EXISTS eeo_history (
+    id        bigserial PRIMARY KEY,
+    ws        bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    time      timestamptz NOT NULL,
+    operation text NOT NULL,
+    action    text NOT NULL,
+    address   text NOT NULL,
+    old       jsonb,
+    new       jsonb,
+    serial    bigint NOT NULL,
+    who       text NOT NULL,
+    commit    text,
+    run       text
+);
+CREATE INDEX IF NOT EXISTS eeo_history_address ON eeo_history (ws, address text_pattern_ops);
+CREATE INDEX IF NOT EXISTS eeo_history_time ON eeo_history (ws, time);
+"""
+
 # version -> statements that bring the previous version to it
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 
 
 def ensure_schema(conn: Any) -> None:

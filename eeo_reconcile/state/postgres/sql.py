@@ -90,7 +90,7 @@ def _teams_json(teams: tuple[Team, ...]) -> str:
 
 
 def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | None,
-                  salt: str | None = None) -> int:
+                  salt: str | None = None, after: After | None = None) -> int:
     """Replace the workspace's rows by `state`; the serial becomes `serial`, or
     moves by one when None. Returns the new serial."""
     with conn.transaction():
@@ -139,6 +139,8 @@ def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | 
                 "UPDATE eeo_workspaces SET lineage = %s, serial = %s, sid = %s, "
                 "updated = now() WHERE id = %s RETURNING serial",
                 (lineage, serial, state.sid, ws)).fetchone()
+        if after is not None:
+            after(conn, int(row[0]))
     return int(row[0])
 
 
@@ -147,14 +149,20 @@ def set_salt(conn: Any, ws: int, salt: str) -> None:
                  "SET salt = EXCLUDED.salt", (ws, salt))
 
 
-def write_ops(conn: Any, ws: int, ops: Sequence[StateOp]) -> int:
-    """One transaction: every op as row inserts/deletes, then serial + 1."""
+After = Callable[[Any, int], None]  # run in the transaction with the new serial
+
+
+def write_ops(conn: Any, ws: int, ops: Sequence[StateOp], after: After | None = None) -> int:
+    """One transaction: every op as row inserts/deletes, then serial + 1 (and
+    `after`, which records the history of it)."""
     with conn.transaction():
         for op in ops:
             OP_SQL[op.kind](conn, ws, op)
         row = conn.execute(
             "UPDATE eeo_workspaces SET serial = serial + 1, updated = now() "
             "WHERE id = %s RETURNING serial", (ws,)).fetchone()
+        if after is not None:
+            after(conn, int(row[0]))
     return int(row[0])
 
 

@@ -7,16 +7,19 @@ serial; nothing rewrites the whole state. See `schema` for the tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..._gc import paused_gc
 from ...errors import StateError
 from ...model import StateRef
+from ...provenance import Provenance
+from ..history import Event, HistoryEntry
 from ..lock import Lock, LockInfo, acquire
 from ..model import State
 from ..ops import StateOp
-from ..store import GroupCommitJournal, Journal, StateStore
+from ..store import GroupCommitJournal, Journal, Record, StateStore, TimedEvent, now
+from . import history as pg_history
 from .conn import Connection
 from .locker import AdvisoryLocker
 from .schema import workspace_id
@@ -33,9 +36,12 @@ class PostgresJournal(GroupCommitJournal):
     def __init__(self, store: PostgresStore, state: State):
         super().__init__(state)
         self.store = store
+        self.provenance = store.provenance()
 
-    def _flush(self, batch: list[Sequence[StateOp]]) -> None:
-        self.state.serial = self.store._write_ops([op for ops in batch for op in ops])
+    def _flush(self, batch: list[Record]) -> None:
+        events = [(r.time, e) for r in batch for e in r.events]
+        self.state.serial = self.store._write_ops([op for r in batch for op in r.ops], events,
+                                                  self.provenance)
 
     def close(self) -> State:
         """Every flush committed its rows and returned the new serial, so the
@@ -70,7 +76,9 @@ class PostgresStore(StateStore):
 
     # -- lock --------------------------------------------------------------------
     def lock(self, operation: str, timeout: float = 0.0) -> Lock:
-        return acquire(self._locker, self.describe(), operation, timeout)
+        lock = acquire(self._locker, self.describe(), operation, timeout)
+        self.operation = operation
+        return lock
 
     def lock_info(self) -> LockInfo | None:
         return self._locker.info()
@@ -83,19 +91,26 @@ class PostgresStore(StateStore):
         with self._db.use("reading the state") as conn, paused_gc():
             return read_state(conn, self._workspace_id(conn))
 
-    def write(self, state: State) -> State:
+    def snapshot(self) -> State:
+        return self.read()  # one REPEATABLE READ transaction: consistent, no lock needed
+
+    def write(self, state: State, events: Sequence[Event] = ()) -> State:
         """Replace the workspace's whole state (state rm, migrate); serial + 1."""
-        return self._replace(state, None)
+        return self._replace(state, None, events)
 
-    def store_exact(self, state: State) -> State:
-        return self._replace(state, state.serial)
+    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
+        return self._replace(state, state.serial, events)
 
-    def _replace(self, state: State, serial: int | None) -> State:
+    def _replace(self, state: State, serial: int | None, events: Sequence[Event]) -> State:
         lineage = state.lineage or State.new_lineage()
         salt = state.salt or (State.new_salt() if serial is None else None)
+        timed = [(now(), e) for e in events]
+        prov = self.provenance()
         with self._db.use("writing the state") as conn, paused_gc():
-            new_serial = replace_state(conn, self._workspace_id(conn), state, lineage, serial,
-                                       salt)
+            ws = self._workspace_id(conn)
+            new_serial = replace_state(
+                conn, ws, state, lineage, serial, salt,
+                after=lambda c, s: pg_history.insert(c, ws, timed, prov, s))
         state.lineage, state.serial, state.salt = lineage, new_serial, salt
         return State(lineage, new_serial, state.sid, state.courses, salt)
 
@@ -117,6 +132,25 @@ class PostgresStore(StateStore):
                 state.lineage, state.serial, state.salt = lineage, int(row[0]), salt
         return PostgresJournal(self, state)
 
-    def _write_ops(self, ops: Sequence[StateOp]) -> int:
+    def _write_ops(self, ops: Sequence[StateOp], events: Sequence[TimedEvent],
+                   prov: Provenance) -> int:
         with self._db.use("recording a result") as conn:
-            return write_ops(conn, self._workspace_id(conn), ops)
+            ws = self._workspace_id(conn)
+            return write_ops(conn, ws, ops,
+                             lambda c, s: pg_history.insert(c, ws, events, prov, s))
+
+    # -- history ------------------------------------------------------------------
+    def history(self, prefix: str = "", since: str | None = None,
+                until: str | None = None) -> Iterator[HistoryEntry]:
+        with self._db.use("reading the history") as conn:
+            yield from pg_history.read(conn, self._workspace_id(conn), prefix, since, until)
+
+    def note(self, events: Sequence[Event]) -> None:
+        timed = [(now(), e) for e in events]
+        prov = self.provenance()
+        with self._db.use("recording the history") as conn:
+            ws = self._workspace_id(conn)
+            row = conn.execute("SELECT serial FROM eeo_workspaces WHERE id = %s",
+                               (ws,)).fetchone()
+            with conn.transaction():
+                pg_history.insert(conn, ws, timed, prov, int(row[0]) if row else 0)

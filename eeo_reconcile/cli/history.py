@@ -1,0 +1,89 @@
+"""history: who changed which roster when (no lock, no ClassIn call)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..address import parse_address
+from ..state.history import HistoryEntry
+from ..text import printable
+from .exits import handle_errors
+from .options import config_option, dsn_option, stack, state_option, workspace_option
+from .state import _store
+from .view import event_change
+
+CSV_COLUMNS = ("time", "operation", "action", "address", "old", "new", "serial", "who",
+               "commit", "run")
+
+
+def _time(value: str | None, end: bool) -> str | None:
+    """An ISO date or time as the history compares it (UTC, Z)."""
+    if value is None:
+        return None
+    text = value.strip().replace(" ", "T")
+    try:
+        if len(text) == 10:
+            _dt.date.fromisoformat(text)
+            return text + ("T23:59:59Z" if end else "T00:00:00Z")
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date or time (YYYY-MM-DD or "
+                                 "YYYY-MM-DDTHH:MM:SSZ)") from None
+    if t.tzinfo is not None:
+        t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def text_line(e: HistoryEntry) -> str:
+    change = event_change(e.action, e.old, e.new)
+    where = f"commit {e.commit[:12]}" if e.commit else "no commit"
+    run = f", run {e.run}" if e.run else ""
+    return (f"{e.time}  {printable(e.address)}  {change}  by {printable(e.who)} "
+            f"[{e.operation}, serial {e.serial}, {where}{run}]")
+
+
+@click.command("history")
+@click.argument("prefix", required=False, default="")
+@click.option("--since", help="From this date or time (UTC; YYYY-MM-DD or ISO 8601).")
+@click.option("--until", help="Up to this date or time (inclusive).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True, help="Output format (json: one object per line).")
+@stack(config_option, state_option, dsn_option, workspace_option)
+@handle_errors
+def history(prefix: str, since: str | None, until: str | None, fmt: str,
+            **where: Any) -> None:
+    """Every recorded change under an address PREFIX (course/442447,
+    course/442447/student/12234, ...): when, what, by whom, from which commit and
+    CI run. Reads without the lock."""
+    if prefix:
+        parse_address(prefix)  # a located error for a typo, rather than no output
+    start, end = _time(since, False), _time(until, True)
+    out = sys.stdout
+    n = 0
+    with _store(**where) as (store, _):
+        if fmt == "csv":
+            w = csv.writer(out, lineterminator="\n")
+            w.writerow(CSV_COLUMNS)
+        for e in store.history(prefix, start, end):
+            n += 1
+            if fmt == "json":
+                out.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
+            elif fmt == "csv":
+                d = e.to_json()
+                for k in ("old", "new"):
+                    d[k] = "" if d[k] is None else json.dumps(d[k], ensure_ascii=False)
+                w.writerow([d[c] if d[c] is not None else "" for c in CSV_COLUMNS])
+            else:
+                out.write(text_line(e) + "\n")
+    if n == 0 and fmt == "text":
+        click.echo("No recorded change matches" + (f" {printable(prefix)}." if prefix else "."),
+                   err=True)
+
+
+COMMANDS = (history,)

@@ -1,0 +1,52 @@
+"""The history in PostgreSQL: `eeo_history`, written in the transaction of the
+change it records (see `state.history`); read with an index on the address."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ...provenance import Provenance
+from ..history import HistoryEntry
+from ..store import TimedEvent
+
+
+def insert(conn: Any, ws: int, events: Sequence[TimedEvent], prov: Provenance,
+           serial: int) -> None:
+    if not events:
+        return
+    with conn.cursor() as cur, cur.copy(
+            "COPY eeo_history (ws, time, operation, action, address, old, new, serial, who, "
+            "commit, run) FROM STDIN") as copy:
+        for when, e in events:
+            copy.write_row((ws, when, prov.operation, e.action, e.address,
+                            json.dumps(e.old, ensure_ascii=False) if e.old is not None else None,
+                            json.dumps(e.new, ensure_ascii=False) if e.new is not None else None,
+                            serial, prov.who, prov.commit, prov.run))
+
+
+def _like(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+
+
+def read(conn: Any, ws: int, prefix: str = "", since: str | None = None,
+         until: str | None = None) -> Iterator[HistoryEntry]:
+    where = ["ws = %s"]
+    args: list[Any] = [ws]
+    p = prefix.rstrip("/")
+    if p:
+        where.append("(address = %s OR address LIKE %s)")
+        args += [p, _like(p)]
+    if since:
+        where.append("time >= %s")
+        args.append(since)
+    if until:
+        where.append("time <= %s")
+        args.append(until)
+    sql = ("SELECT to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+           "operation, action, address, old, new, serial, who, commit, run FROM eeo_history "
+           "WHERE " + " AND ".join(where) + " ORDER BY id")
+    with conn.cursor() as cur:
+        for row in cur.stream(sql, args):
+            yield HistoryEntry(*row)
