@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import os
 import socket
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,7 @@ def who(env: Mapping[str, str]) -> str:
         return f"{env['GITLAB_USER_LOGIN']} (GitLab CI)"
     try:
         user = getpass.getuser()
-    except (KeyError, OSError):
+    except Exception:  # noqa: BLE001 - no login name and no passwd database (containers)
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
 
@@ -56,6 +55,8 @@ def commit(directory: str | None, env: Mapping[str, str]) -> str | None:
             return env[var][:64]
     if directory is None:
         return None
+    import subprocess  # only when there is a directory to ask git about
+
     try:
         r = subprocess.run(["git", "-C", directory, "rev-parse", "HEAD"], capture_output=True,
                            text=True, timeout=5, check=False)

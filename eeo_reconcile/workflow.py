@@ -23,6 +23,8 @@ from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from .apply import ApplyResult, apply_plan
+from .apply.observe import CallLog, Observer
+from .apply.sending import Progress
 from .classin.api import MIN_SECRET_LENGTH
 from .config.load import load_config
 from .errors import ApiError, ApplyRefused, PlanFileError, SafetyError, StateError
@@ -44,7 +46,6 @@ API_URL_ENV = "EEO_API_URL"
 if TYPE_CHECKING:  # requests is imported only when something is applied
     from .classin.client import ClassInClient
 
-Progress = Callable[[int, int], None]
 
 
 def _overrides(state_path: str | None, dsn: str | None,
@@ -189,6 +190,8 @@ class ApplyOptions:
     on_start: Callable[[], None] | None = None  # called just before the first call is sent
     allow_uid_change: bool = False  # apply although removed and added uids share a name
     hold: bool = True  # False: send a course's removals even when one of its adds failed
+    on_call: Callable[[CallLog], None] | None = None  # each call's result, as it comes
+    member_outcomes: bool = False  # keep each member's outcome in the result (a report)
     # how refusals show names and uids, given the plan (its state's salt keys the hashes)
     redactor_for: Callable[[Plan], Redactor] = lambda _plan: PLAIN
 
@@ -221,7 +224,8 @@ def _run(
             if options.on_start is not None:
                 options.on_start()
             result = apply_plan(plan, store, state, client, options.parallelism,
-                                progress=progress, stop=options.stop, hold=options.hold)
+                                progress=progress, stop=options.stop, hold=options.hold,
+                                observer=Observer(options.on_call, options.member_outcomes))
         finally:
             client.close()
     return ApplyOutcome(plan, result, store.describe())

@@ -39,6 +39,10 @@ def _subset(call: Call, idx: Sequence[int]) -> Call:
                       customs=pick(call.customs))
 
 
+def _members(calls: Sequence[Call]) -> int:
+    return sum(max(1, len(c.uids)) for c in calls)
+
+
 class CourseRun:
     """Runs the calls of one course (one worker thread at a time)."""
 
@@ -66,19 +70,19 @@ class CourseRun:
             if call.lesson is not None and call.lesson in self.skipped_lessons:
                 code, n = self.skipped_lessons[call.lesson]
                 self.skipped_lessons[call.lesson] = (code, n + 1)
-                s.tick()
+                s.tick(1, _members(calls[i:i + 1]))
                 continue
             if call.hold and self.hold and self.failed_adds:
                 self.held_calls += 1
                 self.held_members += len(call.uids)
-                s.tick()
+                s.tick(1, _members(calls[i:i + 1]))
                 continue
             out = self._send(call, _DEFER if call.action.effect is Effect.ADD else frozenset())
-            s.tick()
+            s.tick(1, _members(calls[i:i + 1]))
             if out is None:
                 with s.lock:
                     s.result.not_sent += len(calls) - i - 1
-                s.tick(len(calls) - i - 1)
+                s.tick(len(calls) - i - 1, _members(calls[i + 1:]))
                 return
             if out.skip is not None:
                 scope, code = out.skip
@@ -86,7 +90,7 @@ class CourseRun:
                     with s.lock:
                         s.result.skipped.append(Skipped(
                             f"course/{self.course}", code, why(code), len(calls) - i - 1))
-                    s.tick(len(calls) - i - 1)
+                    s.tick(len(calls) - i - 1, _members(calls[i + 1:]))
                     self._finish(names=False)
                     return
                 if call.lesson is not None:

@@ -12,6 +12,7 @@ forget) and names of courses without calls are recorded without any call.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from ..plan.plan import Plan
 from ..state.model import State
 from ..state.store import StateStore
 from .course import CourseRun
+from .observe import Observer
 from .record import forget_course, name_ops
 from .result import ApplyResult
 from .sending import ECHO_MISMATCH, Progress, Sender
@@ -60,6 +62,7 @@ def apply_plan(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     hold: bool = True,
+    observer: Observer | None = None,
 ) -> ApplyResult:
     """Carry out `plan` against ClassIn, recording into `store` (lock held by the
     caller; `state` as read under that lock). `hold=False` sends a course's
@@ -69,7 +72,8 @@ def apply_plan(
     if state.sid is None:
         state.sid = plan.sid
     journal = store.open_journal(state)
-    run = Sender(plan, journal, client, progress, stop)
+    observer = observer or Observer()
+    run = Sender(plan, journal, client, progress, stop, observer)
     by_course: dict[int, list[Call]] = {}
     for call in plan.calls:
         by_course.setdefault(call.course, []).append(call)
@@ -91,6 +95,9 @@ def apply_plan(
                     run.stop.set()
                     raise
     finally:
+        run.result.started, run.result.finished = observer.started, time.time()
+        run.result.call_ms = observer.call_ms
+        run.result.outcomes = observer.outcomes
         try:
             with paused_gc():
                 run.result.state = journal.close()

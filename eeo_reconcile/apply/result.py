@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..state.model import State
+from .observe import MemberOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,10 @@ class ApplyResult:
     unanswered: int = 0  # calls interrupted before their answer came (outcome unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
     state: State | None = None
+    started: float = 0.0  # time.time()
+    finished: float = 0.0
+    call_ms: list[float] = field(default_factory=list)  # each call's duration, retries in
+    outcomes: list[MemberOutcome] = field(default_factory=list)  # when asked for
 
     @property
     def ok(self) -> bool:

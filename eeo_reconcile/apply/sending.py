@@ -16,6 +16,7 @@ number sent; where nothing is echoed, position and count are all there is.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,13 +31,15 @@ from ..plan.labels import LabelUpdate
 from ..plan.plan import Plan
 from ..state.ops import StateOp
 from ..state.records import Unconfirmed
+from .observe import CallLog, Observer
 from .record import forget_group, group_not_created, group_unconfirmed, member_op, set_group
 from .result import ApplyResult, Failure
 
 if TYPE_CHECKING:  # requests is imported only when something is applied
     from ..classin.client import ClassInClient
 
-Progress = Callable[[int, int], None]
+# (calls done, calls planned, members done, members planned)
+Progress = Callable[[int, int, int, int], None]
 ECHO_MISMATCH = -2  # an answer's items do not echo what was sent, in order
 COURSE_FULL = 130
 
@@ -48,14 +51,21 @@ class Outcome:
     skip: tuple[str, int] | None = None  # ("course"|"lesson", errno): skip the rest of it
     deferred: list[int] = field(default_factory=list)  # positions answered 130, not reported
     member_failures: int = 0  # members an add could not add (228, 886, 129, ...)
+    errno: int | None = None  # the answer's (None: no answer)
+    attempts: int = 0
+    codes: list[int] = field(default_factory=list)  # the members' errnos
 
 
 class Sender:
     """Shared state of one apply: the journal, the stop flag, the tallies."""
 
     def __init__(self, plan: Plan, journal: Any, client: ClassInClient,
-                 progress: Progress | None, stop: threading.Event | None = None):
+                 progress: Progress | None, stop: threading.Event | None = None,
+                 observer: Observer | None = None):
         self.plan = plan
+        self.observer = observer or Observer()
+        self.members_total = sum(max(1, len(c.uids)) for c in plan.calls)
+        self.members_done = 0
         self.journal = journal
         self.client = client
         self.progress = progress
@@ -69,12 +79,14 @@ class Sender:
         for u in plan.labels:
             self.plan_labels.setdefault(u.course, []).append(u)
 
-    def tick(self, n: int = 1) -> None:
+    def tick(self, n: int = 1, members: int = 1) -> None:
+        """`n` calls done (sent, held or skipped), carrying `members` members."""
         with self.lock:
             self.done += n
-            done = self.done
+            self.members_done += members
+            done, mdone = self.done, self.members_done
         if self.progress is not None:
-            self.progress(done, self.result.calls_planned)
+            self.progress(done, self.result.calls_planned, mdone, self.members_total)
 
     def halt(self, why: str) -> None:
         with self.lock:
@@ -89,6 +101,18 @@ class Sender:
     def one(self, call: Call, defer: frozenset[int] = frozenset()) -> Outcome:
         """Send one call and record what it confirmed. Members answered an errno in
         `defer` are left out of the failures (the caller retries them)."""
+        t0 = time.perf_counter()
+        out = self._one(call, defer)
+        items: dict[int, int] = {}
+        for c in out.codes:
+            items[c] = items.get(c, 0) + 1
+        outcome = ("no-answer" if out.errno is None else "ok" if out.errno == 1 else "failed")
+        self.observer.call(CallLog(call.action.name, call.course, call.lesson,
+                                   max(1, len(call.uids)), out.errno, out.attempts,
+                                   (time.perf_counter() - t0) * 1000, outcome, items))
+        return out
+
+    def _one(self, call: Call, defer: frozenset[int]) -> Outcome:
         ep = call.action
         action = ep.name
         params = call.params()
@@ -107,13 +131,21 @@ class Sender:
             if exc.interrupted:
                 with self.lock:
                     self.result.unanswered += 1
-                return Outcome()
+                return Outcome(attempts=exc.attempts)
             self.fail_all(call, None, str(exc))
             self.halt(f"ClassIn could not be reached: {exc}")
-            return Outcome()
+            return Outcome(attempts=exc.attempts)
         with self.lock:
             self.result.requests += res.attempts
             self.result.calls_sent += 1
+        out = self._answered(call, res, defer)
+        out.errno, out.attempts = res.errno, res.attempts
+        return out
+
+    def _answered(self, call: Call, res: ApiResult, defer: frozenset[int]) -> Outcome:
+        ep = call.action
+        action = ep.name
+        creates = ep.effect is Effect.CREATE
         top = classify(res.errno, ep, call.identity)
         if creates and top in (ErrClass.FATAL_RUN, ErrClass.FATAL_COURSE, ErrClass.FATAL_LESSON):
             self.record([group_not_created(call)])
@@ -161,7 +193,9 @@ class Sender:
             codes = [c for c, _ in items]
         else:
             codes = [res.errno]
-        return self.members(call, codes, defer)
+        out = self.members(call, codes, defer)
+        out.codes = codes
+        return out
 
     def members(self, call: Call, codes: list[int], defer: frozenset[int]) -> Outcome:
         action = call.action.name
@@ -170,6 +204,7 @@ class Sender:
         failures = []
         warnings = []
         out = Outcome()
+        note = self.observer.member if self.observer.keep_members else None
         for i, code in enumerate(codes):
             cls = classify(code, call.action, call.identity)
             if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
@@ -178,10 +213,16 @@ class Sender:
                     already += 1
                 if cls is ErrClass.WARNING:
                     warnings.append(f"{call.address(call.uids[i])}: {meaning(code)}")
+                what = "already" if cls is ErrClass.CONVERGED else (
+                    "warning" if cls is ErrClass.WARNING else "done")
             elif code in defer:
                 out.deferred.append(i)
+                what = "retry"
             else:
                 failures.append(Failure(call.address(call.uids[i]), action, code, meaning(code)))
+                what = "failed"
+            if note is not None:
+                note(call.address(call.uids[i]), action, code, what)
         if call.action.adds:
             out.member_failures = len(failures)
         op = member_op(call, done, self.labels.get(call.course))
@@ -291,6 +332,9 @@ class Sender:
             self.result.failures.append(Failure(
                 addr, call.action.name, errno, text or meaning(errno or 0),
                 members=max(1, len(call.uids))))
+        if self.observer.keep_members:
+            for uid in call.uids or (None,):
+                self.observer.member(call.address(uid), call.action.name, errno, "failed")
 
     def _secret_env(self) -> str:
         school = self.plan.school

@@ -1,11 +1,18 @@
-"""The `eeo-reconcile` command group: every command, registered in one place."""
+"""The `eeo-reconcile` command group: every command, registered in one place.
+
+Every option can also come from the environment: `EEO_<COMMAND>_<OPTION>`
+(e.g. EEO_PLAN_FORMAT=markdown,
+EEO_APPLY_PARALLELISM=8, EEO_STATE_DIFF_FORMAT=json), shown in each command's
+--help; a few that mean the same everywhere have one name for all commands:
+EEO_LOCK_TIMEOUT, EEO_REDACT, EEO_LOG_FORMAT.
+"""
 
 from __future__ import annotations
 
 import click
 
 from .. import __version__
-from . import commands, convert, history, roster, sandbox, state
+from . import apply, commands, convert, history, roster, sandbox, state
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,6 +21,23 @@ def main() -> None:
     """Roster-as-code for ClassIn: plan and apply course rosters kept in YAML."""
 
 
-for _command in (*commands.COMMANDS, *roster.COMMANDS, *convert.COMMANDS, *state.COMMANDS,
-                 *history.COMMANDS, sandbox.sandbox):
+def _envvars(group: click.Group, prefix: str) -> None:
+    """Give each option its variable, EEO_<COMMAND>_<OPTION> named after the
+    option as typed (click would use the Python parameter's name), and show it
+    in --help."""
+    for name, command in group.commands.items():
+        path = f"{prefix}_{name.upper().replace('-', '_')}"
+        if isinstance(command, click.Group):
+            _envvars(command, path)
+        for param in command.params:
+            if isinstance(param, click.Option):
+                if param.envvar is None:
+                    flag = max(param.opts, key=len).lstrip("-")
+                    param.envvar = f"{path}_{flag.upper().replace('-', '_')}"
+                param.show_envvar = True
+
+
+for _command in (*commands.COMMANDS, *apply.COMMANDS, *roster.COMMANDS, *convert.COMMANDS,
+                 *state.COMMANDS, *history.COMMANDS, sandbox.sandbox):
     main.add_command(_command)
+_envvars(main, "EEO")

@@ -38,6 +38,7 @@ workspace_option = click.option(
 )
 lock_timeout_option = click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+    envvar="EEO_LOCK_TIMEOUT",
     help="Seconds to wait for the state lock (0: fail at once).",
 )
 format_option = click.option(
@@ -59,7 +60,7 @@ config_option = click.option(
 )
 
 redact_option = click.option(
-    "--redact", type=click.Choice(["names", "all"]), default=None,
+    "--redact", type=click.Choice(["names", "all"]), default=None, envvar="EEO_REDACT",
     help="Mask people's names (names: first character kept) and also replace uids by keyed "
          "hashes (all). school.privacy.redact sets it for everyone; this can only make it "
          "stricter.",

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import threading
-import time
 from dataclasses import replace as dc_replace
 from typing import Any
 
@@ -33,8 +32,32 @@ def show_warnings(store: StateStore) -> None:
     store.warnings.clear()
 
 
-def use_color(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+def use_color(no_color: bool, err: bool = False) -> bool:
+    """Colour for stdout (or stderr): never with --no-color or NO_COLOR, always
+    with FORCE_COLOR, else when it is a terminal."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return (sys.stderr if err else sys.stdout).isatty()
+
+
+_STYLES = (("  + ", {"fg": "green"}), ("  - ", {"fg": "red"}), ("  ~ ", {"fg": "yellow"}),
+           ("  ! ", {"fg": "red"}), ("course ", {"bold": True}), ("Plan: ", {"bold": True}),
+           ("Guard: apply will refuse", {"fg": "red", "bold": True}),
+           ("Guard: ", {"bold": True}))
+
+
+def colorize(text: str) -> str:
+    """A plan in text, coloured line by line (click's styles, by the line's mark)."""
+    out = []
+    for line in text.split("\n"):
+        for mark, style in _STYLES:
+            if line.startswith(mark):
+                line = click.style(line, **style)
+                break
+        out.append(line)
+    return "\n".join(out)
 
 
 def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = None) -> Redactor:
@@ -49,34 +72,37 @@ def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = Non
     return Redactor(level, redaction_key(secret, plan.salt))
 
 
-def render(plan: Plan, fmt: str, view: View) -> str:
-    return RENDERERS[fmt](plan, view)
+def render(plan: Plan, fmt: str, view: View, color: bool = False) -> str:
+    text = RENDERERS[fmt](plan, view)
+    return colorize(text) if color and fmt == "text" else text
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr (only drawn on a terminal)."""
+    """Apply's progress on stderr, when it is a terminal: calls, members, ETA
+    (click's progress bar)."""
 
-    def __init__(self) -> None:
-        self._last = 0.0
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: Any = None
         self._lock = threading.Lock()
-        self.drawn = False
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
+    def __call__(self, calls: int, calls_total: int, members: int, members_total: int) -> None:
+        if not self.enabled or calls_total <= 10:
+            return
         with self._lock:
-            if done < total and now - self._last < 0.1:
-                return
-            self._last = now
-            width = 30
-            filled = int(width * done / max(1, total))
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} calls")
-            sys.stderr.flush()
-            self.drawn = True
+            if self._bar is None:
+                self._bar = click.progressbar(
+                    length=calls_total, label="Applying", file=sys.stderr, show_eta=True,
+                    show_pos=True, item_show_func=lambda item: item)
+                self._bar.__enter__()
+            self._bar.update(calls - self._bar.pos,
+                             f"{members:,}/{members_total:,} members")
 
     def finish(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        with self._lock:
+            if self._bar is not None:
+                self._bar.__exit__(None, None, None)
+                self._bar = None
 
 
 def _warning(w: str, red: Redactor) -> str:

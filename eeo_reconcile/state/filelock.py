@@ -1,17 +1,28 @@
-"""The local backend's lock: flock(2) on `<state>.lock`, with holder info inside.
+"""The local backend's lock: an OS file lock on `<state>.lock`, holder info inside.
 
-The kernel drops an flock when its holder dies, so a killed CI job never
-leaves a stuck lock; the file also carries the holder's `LockInfo` as JSON,
-which a blocked command prints.
+POSIX: flock(2) on the file. Windows: `msvcrt.locking` on one byte far past
+the holder info (Windows locks are mandatory: the info must stay readable).
+Either way the operating system drops the lock when its holder dies, so a
+killed CI job never leaves a stuck lock; the file also carries the holder's
+`LockInfo` as JSON, which a blocked command prints. Nothing POSIX-only is
+imported unless it is there.
 """
 
 from __future__ import annotations
 
 import errno as _errno
-import fcntl
 import json
 import os
 import stat
+
+try:  # POSIX
+    import fcntl as _fcntl
+except ImportError:  # Windows
+    _fcntl = None  # type: ignore[assignment]
+try:  # Windows
+    import msvcrt as _msvcrt  # type: ignore[import-not-found,unused-ignore]
+except ImportError:
+    _msvcrt = None  # type: ignore[assignment,unused-ignore]
 
 from ..errors import LockError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, O_NONBLOCK, FileProblem, kind_of, read_regular
@@ -31,8 +42,46 @@ def read_info_file(path: str) -> LockInfo | None:
         return None
 
 
+WINDOWS_LOCK_OFFSET = 1 << 30  # the byte locked on Windows, well past the info
+_BUSY = (_errno.EAGAIN, _errno.EACCES, _errno.EWOULDBLOCK, getattr(_errno, "EDEADLK", -1))
+
+
+def try_lock(fd: int, path: str) -> bool:
+    """Take the OS lock on `fd` without waiting: False when another holds it."""
+    try:
+        if _fcntl is not None:
+            _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        elif _msvcrt is not None:
+            os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+            _msvcrt.locking(fd, _msvcrt.LK_NBLCK, 1)
+        else:
+            raise LockError("this platform has neither flock nor msvcrt.locking: the local "
+                            "state cannot be locked (use the postgres backend)")
+    except OSError as exc:
+        if exc.errno in _BUSY:
+            return False
+        raise LockError(f"cannot lock {path}: {exc.strerror}") from None
+    return True
+
+
+def unlock(fd: int) -> None:
+    if _fcntl is not None:
+        _fcntl.flock(fd, _fcntl.LOCK_UN)
+    elif _msvcrt is not None:
+        os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        _msvcrt.locking(fd, _msvcrt.LK_UNLCK, 1)
+
+
+def _write_at_start(fd: int, data: bytes) -> None:
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 class FileLocker:
-    """flock(2)-based lock on one file, with the holder's info inside it."""
+    """An OS lock on one file (flock, or msvcrt.locking), the holder's info inside."""
 
     def __init__(self, path: str, store: str):
         self.path = path
@@ -61,17 +110,11 @@ class FileLocker:
     def try_acquire(self, operation: str) -> Lock | None:
         fd = self._open()
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (_errno.EAGAIN, _errno.EACCES, _errno.EWOULDBLOCK):
-                    raise LockError(f"cannot lock {self.path}: {exc.strerror}") from None
+            if not try_lock(fd, self.path):
                 os.close(fd)
                 return None
             info = LockInfo.new(operation, self.store)
-            data = json.dumps(info.to_json(), indent=1).encode() + b"\n"
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, data, 0)
+            _write_at_start(fd, json.dumps(info.to_json(), indent=1).encode() + b"\n")
             os.fsync(fd)
         except BaseException:
             os.close(fd)
@@ -81,7 +124,7 @@ class FileLocker:
             try:
                 os.ftruncate(fd, 0)
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                unlock(fd)
                 os.close(fd)
 
         return Lock(info, release)
@@ -94,16 +137,14 @@ class FileLocker:
         info = check_unlock(read_info_file(self.path), lock_id, self.store)
         fd = self._open()
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            if not try_lock(fd, self.path):
                 raise LockError(
                     f"the lock of {self.store} is held by a live process "
                     f"({info.who}, pid {info.pid}, {info.operation}); force-unlock only clears "
                     "info left behind by a holder that is gone. Stop that process instead."
-                ) from None
+                )
             os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            unlock(fd)
         finally:
             os.close(fd)
         return info

@@ -11,9 +11,7 @@ holder's info. Implementations: `state.filelock.FileLocker` (flock on
 from __future__ import annotations
 
 import datetime as _dt
-import getpass
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -22,14 +20,11 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from ..errors import LockError
+from ..provenance import who
 
 POLL_SECONDS = 0.1
 def _who() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # pragma: no cover - no passwd entry in some containers
-        user = str(os.getuid())
-    return f"{user}@{socket.gethostname()}"
+    return who(os.environ)  # the CI identity, or user@host
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ def run(tmp_path, answer, parallelism=1):
         state = store.read()
         plan = make_plan(config, state)
         result = apply_plan(plan, store, state, client, parallelism,
-                            progress=lambda done, total: seen.append((done, total)))
+                            progress=lambda done, total, m, mt: seen.append((done, total, m, mt)))
     with store.lock("plan"):
         after = store.read()
     return plan, result, client, after, seen
@@ -69,7 +69,7 @@ def run(tmp_path, answer, parallelism=1):
 def test_everything_ok_and_progress_reaches_the_total(tmp_path):
     plan, result, client, after, seen = run(tmp_path, ok)
     assert result.ok and result.calls_sent == len(plan.calls) == 4
-    assert seen[-1] == (4, 4)
+    assert seen[-1] == (4, 4, 5, 5)  # calls; members: 2 students, 1 auditor, 2 lesson
     assert after.courses[5].students == {1, 2}
 
 

@@ -135,7 +135,7 @@ def test_plan_and_show_summary_and_redaction(ex, tmp_path):
 def test_the_confirmation_prompt_names_the_school_the_host_and_the_totals(ex, monkeypatch):
     import click
 
-    from eeo_reconcile.cli import commands
+    from eeo_reconcile.cli import apply as commands
     from eeo_reconcile.config.load import load_config
     from eeo_reconcile.plan.diff import make_plan
     from eeo_reconcile.state.model import State
@@ -145,7 +145,7 @@ def test_the_confirmation_prompt_names_the_school_the_host_and_the_totals(ex, mo
     monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(commands.sys.stdout, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(click, "prompt", lambda text, **kw: asked.append(text) or "no")
-    assert commands._ask(False, plan, "https://api.eeo.cn/") is False
+    assert commands.ask(False, plan, "https://api.eeo.cn/") is False
     assert "school 2339736 at api.eeo.cn" in asked[0]
     assert "Plan: 17 to add, 0 to remove, 0 to change; 6 API calls" in asked[0]
 

@@ -42,11 +42,10 @@ REASON_TEXT = {
 
 @dataclass(frozen=True)
 class View:
-    """How a plan is shown: redaction, the per-course table only, colour."""
+    """How a plan is shown: redaction, and the per-course table only."""
 
     redactor: Redactor = PLAIN
     summary: bool = False  # only the per-course table and the totals
-    color: bool = False
 
 
 def _name(text: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""The plan as people read it in a terminal or CI log."""
+"""The plan as people read it in a terminal or CI log (plain text: the CLI
+colours it, `cli.view.colorize`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from .common import (
 )
 
 _ADD, _REMOVE = Action.ADD, Action.REMOVE
-_COLORS = {Action.ADD: "32", Action.REMOVE: "31", Action.CHANGE: "33"}
 _SYMBOL = {Action.ADD: "+", Action.REMOVE: "-", Action.CHANGE: "~"}
 
 
@@ -40,11 +40,7 @@ def _course_table(plan: Plan) -> list[str]:
 
 
 def _render_text(plan: Plan, view: View) -> str:
-    color = view.color
     r = view.redactor
-
-    def paint(code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
     out: list[str] = []
     if plan.targets:
@@ -57,13 +53,10 @@ def _render_text(plan: Plan, view: View) -> str:
     elif plan.changes:
         out.append("eeo-reconcile will make these changes (+ add, - remove, ~ change):")
         out.append("")
-        start = {a: (f"\x1b[{_COLORS[a]}m" if color else "") for a in _COLORS}
-        end = "\x1b[0m" if color else ""
         for cid, changes in by_course(plan):
-            out.append(paint("1", course_label(plan, cid)))
+            out.append(course_label(plan, cid))
             for c in changes:
-                a = c.action
-                out.append(f"{start[a]}  {_SYMBOL[a]} {describe_change(c, plan, r)}{end}")
+                out.append(f"  {_SYMBOL[c.action]} {describe_change(c, plan, r)}")
                 if type(c) is GroupChange:
                     out.extend(f"      {line}" for line in detail_lines(c, r))
             out.append("")
@@ -78,11 +71,10 @@ def _render_text(plan: Plan, view: View) -> str:
         out.append("")
     head = guard_head(plan)
     if head is not None:
-        out.append(paint("1;31" if plan.safety.tripped else "1", head))
+        out.append(head)
         for f in plan.safety.findings:
-            line = f"  {'!' if f.allowed_by is None else '='} {finding_line(f, r)}"
-            out.append(paint("31", line) if f.allowed_by is None else line)
+            out.append(f"  {'!' if f.allowed_by is None else '='} {finding_line(f, r)}")
         out.append("")
-    out.append(paint("1", summary_line(plan)))
+    out.append(summary_line(plan))
     return "\n".join(out) + "\n"
 
