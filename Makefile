@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/mypy eeo_reconcile
 	$(BIN)/python -m pytest -q
 
-## make demo: start the sandbox, plan and apply examples/, show the roster, plan again
+## make demo: start the sandbox, plan and apply examples/school/, show the roster, plan again
 demo: $(STAMP)
 	sh scripts/demo.sh
 

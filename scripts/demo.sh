@@ -1,6 +1,6 @@
 #!/bin/sh
 # The full tour (make demo): a local ClassIn sandbox with the built-in world,
-# plan and apply examples/, the sandbox's true roster, plan again: No changes.
+# plan and apply examples/school/, the sandbox's true roster, plan again: No changes.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -24,12 +24,12 @@ export EEO_API_URL="$URL" EEO_SECRET=sandbox-secret
 STATE=.demo/eeo.state.json
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-step "eeo-reconcile validate examples"
-"$BIN/eeo-reconcile" validate examples
-step "eeo-reconcile plan examples   (against an empty state, sandbox at $URL)"
-"$BIN/eeo-reconcile" plan examples --state "$STATE"
-step "eeo-reconcile apply examples --auto-approve"
-"$BIN/eeo-reconcile" apply examples --state "$STATE" --auto-approve
+step "eeo-reconcile validate examples/school"
+"$BIN/eeo-reconcile" validate examples/school
+step "eeo-reconcile plan examples/school   (against an empty state, sandbox at $URL)"
+"$BIN/eeo-reconcile" plan examples/school --state "$STATE"
+step "eeo-reconcile apply examples/school --auto-approve"
+"$BIN/eeo-reconcile" apply examples/school --state "$STATE" --auto-approve
 step "the sandbox's true rosters"
 "$BIN/python" - "$URL" <<'PY'
 import json, sys, urllib.request
@@ -37,7 +37,7 @@ for course in (442447, 442448):
     with urllib.request.urlopen(f"{sys.argv[1]}/_sandbox/courses/{course}") as r:
         print(course, json.dumps(json.load(r), ensure_ascii=False))
 PY
-step "eeo-reconcile plan examples   (again)"
-"$BIN/eeo-reconcile" plan examples --state "$STATE"
+step "eeo-reconcile plan examples/school   (again)"
+"$BIN/eeo-reconcile" plan examples/school --state "$STATE"
 step "what the sandbox saw (one line per call; never a safeKey)"
 cat .demo/sandbox.log

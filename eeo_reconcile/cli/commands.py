@@ -7,10 +7,12 @@ import sys
 
 import click
 
-from ..config.load import load_config
+from ..config.load import config_root, load_config
+from ..errors import ConfigError, Diagnostic
 from ..plan.planfile import load_saved_plan, save_plan
 from ..plan.render import View
 from ..plan.safety import Allow
+from ..text import printable
 from ..workflow import (
     open_config_store,
     plan_config,
@@ -38,16 +40,32 @@ from .view import (
 
 
 @click.command()
-@path_argument
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--changed", is_flag=True,
+              help="PATHS are changed files (a pre-commit hook's): validate the "
+                   "configuration each belongs to, once; files outside any are skipped.")
 @handle_errors
-def validate(path: str) -> None:
-    """Check a configuration (file or directory) and report every error."""
-    config = load_config(path)
-    n = len(config.courses)
-    click.echo(
-        f"Valid: {len(config.files)} file(s), {n} course(s), "
-        f"{config.membership_count()} membership(s)."
-    )
+def validate(paths: tuple[str, ...], changed: bool) -> None:
+    """Check a configuration (file or directory, default the current directory)
+    and report every error."""
+    if changed:
+        roots = sorted({r for r in map(config_root, paths) if r is not None})
+    else:
+        roots = list(paths) or ["."]
+    errors: list[Diagnostic] = []
+    for root in roots:
+        try:
+            config = load_config(root)
+        except ConfigError as exc:
+            errors.extend(exc.diagnostics)
+            continue
+        where = f"{printable(root)}: " if len(roots) > 1 or changed else ""
+        click.echo(
+            f"{where}Valid: {len(config.files)} file(s), {len(config.courses)} course(s), "
+            f"{config.membership_count()} membership(s)."
+        )
+    if errors:
+        raise ConfigError(errors)
 
 
 @click.command()

@@ -17,7 +17,7 @@ from .view import err
 
 @click.command()
 @click.option("--world", "world_path", type=click.Path(exists=True, dir_okay=False),
-              help="World file (YAML). Default: a built-in demo world matching examples/.")
+              help="World file (YAML). Default: a built-in demo world matching examples/school/.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True,
               help="Port (0: any free port; the URL is printed).")

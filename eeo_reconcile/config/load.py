@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterator
 
@@ -62,6 +63,34 @@ def find_files(path: str) -> list[str]:
             ]
         )
     return found
+
+
+_SCHOOL = re.compile(rb"(?m)^school[ \t]*:")
+
+
+def config_root(path: str) -> str | None:
+    """The configuration a roster file belongs to: the nearest directory, from
+    the file's own up to the repository's top, that holds a YAML file with the
+    top-level `school` block (None: the file is not a roster's, e.g. a CI file)."""
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            names = []
+        for name in names:
+            f = os.path.join(d, name)
+            if name.endswith(YAML_SUFFIXES) and not name.startswith(".") and os.path.isfile(f):
+                try:
+                    with open(f, "rb") as fh:
+                        if _SCHOOL.search(fh.read(65536)):
+                            return d
+                except OSError:
+                    continue
+        parent = os.path.dirname(d)
+        if parent == d or ".git" in names:
+            return None
+        d = parent
 
 
 def display_name(path: str) -> str:

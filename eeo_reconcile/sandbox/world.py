@@ -178,7 +178,7 @@ def load_world_text(text: str, display: str) -> World:
 
 
 def load_world(path: str | None) -> World:
-    """A world from a file, or the built-in demo world (matching examples/)."""
+    """A world from a file, or the built-in demo world (matching examples/school/)."""
     if path is None:
         path = DEMO_WORLD_PATH
     with open(path, encoding="utf-8") as fh:

@@ -26,7 +26,7 @@ from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLES = os.path.join(ROOT, "examples")
+EXAMPLES = os.path.join(ROOT, "examples", "school")
 
 TOKENS = [b"&a ", b"*a", b"<<: ", b"[", b"]", b"{", b"}", b": ", b"- ", b"\n", b"\t", b"'", b'"',
           b"!!python/object ", b"!!binary ", b"\x00", b"\xff", b"\xe2\x80\xae",

@@ -72,7 +72,7 @@ def test_the_example_export_follows_the_contract_and_its_schema():
     from eeo_reconcile.schemas import validator
     from tests.conftest import EXAMPLES
 
-    path = os.path.join(EXAMPLES, "roster-export.csv")
+    path = os.path.join(EXAMPLES, "..", "roster-export.csv")
     roster = read_rosters([path])
     assert roster.rows == 6 and set(roster.courses) == {442447, 442448}
     v = validator("roster-file.schema.json")
