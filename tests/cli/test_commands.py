@@ -179,3 +179,25 @@ def test_state_diff_and_plan_without_the_lock(ex):
     assert "root['team of uid'][12235]" in r.stdout  # deepdiff's account of the grouping
     r = run("state", "diff", str(ex / "eeo.state.json"), "--config", ex, "--format", "json")
     assert json.loads(r.stdout)["courses"] == []
+
+
+def test_the_progress_bar_shows_calls_members_and_an_eta(monkeypatch):
+    import io
+
+    from eeo_reconcile.cli import view
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(view.sys, "stderr", err)
+    bar = view.ProgressBar()
+    for i in range(1, 41):
+        bar(i, 40, i * 30, 1200)
+    bar.finish()
+    out = err.getvalue()
+    assert "Applying" in out and "40/40" in out and "1,200/1,200 members" in out
+    quiet = view.ProgressBar(enabled=False)
+    quiet(1, 40, 30, 1200)
+    assert quiet._bar is None

@@ -429,3 +429,24 @@ def test_the_redaction_salt_is_made_once_and_kept_by_every_write(pg, tmp_path):
             st_store.write(st)
             assert st_store.read().salt == salt
         st_store.close()
+
+
+def test_the_history_is_read_through_its_address_index(pg):
+    s = store(pg)
+    with s.lock("apply"):
+        st = s.read()
+        j = s.open_journal(st)
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(1, 2))])
+        j.close()
+    assert [e.address for e in s.history("course/5/student/1")] == ["course/5/student/1"]
+    assert [e.address for e in s.history("course/5")] == ["course/5/student/1",
+                                                          "course/5/student/2"]
+    s.close()
+    ws = pg.psql("SELECT ws FROM eeo_history LIMIT 1", db="eeo").strip()
+    pg.psql(f"INSERT INTO eeo_history (ws, time, operation, action, address, serial, who) "
+            f"SELECT {ws}, now(), 'apply', 'add', 'course/' || (i % 500) || '/student/' || i, "
+            "1, 'x' FROM generate_series(1, 20000) i; ANALYZE eeo_history", db="eeo")
+    plan = pg.psql(f"EXPLAIN SELECT id FROM eeo_history WHERE ws = {ws} "
+                   "AND (address COLLATE \"C\") >= 'course/5' AND (address COLLATE \"C\") < 'course/50'",
+                   db="eeo")
+    assert "eeo_history_address" in plan

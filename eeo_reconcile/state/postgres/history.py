@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ...provenance import Provenance
-from ..history import HistoryEntry
+from ..history import HistoryEntry, matches
 from ..store import TimedEvent
 
 
@@ -26,18 +26,16 @@ def insert(conn: Any, ws: int, events: Sequence[TimedEvent], prov: Provenance,
                             serial, prov.who, prov.commit, prov.run))
 
 
-def _like(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-
-
 def read(conn: Any, ws: int, prefix: str = "", since: str | None = None,
          until: str | None = None) -> Iterator[HistoryEntry]:
     where = ["ws = %s"]
     args: list[Any] = [ws]
     p = prefix.rstrip("/")
     if p:
-        where.append("(address = %s OR address LIKE %s)")
-        args += [p, _like(p)]
+        # the address and everything below it sort in [p, p + "0") byte-wise ("/" is
+        # just below "0"): a range on the "C"-collated index, then the exact check
+        where.append('(address COLLATE "C") >= %s AND (address COLLATE "C") < %s')
+        args += [p, p + "0"]
     if since:
         where.append("time >= %s")
         args.append(since)
@@ -49,4 +47,6 @@ def read(conn: Any, ws: int, prefix: str = "", since: str | None = None,
            "WHERE " + " AND ".join(where) + " ORDER BY id")
     with conn.cursor() as cur:
         for row in cur.stream(sql, args):
-            yield HistoryEntry(*row)
+            e = HistoryEntry(*row)
+            if matches(e.address, p):
+                yield e

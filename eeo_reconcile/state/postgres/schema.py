@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS eeo_history (
     commit    text,
     run       text
 );
-CREATE INDEX IF NOT EXISTS eeo_history_address ON eeo_history (ws, address text_pattern_ops);
+CREATE INDEX IF NOT EXISTS eeo_history_address ON eeo_history (ws, (address COLLATE "C"));
 CREATE INDEX IF NOT EXISTS eeo_history_time ON eeo_history (ws, time);
 """
 
