@@ -447,6 +447,6 @@ def test_the_history_is_read_through_its_address_index(pg):
             f"SELECT {ws}, now(), 'apply', 'add', 'course/' || (i % 500) || '/student/' || i, "
             "1, 'x' FROM generate_series(1, 20000) i; ANALYZE eeo_history", db="eeo")
     plan = pg.psql(f"EXPLAIN SELECT id FROM eeo_history WHERE ws = {ws} "
-                   "AND (address COLLATE \"C\") >= 'course/5' AND (address COLLATE \"C\") < 'course/50'",
-                   db="eeo")
+                   "AND (address COLLATE \"C\") >= 'course/5' "
+                   "AND (address COLLATE \"C\") < 'course/50'", db="eeo")
     assert "eeo_history_address" in plan
