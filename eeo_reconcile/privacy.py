@@ -84,6 +84,12 @@ class Redactor:
             return name
         return name[0] + MASK
 
+    def mask(self, name: str) -> str:
+        """`person` for a name that is there."""
+        if not self.names:
+            return name
+        return name[0] + MASK if name else name
+
     def address(self, addr: str | Address) -> str:
         """An address with its uid hashed (level all)."""
         if not self.uids:

@@ -25,6 +25,7 @@ any new errnos to `classin/errnos.py`.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,23 @@ class Param:
     name: str
     encode: Callable[[Call], Any]  # the value to send, or None to leave it out
     decode: Callable[[Mapping[str, Any], Fields], None]
+    # the value as canonical JSON text, written directly (member lists: a plan's bulk)
+    text: Callable[[Call], str] | None = None
+
+    def json_text(self, call: Call) -> str | None:
+        if self.text is not None:
+            return self.text(call)
+        v = self.encode(call)
+        t = type(v)
+        if t is int:
+            return str(v)
+        if t is str:
+            return _esc(v)
+        return None if v is None else _canon(v)
+
+
+_canon = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_esc = json.encoder.encode_basestring  # the C escaper
 
 
 def _simple(name: str, field_name: str, getter: Callable[[Call], Any]) -> Param:
@@ -163,7 +181,19 @@ def _members_decode(p: Mapping[str, Any], f: Fields) -> None:
         f["names"] = tuple(i.get("name") for i in items)
 
 
-MEMBER_JSON = Param("studentJson", _members_encode, _members_decode)
+_UID_ITEM = '{{"uid":"{0}"}}'.format  # mapped over uids: no Python frame per member
+_UID_TEXT = '"{0}"'.format
+
+
+def _members_text(c: Call) -> str:
+    if c.identity == AUDITOR:
+        items = [f'{{"name":{_esc(n)},"uid":"{u}"}}' if n is not None else f'{{"uid":"{u}"}}'
+                 for u, n in zip(c.uids, c.names, strict=True)]
+        return "[" + ",".join(items) + "]"
+    return "[" + ",".join(map(_UID_ITEM, c.uids)) + "]"
+
+
+MEMBER_JSON = Param("studentJson", _members_encode, _members_decode, _members_text)
 
 
 def _lesson_members_encode(c: Call) -> list[dict[str, Any]]:
@@ -183,14 +213,23 @@ def _lesson_members_decode(p: Mapping[str, Any], f: Fields) -> None:
     f["customs"] = tuple(i.get("customColumn") for i in items)
 
 
-LESSON_MEMBER_JSON = Param("studentJson", _lesson_members_encode, _lesson_members_decode)
+def _lesson_members_text(c: Call) -> str:
+    return "[" + ",".join([
+        (f'{{"customColumn":{_esc(x)},' if x is not None else "{")
+        + f'"name":{_esc(n) if n is not None else "null"},"uid":"{u}"}}'
+        for u, n, x in zip(c.uids, c.names, c.customs, strict=True)]) + "]"
+
+
+LESSON_MEMBER_JSON = Param("studentJson", _lesson_members_encode, _lesson_members_decode,
+                           _lesson_members_text)
 
 
 def _uid_list_decode(p: Mapping[str, Any], f: Fields) -> None:
     f["uids"] = tuple(int(u) for u in p["studentUidJson"])
 
 
-UID_JSON = Param("studentUidJson", lambda c: [str(u) for u in c.uids], _uid_list_decode)
+UID_JSON = Param("studentUidJson", lambda c: [str(u) for u in c.uids], _uid_list_decode,
+                 lambda c: "[" + ",".join(map(_UID_TEXT, c.uids)) + "]")
 
 
 def _group_name_decode(p: Mapping[str, Any], f: Fields) -> None:
@@ -258,6 +297,15 @@ class Endpoint:
         """Whether `code` means this call's wish already holds."""
         c = self.converged
         return code in c.get(None, ()) or (identity is not None and code in c.get(identity, ()))
+
+    def json_text(self, call: Call) -> str:
+        """`{"action": ..., "params": ...}` of `call` as canonical JSON text."""
+        parts = []
+        for p in sorted(self.params, key=lambda p: p.name):
+            v = p.json_text(call)
+            if v is not None:
+                parts.append(f"{_esc(p.name)}:{v}")
+        return f'{{"action":{_esc(self.name)},"params":{{{",".join(parts)}}}}}'
 
     def encode(self, call: Call) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -8,9 +8,6 @@ import sys
 
 import click
 
-from ..sandbox.engine import ACTIONS
-from ..sandbox.server import Faults, Sandbox, serve
-from ..sandbox.world import load_world
 from .exits import handle_errors
 from .view import err
 
@@ -41,6 +38,11 @@ def sandbox(world_path: str | None, host: str, port: int, seed: int, latency_ms:
             fault_rate: float, fault_errnos: str, drop_rate: float, drop_actions: str,
             max_concurrent: int, quiet: bool) -> None:
     """Run a local ClassIn (the partner API) for rehearsals and tests."""
+    # imported here: the other commands should not pay for the server's start-up
+    from ..sandbox.engine import ACTIONS
+    from ..sandbox.server import Faults, Sandbox, serve
+    from ..sandbox.world import load_world
+
     try:
         errnos = tuple(int(x) for x in fault_errnos.split(",") if x.strip())
     except ValueError:

@@ -18,16 +18,8 @@ import yaml
 
 from ..errors import Diagnostic, Location
 from ..text import printable, token
+from .yamlfast import INT_TAG, STR_TAG, FastLoader
 
-try:  # the C loader is a hard expectation for speed; fall back rather than die
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 
 # A pure-Python constructor used only for the rare scalars that need YAML's
@@ -92,9 +84,9 @@ class UnknownTag(Exception):
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag = node.tag
-    if tag == _STR:
+    if tag == STR_TAG:
         return node.value
-    if tag == _INT:
+    if tag == INT_TAG:
         v = node.value
         if v.isdigit() and (v[0] != "0" or len(v) == 1):
             return int(v)
@@ -179,12 +171,12 @@ class _Constructor:
                 for item in node.value:
                     if isinstance(item, yaml.ScalarNode):
                         tag = item.tag
-                        if tag == _INT:
+                        if tag == INT_TAG:
                             v = item.value
                             if v.isdigit() and (v[0] != "0" or len(v) == 1):
                                 append(int(v))
                                 continue
-                        elif tag == _STR:
+                        elif tag == STR_TAG:
                             append(item.value)
                             continue
                         append(self.construct(item))
@@ -276,7 +268,7 @@ def load_text(text: str, path: str, display: str | None = None) -> YamlDocument:
     """Parse one YAML text; syntax and duplicate-key problems go to `diagnostics`."""
     doc = YamlDocument(path, display or path)
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=FastLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(doc.display, mark.line + 1, mark.column + 1) if mark else None
@@ -345,7 +337,7 @@ def _index(node: yaml.MappingNode, cache: dict[int, Index] | None) -> Index:
         if not isinstance(knode, yaml.ScalarNode) or knode.tag == _MERGE:
             continue
         index.setdefault(knode.value, (knode, vnode))
-        if knode.tag != _STR:
+        if knode.tag != STR_TAG:
             try:
                 index.setdefault(_scalar(knode), (knode, vnode))
             except Exception:  # noqa: S110 - an odd key is found by its text only

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace as dc_replace
+from typing import cast
 
 from ..classin import api
 from ..classin.api import AUDITOR, STUDENT, Call, Endpoint
@@ -138,32 +139,44 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     """The ordered calls that carry out one course's changes."""
     roles, early_lessons = _early(changes)
     early = {STUDENT if r is _STUDENT else AUDITOR for r in roles}
-    rm: dict[int, list[int]] = {STUDENT: [], AUDITOR: []}
-    adds: dict[int, tuple[list[int], list[str | None]]] = {STUDENT: ([], []), AUDITOR: ([], [])}
+    add_s: list[int] = []
+    add_a: list[int] = []
+    add_a_names: list[str | None] = []
+    rm_s: list[int] = []
+    rm_a: list[int] = []
     lesson_rm: dict[int, list[int]] = {}
     lesson_add: dict[int, tuple[list[int], list[str | None], list[str | None]]] = {}
     group_del: list[Call] = []
     group_set: list[Call] = []
     for ch in changes:
-        if type(ch) is MemberChange:
-            identity = STUDENT if ch.role is _STUDENT else AUDITOR
-            if ch.action is _ADD:
-                adds[identity][0].append(ch.uid)
-                adds[identity][1].append(ch.name)
+        t = type(ch)
+        if t is MemberChange:
+            m = cast(MemberChange, ch)
+            if m.action is _ADD:
+                if m.role is _STUDENT:
+                    add_s.append(m.uid)
+                else:
+                    add_a.append(m.uid)
+                    add_a_names.append(m.name)
             else:
-                rm[identity].append(ch.uid)
-        elif type(ch) is LessonChange:
-            if ch.action is _ADD:
-                bucket = lesson_add.get(ch.lesson)
+                (rm_s if m.role is _STUDENT else rm_a).append(m.uid)
+        elif t is LessonChange:
+            lc = cast(LessonChange, ch)
+            if lc.action is _ADD:
+                bucket = lesson_add.get(lc.lesson)
                 if bucket is None:
-                    bucket = lesson_add[ch.lesson] = ([], [], [])
-                bucket[0].append(ch.uid)
-                bucket[1].append(ch.name)
-                bucket[2].append(ch.custom)
+                    bucket = lesson_add[lc.lesson] = ([], [], [])
+                bucket[0].append(lc.uid)
+                bucket[1].append(lc.name)
+                bucket[2].append(lc.custom)
             else:
-                lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
-        elif type(ch) is GroupChange:
-            (group_del if ch.action is _REMOVE else group_set).append(_group_call(course, ch))
+                lesson_rm.setdefault(lc.lesson, []).append(lc.uid)
+        elif t is GroupChange:
+            gc = cast(GroupChange, ch)
+            (group_del if gc.action is _REMOVE else group_set).append(_group_call(course, gc))
+    rm = {STUDENT: rm_s, AUDITOR: rm_a}
+    adds: dict[int, tuple[list[int], list[str | None]]] = {
+        STUDENT: (add_s, [None] * len(add_s)), AUDITOR: (add_a, add_a_names)}
     out: list[Call] = []
     removal = api.DEL_COURSE_STUDENT_MULTIPLE
     lesson_removal = api.DEL_CLASS_STUDENT_MULTIPLE

@@ -8,7 +8,7 @@ reason. They render to JSON and parse back to equal values.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -50,8 +50,25 @@ class Reason(enum.Enum):
     FORGET = "forget"  # retired_courses: forget (stop managing; no ClassIn call)
 
 
+_ACTIONS = {a.value: a for a in Action}  # dict lookups: Enum(value) is slow in bulk
+_REASONS = {r.value: r for r in Reason}
+_ROLES = {r.value: r for r in Role}
+
+
+def _action(v: Any) -> Action:
+    try:
+        return _ACTIONS[v]
+    except (KeyError, TypeError):
+        raise ValueError(f"{v!r} is not an action") from None
+
+
 def _reason(v: Any) -> Reason | None:
-    return Reason(v) if v is not None else None
+    if v is None:
+        return None
+    try:
+        return _REASONS[v]
+    except (KeyError, TypeError):
+        raise ValueError(f"{v!r} is not a reason") from None
 
 
 def _head(kind: str, action: Action, address: object, course: int) -> dict[str, Any]:
@@ -91,9 +108,35 @@ class MemberChange:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MemberChange:
         return cls(
-            Action(d["action"]), int(d["course"]), Role(d["type"]), int(d["uid"]),
+            _action(d["action"]), int(d["course"]), _ROLES[d["type"]], int(d["uid"]),
             d.get("name"), _reason(d.get("reason")),
         )
+
+
+_new = object.__new__
+_SET = [getattr(MemberChange, f).__set__ for f in ("action", "course", "role", "uid", "name",
+                                                    "reason")]
+
+
+def member_changes(action: Action, course: int, role: Role, uids: Iterable[int],
+                   name_of: Callable[[int], str | None],
+                   reason: Reason | None = None) -> list[MemberChange]:
+    """Many MemberChanges at once, the same as `MemberChange(...)` each: set
+    through the slots, without the frozen dataclass's per-field
+    object.__setattr__ (the planner makes one per member of a cold plan)."""
+    sa, sc, sr, su, sn, se = _SET
+    out: list[MemberChange] = []
+    append = out.append
+    for u in uids:
+        o = _new(MemberChange)
+        sa(o, action)
+        sc(o, course)
+        sr(o, role)
+        su(o, u)
+        sn(o, name_of(u))
+        se(o, reason)
+        append(o)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +164,7 @@ class LessonChange:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> LessonChange:
         return cls(
-            Action(d["action"]), int(d["course"]), int(d["lesson"]), int(d["uid"]),
+            _action(d["action"]), int(d["course"]), int(d["lesson"]), int(d["uid"]),
             d.get("name"), d.get("custom"), _reason(d.get("reason")),
         )
 
@@ -168,7 +211,7 @@ class GroupChange:
     def from_json(cls, d: Mapping[str, Any]) -> GroupChange:
         old = d.get("old_teams")
         return cls(
-            Action(d["action"]), int(d["course"]), str(d["name"]), d.get("group_id"),
+            _action(d["action"]), int(d["course"]), str(d["name"]), d.get("group_id"),
             teams_from_json(d.get("teams", [])), d.get("old_name"),
             teams_from_json(old) if old is not None else None, _reason(d.get("reason")),
             tuple((int(u), str(n)) for u, n in (d.get("labels") or {}).items()),
@@ -195,7 +238,7 @@ class CourseChange:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CourseChange:
-        return cls(Action(d["action"]), int(d["course"]), d.get("name"),
+        return cls(_action(d["action"]), int(d["course"]), d.get("name"),
                    _reason(d.get("reason")))
 
 

@@ -96,9 +96,10 @@ class Plan:
             seen.setdefault(c.course, None)
         return list(seen)
 
-    def to_json(self) -> dict[str, Any]:
-        """The documented plan JSON (schemas/plan.schema.json)."""
-        return {
+    def to_json(self, changes: bool = True, calls: bool = True) -> dict[str, Any]:
+        """The documented plan JSON (schemas/plan.schema.json); without the
+        changes or the calls when asked (`plan.encode` writes those itself)."""
+        d = {
             "format_version": PLAN_FORMAT_VERSION,
             "sid": self.sid,
             "state": {
@@ -113,15 +114,20 @@ class Plan:
             "courses": {str(k): v for k, v in sorted(self.course_names.items())},
             "lessons": lessons_json(self.lesson_names),
             "labels": [u.to_json() for u in self.labels],
-            "changes": [c.to_json() for c in self.changes],
-            "calls": [c.to_json() for c in self.calls],
             "notes": [n.to_json() for n in self.notes],
             "summary": self.summary().to_json(),
             "safety": self.safety.to_json(),
         }
+        if changes:
+            d["changes"] = [c.to_json() for c in self.changes]
+        if calls:
+            d["calls"] = [c.to_json() for c in self.calls]
+        return d
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> Plan:
+    def from_json(cls, d: Mapping[str, Any], calls: bool = True) -> Plan:
+        """The plan a document describes; `calls=False` leaves its calls out (a
+        saved plan's are derived from its changes and compared instead)."""
         if d.get("format_version") != PLAN_FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {d.get('format_version')!r}")
         st = d["state"]
@@ -129,7 +135,7 @@ class Plan:
         return cls(
             sid=int(d["sid"]),
             changes=tuple(change_from_json(c) for c in d["changes"]),
-            calls=tuple(Call.from_json(c) for c in d["calls"]),
+            calls=tuple(Call.from_json(c) for c in d["calls"]) if calls else (),
             notes=tuple(Note.from_json(n) for n in d["notes"]),
             safety=SafetyReport.from_json(d["safety"]),
             course_names={int(k): v for k, v in d["courses"].items()},

@@ -24,15 +24,18 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from typing import Any
 
+from .._gc import paused_gc
 from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
 from ..state.model import State
 from .calls import calls_for_course
+from .encode import canonical, plan_json
 from .plan import Plan
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
@@ -41,10 +44,6 @@ _SIGNING_CONTEXT = b"eeo-reconcile plan signature v1\0"
 NOTICE = ("This file holds the whole plan, people's names and uids unredacted: apply needs "
           "them. Keep it where the rosters are kept, not in public CI artifacts; show it "
           "with `eeo-reconcile show --redact names|all`.")
-
-
-def _canonical(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _signing_key(secret: str) -> bytes:
@@ -59,11 +58,12 @@ def _signature(body: bytes, secret: str) -> str:
 
 def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    body: dict[str, Any] = {"format": PLAN_FILE_FORMAT, "created": created, "notice": NOTICE,
-                            "plan": plan.to_json()}
+    # the canonical body, keys in order: created, format, notice, plan, redaction_salt
+    text = (f'{{"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
+            f'"notice":{canonical(NOTICE)},"plan":{plan_json(plan)}')
     if plan.salt:  # keys redacted output of `show` as for `plan` (never shown)
-        body["redaction_salt"] = plan.salt
-    canon = _canonical(body)
+        text += f',"redaction_salt":{canonical(plan.salt)}'
+    canon = (text + "}").encode()
     tail = b',"checksum":' + json.dumps("sha256:" + hashlib.sha256(canon).hexdigest()).encode()
     if secret:
         tail += b',"signature":' + json.dumps(_signature(canon, secret)).encode()
@@ -73,10 +73,44 @@ def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None =
 
 def save_plan(plan: Plan, path: str, created: str | None = None,
               secret: str | None = None) -> None:
+    with paused_gc():
+        data = plan_file_bytes(plan, created, secret)
     try:
-        atomic_write(os.path.abspath(path), plan_file_bytes(plan, created, secret))
+        atomic_write(os.path.abspath(path), data)
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan file {path}: {exc.strerror}") from None
+
+
+def save_plan_meanwhile(plan: Plan, path: str, secret: str | None = None
+                        ) -> Callable[[], None]:
+    """Start saving `plan` and return a function that waits for it (raising
+    PlanFileError if it failed). Where the platform can fork, a child process
+    writes the file while this one goes on (showing the plan, say): the two
+    take the two halves of the work on two cores. Elsewhere it is saved now."""
+    if not hasattr(os, "fork") or os.environ.get("EEO_NO_FORK"):
+        save_plan(plan, path, secret=secret)
+        return lambda: None
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: save, say why not if it fails, and leave at once
+        os.close(read_end)
+        code = 0
+        try:
+            save_plan(plan, path, secret=secret)
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            os.write(write_end, str(exc).encode("utf-8", "replace")[:4000])
+            code = 1
+        os._exit(code)
+    os.close(write_end)
+
+    def wait() -> None:
+        with os.fdopen(read_end, "rb") as fh:
+            why = fh.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise PlanFileError(why or f"saving the plan to {path} failed (status {status})")
+
+    return wait
 
 
 def looks_like_plan_file(path: str) -> bool:
@@ -116,15 +150,25 @@ class SavedPlan:
             )
 
 
-def load_saved_plan(path: str) -> SavedPlan:
-    """The saved plan; refuses a file that is unreadable, altered, or whose calls
-    are not exactly those its changes produce."""
-    try:
-        raw = read_regular(path, MAX_PLAN_BYTES)
-    except FileProblem as exc:
-        raise PlanFileError(f"the plan file {path} {exc.why}") from None
-    except OSError as exc:
-        raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror}") from None
+def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any]:
+    """(the document, the canonical body its checksum covers, checksum, signature).
+
+    As written, the file is the canonical body followed by the checksum and the
+    signature: they are checked on the bytes as read, and those bytes are what
+    is parsed (no re-serialising a large plan). A file a tool re-formatted
+    (indented, say) is put back in canonical form first, as before."""
+    cut = raw.rfind(b',"checksum":')
+    if cut > 0:
+        body = raw[:cut] + b"}"
+        try:
+            data = json.loads(body)
+            tail = json.loads(b"{" + raw[cut + 1:])
+        except (ValueError, RecursionError):
+            data = tail = None
+        if isinstance(data, dict) and isinstance(tail, dict) and data.get(
+                "format") == PLAN_FILE_FORMAT and tail.get("checksum") == "sha256:" + \
+                hashlib.sha256(body).hexdigest():
+            return data, body, tail.get("checksum"), tail.get("signature")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -133,7 +177,24 @@ def load_saved_plan(path: str) -> SavedPlan:
         raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
     checksum = data.pop("checksum", None)
     signature = data.pop("signature", None)
-    body = _canonical(data)
+    return data, canonical(data).encode(), checksum, signature
+
+
+def load_saved_plan(path: str) -> SavedPlan:
+    """The saved plan; refuses a file that is unreadable, altered, or whose calls
+    are not exactly those its changes produce."""
+    with paused_gc():  # a large plan is many small acyclic objects
+        return _load_saved_plan(path)
+
+
+def _load_saved_plan(path: str) -> SavedPlan:
+    try:
+        raw = read_regular(path, MAX_PLAN_BYTES)
+    except FileProblem as exc:
+        raise PlanFileError(f"the plan file {path} {exc.why}") from None
+    except OSError as exc:
+        raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror}") from None
+    data, body, checksum, signature = _read_body(raw, path)
     if checksum != "sha256:" + hashlib.sha256(body).hexdigest():
         raise PlanFileError(
             f"the saved plan {path} was altered after it was made (checksum mismatch): "
@@ -149,11 +210,11 @@ def load_saved_plan(path: str) -> SavedPlan:
         raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
                             "schemas/plan.schema.json): run plan --out again")
     try:
-        plan = Plan.from_json(doc)
+        plan = Plan.from_json(doc, calls=False)
     except Exception as exc:  # noqa: BLE001 - any shape the schema let through
         raise PlanFileError(f"the saved plan {path} is malformed: {type(exc).__name__}") \
             from None
-    plan = _check_calls(plan, path)
+    plan = _check_calls(plan, doc["calls"], path)
     salt = data.get("redaction_salt")
     if isinstance(salt, str):
         plan = dc_replace(plan, salt=salt)
@@ -166,12 +227,12 @@ def load_plan_file(path: str) -> tuple[Plan, str]:
     return saved.plan, saved.created
 
 
-def _check_calls(plan: Plan, path: str) -> Plan:
-    """The calls must be exactly those the changes produce: what is shown is what
-    is applied. Returns the plan with the derived calls (which also carry what
-    is not sent, such as which removals may be held back)."""
+def _check_calls(plan: Plan, listed: list[Any], path: str) -> Plan:
+    """The calls the file lists must be exactly those its changes produce: what
+    is shown is what is applied. Returns the plan with the derived calls (which
+    also carry what is not sent, such as which removals may be held back)."""
     if plan.school is None:
-        if plan.calls:
+        if listed:
             raise PlanFileError(f"the saved plan {path} has calls but no school settings")
         return plan
     derived = []
@@ -180,7 +241,7 @@ def _check_calls(plan: Plan, path: str) -> Plan:
         by_course.setdefault(c.course, []).append(c)
     for cid, changes in by_course.items():
         derived.extend(calls_for_course(cid, changes, plan.school.batch))
-    if tuple(derived) != plan.calls:
+    if [c.to_json() for c in derived] != listed:
         raise PlanFileError(
             f"the saved plan {path} lists calls that are not the ones its changes make: "
             "what it shows is not what it would do. Refusing to use it; run plan --out again."

@@ -31,6 +31,7 @@ from ..state.model import State
 from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Reason
 
 MASS, TOTAL, UID = "course", "total", "uid-change"
+_REMOVE = Action.REMOVE
 FLAG = {MASS: "--allow-mass-removal", TOTAL: "--allow-mass-removal",
         UID: "--allow-uid-change"}
 
@@ -204,12 +205,16 @@ def _member(c: Change) -> tuple[int | None, int, str] | None:
     return (c.lesson if isinstance(c, LessonChange) else None), c.uid, c.name
 
 
-def uid_changes(changes: Sequence[Change]) -> list[tuple[int, int, str, int | None]]:
+def uid_changes(changes: Sequence[Change], removals: Sequence[Change] | None = None
+                ) -> list[tuple[int, int, str, int | None]]:
     """(removed uid, added uid, label, lesson) pairs under the same name label:
-    course members with course members, lesson students within their lesson."""
+    course members with course members, lesson students within their lesson.
+    `removals`: the changes' removals, when the caller has them."""
     removed: dict[tuple[int | None, str], list[tuple[int, str]]] = {}
-    for c in changes:
-        m = _member(c) if c.action is Action.REMOVE else None
+    if removals is None:
+        removals = [c for c in changes if c.action is Action.REMOVE]
+    for c in removals:
+        m = _member(c)
         if m is not None:
             removed.setdefault((m[0], name_key(m[2])), []).append((m[1], m[2]))
     if not removed:
@@ -244,14 +249,17 @@ def check_safety(
         spec = config.courses.get(cid)
         rec = state.courses.get(cid)
         name = (spec.name if spec else None) or (rec.name if rec else None)
+        rms = [c for c in changes if c.action is _REMOVE]
+        if not rms:
+            continue
         if spec is not None:
-            for old, new, label, lesson in uid_changes(changes):
+            for old, new, label, lesson in uid_changes(changes, rms):
                 by = "safety.uid_changes on the course" if (old, new) in spec.uid_changes \
                     else allow.flag_for(UID)
                 findings.append(SafetyFinding(UID, 1, 0, "the uid-change check", cid, name,
                                               old_uid=old, new_uid=new, label=label,
                                               lesson=lesson, allowed_by=by))
-        removals = removal_count(changes)
+        removals = removal_count(rms)
         if not removals:
             continue
         total += removals

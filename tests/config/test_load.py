@@ -153,3 +153,27 @@ def test_a_course_split_over_a_generated_and_a_hand_kept_file_is_merged(tmp_path
     assert c.auditors == {9: "Parent"} and c.lessons[70][40].name == "Forty"
     assert c.lesson_names == {70: "Week 1"} and c.groups[0].teams[0].members == (2,)
     assert c.max_removal_fraction == 0.5
+
+
+def test_the_fast_resolver_gives_pyyaml_s_tags():
+    import random
+    import string
+
+    import yaml
+
+    from eeo_reconcile.config.yamlfast import FastLoader as _FastLoader
+
+    samples = ["", "0", "00", "012", "1", "123", "1_000", "-1", "+1", "0x1F", "0o7", "1.5",
+               ".5", ".inf", ".NaN", "yes", "Yes", "no", "NO", "on", "Off", "true", "False",
+               "null", "Null", "~", "<<", "=", "1:20", "2026-11-25", "2026-11-25T10:00:00Z",
+               "abc", "Li Lei", "李", "٣", "３", "1e3", "1.0e+3", "n", "y", "Y", "t"]
+    r = random.Random(1)
+    samples += ["".join(r.choice(string.printable[:80]) for _ in range(r.randint(1, 6)))
+                for _ in range(20000)]
+    base, fast = yaml.CSafeLoader(""), _FastLoader("")
+    for v in samples:
+        for implicit in ((True, False), (False, True)):
+            assert base.resolve(yaml.ScalarNode, v, implicit) == \
+                fast.resolve(yaml.ScalarNode, v, implicit), v
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert base.resolve(kind, None, (True, False)) == fast.resolve(kind, None, (True, False))

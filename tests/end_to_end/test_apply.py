@@ -479,7 +479,7 @@ def test_group_saved_with_898_records_only_what_classin_kept(tmp_path):
 def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsigned(env):
     import hashlib
 
-    from eeo_reconcile.plan.planfile import _canonical
+    from eeo_reconcile.plan.encode import canonical
 
     env.write(STEP1)
     signed = os.path.join(env.dir, "signed.plan")
@@ -491,7 +491,7 @@ def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsign
     doc.pop("checksum")
     doc.pop("signature")
     doc["plan"]["state"]["ref"] = {"backend": "local", "path": evil}
-    doc["checksum"] = "sha256:" + hashlib.sha256(_canonical(doc)).hexdigest()
+    doc["checksum"] = "sha256:" + hashlib.sha256(canonical(doc).encode()).hexdigest()
     unsigned = os.path.join(env.dir, "unsigned.plan")
     with open(unsigned, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2)  # indented: still a plan

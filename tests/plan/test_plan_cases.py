@@ -9,10 +9,14 @@ import yaml
 
 from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import EeoError
+from eeo_reconcile.model import Redact
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
+from eeo_reconcile.plan.encode import canonical, plan_json
+from eeo_reconcile.plan.redact import redact_plan_json
 from eeo_reconcile.plan.render import render_text
 from eeo_reconcile.plan.safety import Allow
+from eeo_reconcile.privacy import Redactor
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import CASES
@@ -107,6 +111,11 @@ def test_plan_case(case_file, tmp_path):
     from eeo_reconcile.plan.plan import Plan
 
     assert Plan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+    # the fast canonical writer gives the bytes of the documented document, redacted or not
+    assert plan_json(plan) == canonical(plan.to_json())
+    for level in (Redact.NAMES, Redact.ALL):
+        r = Redactor(level, b"k" * 32)
+        assert plan_json(plan, r) == canonical(redact_plan_json(plan.to_json(), r))
 
 
 def test_there_are_enough_cases():

@@ -64,14 +64,14 @@ def _rewrite(path, edit):
     """Edit a saved plan's body and recompute its checksum, as an attacker would."""
     import hashlib
 
-    from eeo_reconcile.plan.planfile import _canonical
+    from eeo_reconcile.plan.encode import canonical
 
     with open(path, encoding="utf-8") as fh:
         doc = json.load(fh)
     doc.pop("checksum")
     signature = doc.pop("signature", None)
     edit(doc)
-    body = _canonical(doc)
+    body = canonical(doc).encode()
     doc["checksum"] = "sha256:" + hashlib.sha256(body).hexdigest()
     if signature:
         doc["signature"] = signature
@@ -175,14 +175,15 @@ def test_a_redacted_plan_output_cannot_be_applied(tmp_path):
     import hashlib
 
     from eeo_reconcile.model import Redact
-    from eeo_reconcile.plan.planfile import PLAN_FILE_FORMAT, _canonical, load_saved_plan
+    from eeo_reconcile.plan.encode import canonical
+    from eeo_reconcile.plan.planfile import PLAN_FILE_FORMAT, load_saved_plan
     from eeo_reconcile.plan.render import View, render_json
     from eeo_reconcile.privacy import Redactor
 
     path = str(tmp_path / "p.plan")
     body = {"format": PLAN_FILE_FORMAT, "created": "x",
             "plan": json.loads(render_json(_plan(), View(Redactor(Redact.NAMES))))}
-    body["checksum"] = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    body["checksum"] = "sha256:" + hashlib.sha256(canonical(body).encode()).hexdigest()
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(body, fh)
     with pytest.raises(PlanFileError) as info:

@@ -191,3 +191,13 @@ courses:
     text = render_text(make_plan(load_config(str(tmp_path)), st))
     assert "team 1: 3 (Cy) moved here from team 2" in text
     assert "team 2: 2 (Bo) moved here from team 1" in text
+
+
+def test_the_fast_json_writer_matches_the_documented_document_on_hostile_names(tmp_path):
+    from eeo_reconcile.plan.encode import canonical, plan_json
+    from eeo_reconcile.plan.redact import redact_plan_json
+
+    plan = _hostile_plan(tmp_path)
+    assert plan_json(plan) == canonical(plan.to_json())
+    r = Redactor(Redact.ALL, b"k" * 32)
+    assert plan_json(plan, r) == canonical(redact_plan_json(plan.to_json(), r))

@@ -1,85 +1,14 @@
-"""The plan as the documented JSON (`schemas/plan.schema.json`).
-
-Redacted, the same document with people's names masked and (level all) uids
-replaced by their keyed hashes wherever they appear: changes, calls' params,
-notes, guard findings, labels; it says so in `redacted`, and cannot be
-applied (a saved plan file is never redacted).
-"""
+"""The plan as the documented JSON (`schemas/plan.schema.json`), canonical and
+compact (`plan.encode`), redacted as the view says (`plan.redact`)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from ...privacy import Redactor
+from ..._gc import paused_gc
+from ..encode import plan_json
 from ..plan import Plan
-from ..safety import SafetyReport
 from .common import View
-
-_UID_KEYS = frozenset({"uid", "studentUid"})
-_UID_LIST_KEYS = frozenset({"studentUidJson"})
-_NAME_KEYS = frozenset({"studentName", "customColumn"})
 
 
 def render_json(plan: Plan, view: View = View()) -> str:
-    doc = plan.to_json()
-    r = view.redactor
-    if r.active:
-        doc = redact_plan_json(doc, r)
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-
-
-def redact_plan_json(doc: dict[str, Any], r: Redactor) -> dict[str, Any]:
-    """The plan JSON with people's names masked and (level all) uids hashed."""
-    doc["redacted"] = r.level.value
-    for c in doc["changes"]:
-        _change(c, r)
-    for call in doc["calls"]:
-        call["params"] = _params(call["params"], r)
-    for n in doc["notes"]:
-        n["message"] = r.note(n["address"], n["message"], n.get("names", ()))
-        n["address"] = r.address(n["address"])
-        if "names" in n:
-            n["names"] = [r.person(x) for x in n["names"]]
-    for u in doc.get("labels", ()):
-        if "uid" in u:
-            u["name"] = r.person(u["name"])
-            u["uid"] = _uid(u["uid"], r)
-    doc["safety"] = plan_safety(doc, r)
-    return doc
-
-
-def plan_safety(doc: dict[str, Any], r: Redactor) -> dict[str, Any]:
-    return SafetyReport.from_json(doc["safety"]).to_json(r)
-
-
-def _uid(v: Any, r: Redactor) -> Any:
-    return r.uid(int(v)) if r.uids else v
-
-
-def _change(c: dict[str, Any], r: Redactor) -> None:
-    kind = c["type"]
-    c["address"] = r.address(c["address"])
-    if "uid" in c:
-        c["uid"] = _uid(c["uid"], r)
-    if kind in ("student", "auditor", "lesson-student") and "name" in c:
-        c["name"] = r.person(c["name"])
-    if "custom" in c:
-        c["custom"] = r.person(c["custom"])
-    for key in ("teams", "old_teams"):
-        if key in c:
-            c[key] = [[_uid(u, r) for u in t] for t in c[key]]
-    if "labels" in c:
-        c["labels"] = {str(_uid(u, r)): r.person(n) for u, n in c["labels"].items()}
-
-
-def _params(v: Any, r: Redactor, key: str = "") -> Any:
-    if isinstance(v, dict):
-        return {k: _params(x, r, k) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_params(x, r, key if key in _UID_LIST_KEYS else "") for x in v]
-    if key in _UID_KEYS or key in _UID_LIST_KEYS:
-        return r.uid(int(v)) if r.uids else v
-    if key in _NAME_KEYS or key == "name":
-        return r.person(v) if isinstance(v, str) else v
-    return v
+    with paused_gc():
+        return plan_json(plan, view.redactor) + "\n"

@@ -114,12 +114,19 @@ def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT
     head = _head(plan, view, limit)
     table = ["| Course | Add | Remove | Change |", "|---|---:|---:|---:|"]
     details: list[str] = []
-    for cid, changes in by_course(plan):
+    courses = list(by_course(plan))
+    labels = []
+    for cid, changes in courses:
         a, rm, ch = counts(changes)
         label = md_text(course_label(plan, cid))
+        labels.append((label, a, rm, ch))
         table.append(f"| {label} | {a} | {rm} | {ch} |")
-        if view.summary:
-            continue
+    # details, course by course, only as far as they can fit: the rest would be cut
+    used = sum(map(len, head)) + sum(len(t) + 1 for t in table)
+    total = len(courses)
+    for (_, changes), (label, a, rm, ch) in zip(courses, labels, strict=True):
+        if view.summary or used > limit:
+            break
         lines: list[str] = []
         for c in changes:
             lines.append(f"{c.action.symbol} {describe_change(c, plan, r)}")
@@ -130,6 +137,7 @@ def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT
             f"<details><summary>{label}: +{a} -{rm} ~{ch}</summary>\n\n"
             f"{fence}diff\n{body}\n{fence}\n\n</details>"
         )
+        used += len(details[-1]) + 1
 
     def assemble(rows: list[str], dets: list[str], notice: str | None) -> str:
         parts = ["\n".join(head), "\n".join(rows), ""]
@@ -140,7 +148,7 @@ def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT
         return "\n".join(parts).rstrip("\n") + "\n"
 
     full = assemble(table, details, None)
-    if len(full) <= limit:
+    if len(full) <= limit and (view.summary or len(details) == total):
         return full
     # Too long: keep the summary, drop per-course details from the end.
     ncourses = len(table) - 2
@@ -149,7 +157,7 @@ def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT
         parts = []
         if kept_rows < ncourses:
             parts.append(f"{ncourses - kept_rows} course rows")
-        parts.append(f"the details of {len(details) - kept_details} course(s)")
+        parts.append(f"the details of {total - kept_details} course(s)")
         return (
             "> [!NOTE]\n> This plan is longer than GitHub's 65,536-character comment limit: "
             + " and ".join(parts) + " are left out here. Run `eeo-reconcile show PLANFILE` "
