@@ -20,6 +20,7 @@ class Run:
     peak_mb: float
     returncode: int
     stdout: bytes
+    child_peak_mb: float = 0.0
 
 
 PEAK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peak.py")
@@ -38,13 +39,15 @@ def run_process(argv: list[str], cwd: str | None = None, env: dict | None = None
     )
     seconds = time.perf_counter() - t0
     err = proc.stderr.decode(errors="replace")
-    peak = 0.0
+    peak = child = 0.0
     for line in err.splitlines():
         if line.startswith("__PEAK_KB__ "):
             peak = int(line.split()[1]) / 1024.0
+        elif line.startswith("__CHILD_PEAK_KB__ "):
+            child = int(line.split()[1]) / 1024.0
     if proc.returncode not in (0, 2):
         sys.stderr.write(err[-2000:])
-    return Run(seconds, peak, proc.returncode, proc.stdout or b"")
+    return Run(seconds, peak, proc.returncode, proc.stdout or b"", child)
 
 
 def best_of(n: int, argv: list[str], **kw) -> Run:

@@ -1,5 +1,6 @@
 """Run `python -m MODULE ...` or `python -c CODE ...` and report this process's
-own peak memory (VmHWM) on stderr at exit.
+own peak memory (VmHWM) on stderr at exit, and the largest ru_maxrss of the
+children it waited for.
 
 ru_maxrss from wait4() is not usable for a child: Linux carries the forked copy
 of the parent's resident pages into it across exec, so a benchmark holding a
@@ -9,6 +10,7 @@ the new address space only.
 
 import atexit
 import os
+import resource
 import runpy
 import sys
 
@@ -19,9 +21,12 @@ def _report() -> None:
             for line in fh:
                 if line.startswith("VmHWM:"):
                     os.write(2, f"\n__PEAK_KB__ {line.split()[1]}\n".encode())
-                    return
+                    break
     except OSError:
         pass
+    # children this process forked and waited for (plan --out's writer)
+    kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    os.write(2, f"__CHILD_PEAK_KB__ {kb}\n".encode())
 
 
 atexit.register(_report)

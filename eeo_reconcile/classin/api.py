@@ -154,9 +154,7 @@ STUDENT_UID = Param("studentUid", lambda c: c.uids[0], _uid_decode)
 
 
 def _name_encode(c: Call) -> str | None:
-    if c.identity == AUDITOR and c.names and c.names[0] is not None:
-        return c.names[0]
-    return None
+    return c.names[0] if c.identity == AUDITOR and c.names else None  # None: left out
 
 
 def _name_decode(p: Mapping[str, Any], f: Fields) -> None:
@@ -181,8 +179,10 @@ def _members_decode(p: Mapping[str, Any], f: Fields) -> None:
         f["names"] = tuple(i.get("name") for i in items)
 
 
-_UID_ITEM = '{{"uid":"{0}"}}'.format  # mapped over uids: no Python frame per member
-_UID_TEXT = '"{0}"'.format
+def _quoted_uids(uids: Sequence[int], before: str, after: str) -> str:
+    """`[<before>"u1"<after>,<before>"u2"<after>,...]`, joined at C speed."""
+    joined = f'"{after},{before}"'.join(map(str, uids))
+    return f'[{before}"{joined}"{after}]' if uids else "[]"
 
 
 def _members_text(c: Call) -> str:
@@ -190,7 +190,7 @@ def _members_text(c: Call) -> str:
         items = [f'{{"name":{_esc(n)},"uid":"{u}"}}' if n is not None else f'{{"uid":"{u}"}}'
                  for u, n in zip(c.uids, c.names, strict=True)]
         return "[" + ",".join(items) + "]"
-    return "[" + ",".join(map(_UID_ITEM, c.uids)) + "]"
+    return _quoted_uids(c.uids, '{"uid":', "}")
 
 
 MEMBER_JSON = Param("studentJson", _members_encode, _members_decode, _members_text)
@@ -229,7 +229,7 @@ def _uid_list_decode(p: Mapping[str, Any], f: Fields) -> None:
 
 
 UID_JSON = Param("studentUidJson", lambda c: [str(u) for u in c.uids], _uid_list_decode,
-                 lambda c: "[" + ",".join(map(_UID_TEXT, c.uids)) + "]")
+                 lambda c: _quoted_uids(c.uids, "", ""))
 
 
 def _group_name_decode(p: Mapping[str, Any], f: Fields) -> None:
@@ -283,6 +283,12 @@ class Endpoint:
     # per-item fields of the answer that echo what was sent, as (answer key, Call
     # attribute): checked before an item is recorded against its member
     echoes: tuple[tuple[str, str], ...] = ()
+    # the parameters in JSON key order, each with its key as JSON text
+    keyed: tuple[tuple[str, Param], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ordered = sorted(self.params, key=lambda p: p.name)
+        object.__setattr__(self, "keyed", tuple((f"{_esc(p.name)}:", p) for p in ordered))
 
     @property
     def is_batch(self) -> bool:
@@ -300,11 +306,7 @@ class Endpoint:
 
     def json_text(self, call: Call) -> str:
         """`{"action": ..., "params": ...}` of `call` as canonical JSON text."""
-        parts = []
-        for p in sorted(self.params, key=lambda p: p.name):
-            v = p.json_text(call)
-            if v is not None:
-                parts.append(f"{_esc(p.name)}:{v}")
+        parts = [key + v for key, p in self.keyed if (v := p.json_text(call)) is not None]
         return f'{{"action":{_esc(self.name)},"params":{{{",".join(parts)}}}}}'
 
     def encode(self, call: Call) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ..fileio import FileProblem, kind_of, read_regular
 from ..model import Config
 from ..text import printable
 from .build import Builder
+from .parallel import LaterFiles, merge_prebuilt, split_point
 from .schema import schema_diagnostics
 from .source import Document, Source
 from .yamlload import load_bytes, unreadable
@@ -144,26 +145,51 @@ class YamlSource:
         self._real_root = os.path.realpath(self.base_dir)
         self._digest = hashlib.sha256()
 
+    def _read(self, fname: str, single: bool) -> bytes | Document:
+        """The file's bytes, or a document saying why it was not read."""
+        display = display_name(fname)
+        try:
+            # the configuration file named on the command line is the user's own
+            real = os.path.realpath(fname) if single else _readable(fname, self._real_root)
+            raw = read_regular(real, MAX_FILE_BYTES)
+        except FileProblem as exc:
+            return unreadable(fname, display, f"this file {exc.why}", _FILE_HINT)
+        except OSError as exc:
+            return unreadable(fname, display, f"this file cannot be read ({exc.strerror})",
+                              _FILE_HINT)
+        self._digest.update(os.path.relpath(fname, self.base_dir).encode(
+            "utf-8", "surrogateescape") + b"\0")
+        self._digest.update(raw)
+        self._digest.update(b"\0")
+        return raw
+
     def documents(self) -> Iterator[Document]:
+        """Every file as a document, in order. A large configuration is read
+        first and its later files parsed by a second process meanwhile
+        (`config.parallel`); `build_config` merges what that one prebuilt."""
         single = os.path.isfile(self.root)
-        for fname in self.files:
-            display = display_name(fname)
-            try:
-                # the configuration file named on the command line is the user's own
-                real = os.path.realpath(fname) if single else _readable(fname, self._real_root)
-                raw = read_regular(real, MAX_FILE_BYTES)
-            except FileProblem as exc:
-                yield unreadable(fname, display, f"this file {exc.why}", _FILE_HINT)
-                continue
-            except OSError as exc:
-                yield unreadable(fname, display, f"this file cannot be read ({exc.strerror})",
-                                 _FILE_HINT)
-                continue
-            self._digest.update(os.path.relpath(fname, self.base_dir).encode(
-                "utf-8", "surrogateescape") + b"\0")
-            self._digest.update(raw)
-            self._digest.update(b"\0")
-            yield load_bytes(raw, fname, display)
+        read = [self._read(f, single) for f in self.files]
+        k = split_point([len(r) if isinstance(r, bytes) else 0 for r in read])
+        later = None
+        if k is not None:
+            later = LaterFiles([(f, display_name(f), r) for f, r in
+                                zip(self.files[k:], read[k:], strict=True)
+                                if isinstance(r, bytes)])
+        try:
+            for i, (fname, r) in enumerate(zip(self.files, read, strict=True)):
+                if k is not None and i >= k:
+                    break
+                read[i] = b""  # let the bytes go once parsed
+                yield load_bytes(r, fname, display_name(fname)) if isinstance(r, bytes) else r
+            if later is None or k is None:
+                return
+            prebuilt = iter(later.documents())
+            later = None
+            for r in read[k:]:
+                yield next(prebuilt) if isinstance(r, bytes) else r
+        finally:
+            if later is not None:
+                later.cancel()
 
     def digest(self) -> str:
         return self._digest.hexdigest()
@@ -189,6 +215,9 @@ def build_config(source: Source) -> Config:
         count += 1
         if first_doc is None:
             first_doc = doc
+        if merge_prebuilt(builder, doc):
+            doc.release()
+            continue
         diagnostics.extend(doc.diagnostics)
         if not doc.parsed:
             unparsed.extend(doc.diagnostics)

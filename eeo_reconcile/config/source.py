@@ -28,8 +28,14 @@ class Document(Protocol):
 
     path: str  # the file as opened
     display: str  # how messages name it
-    data: Any  # the JSON-like value; None when empty or unparsable
-    diagnostics: list[Diagnostic]  # problems found while reading it
+
+    @property
+    def data(self) -> Any:
+        """The JSON-like value; None when empty or unparsable."""
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Problems found while reading it."""
 
     @property
     def parsed(self) -> bool:

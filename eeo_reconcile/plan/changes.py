@@ -261,6 +261,30 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
     return result
 
 
+def changes_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
+    """Many changes at once (a saved plan's), the same as `change_from_json`
+    each; course members, nearly all of a plan, are set through the slots as
+    in `member_changes`."""
+    sa, sc, sr, su, sn, se = _SET
+    roles = _ROLES
+    out: list[Change] = []
+    append = out.append
+    for d in items:
+        role = roles.get(d["type"])
+        if role is None:
+            append(change_from_json(d))
+            continue
+        o = _new(MemberChange)
+        sa(o, _action(d["action"]))
+        sc(o, int(d["course"]))
+        sr(o, role)
+        su(o, int(d["uid"]))
+        sn(o, d.get("name"))
+        se(o, _reason(d.get("reason")))
+        append(o)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """Something the plan will not do by itself, with what the user can do."""

@@ -20,7 +20,7 @@ from ..model import (
     SchoolConfig,
     StateRef,
 )
-from .changes import Action, Change, CourseChange, Note, change_from_json
+from .changes import Action, Change, CourseChange, Note, changes_from_json
 from .labels import LabelUpdate
 from .safety import SafetyReport
 
@@ -134,7 +134,7 @@ class Plan:
         ref = st.get("ref")
         return cls(
             sid=int(d["sid"]),
-            changes=tuple(change_from_json(c) for c in d["changes"]),
+            changes=changes_from_json(d["changes"]),
             calls=tuple(Call.from_json(c) for c in d["calls"]) if calls else (),
             notes=tuple(Note.from_json(n) for n in d["notes"]),
             safety=SafetyReport.from_json(d["safety"]),

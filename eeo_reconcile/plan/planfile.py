@@ -24,11 +24,13 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from typing import Any
 
+from .._fork import ChildFailed, Forked, can_fork
 from .._gc import paused_gc
 from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
@@ -87,28 +89,21 @@ def save_plan_meanwhile(plan: Plan, path: str, secret: str | None = None
     PlanFileError if it failed). Where the platform can fork, a child process
     writes the file while this one goes on (showing the plan, say): the two
     take the two halves of the work on two cores. Elsewhere it is saved now."""
-    if not hasattr(os, "fork") or os.environ.get("EEO_NO_FORK"):
+    if not can_fork():
         save_plan(plan, path, secret=secret)
         return lambda: None
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: save, say why not if it fails, and leave at once
-        os.close(read_end)
-        code = 0
-        try:
-            save_plan(plan, path, secret=secret)
-        except BaseException as exc:  # noqa: BLE001 - reported by the parent
-            os.write(write_end, str(exc).encode("utf-8", "replace")[:4000])
-            code = 1
-        os._exit(code)
-    os.close(write_end)
+
+    def work() -> bytes:
+        save_plan(plan, path, secret=secret)
+        return b""
+
+    child = Forked(work)
 
     def wait() -> None:
-        with os.fdopen(read_end, "rb") as fh:
-            why = fh.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
-        if status != 0:
-            raise PlanFileError(why or f"saving the plan to {path} failed (status {status})")
+        try:
+            child.result()
+        except ChildFailed as exc:
+            raise PlanFileError(exc.why or f"saving the plan to {path} failed") from None
 
     return wait
 
@@ -150,25 +145,43 @@ class SavedPlan:
             )
 
 
-def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any]:
-    """(the document, the canonical body its checksum covers, checksum, signature).
+# A file as written starts with these keys (created, format, notice, then the plan,
+# whose first key is "calls"); the calls array ends where the changes begin.
+_LAYOUT = re.compile(
+    rb'\{"created":"[0-9A-Za-z:+.\-]{1,40}","format":' + re.escape(
+        canonical(PLAN_FILE_FORMAT).encode()) + rb',"notice":"(?:[^"\\]|\\.){0,2000}","plan":'
+    rb'\{"calls":(?=\[)')
+_CALLS_END = b'],"changes":['
+
+
+def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any, str | None]:
+    """(the document, the canonical body its checksum covers, checksum, signature,
+    the plan's calls as text or None).
 
     As written, the file is the canonical body followed by the checksum and the
     signature: they are checked on the bytes as read, and those bytes are what
-    is parsed (no re-serialising a large plan). A file a tool re-formatted
-    (indented, say) is put back in canonical form first, as before."""
+    is parsed (no re-serialising a large plan). The calls array of a file laid
+    out as written is not parsed: its text is returned (the document holds []
+    in its place) for `_check_calls` to compare with the calls the changes make.
+    A file a tool re-formatted (indented, say) is put back in canonical form
+    first, as before. The caller passes `raw` without keeping it: it is let go
+    here as soon as the body is cut from it."""
     cut = raw.rfind(b',"checksum":')
     if cut > 0:
         body = raw[:cut] + b"}"
         try:
-            data = json.loads(body)
             tail = json.loads(b"{" + raw[cut + 1:])
         except (ValueError, RecursionError):
-            data = tail = None
-        if isinstance(data, dict) and isinstance(tail, dict) and data.get(
-                "format") == PLAN_FILE_FORMAT and tail.get("checksum") == "sha256:" + \
-                hashlib.sha256(body).hexdigest():
-            return data, body, tail.get("checksum"), tail.get("signature")
+            tail = None
+        if isinstance(tail, dict) and tail.get("checksum") == \
+                "sha256:" + hashlib.sha256(body).hexdigest():
+            del raw  # only the body is needed from here
+            data, calls = _parse_body(body)
+            if data is None:
+                raise PlanFileError(f"{path} is not a saved plan (not JSON)")
+            if not isinstance(data, dict) or data.get("format") != PLAN_FILE_FORMAT:
+                raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
+            return data, body, tail.get("checksum"), tail.get("signature"), calls
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -177,7 +190,24 @@ def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any]:
         raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
     checksum = data.pop("checksum", None)
     signature = data.pop("signature", None)
-    return data, canonical(data).encode(), checksum, signature
+    return data, canonical(data).encode(), checksum, signature, None
+
+
+def _parse_body(body: bytes) -> tuple[Any, str | None]:
+    """The body parsed, with its calls array left as text where the layout is
+    the written one (else parsed with the rest; None when it is not JSON)."""
+    m = _LAYOUT.match(body)
+    end = body.find(_CALLS_END, m.end()) if m else -1
+    if m and end > 0:
+        try:
+            data = json.loads(body[:m.end()] + b"[]" + body[end + 1:])
+            return data, body[m.end():end + 1].decode("utf-8")
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            pass  # not where it seemed: parse the whole
+    try:
+        return json.loads(body), None
+    except (ValueError, RecursionError):
+        return None, None
 
 
 def load_saved_plan(path: str) -> SavedPlan:
@@ -188,13 +218,13 @@ def load_saved_plan(path: str) -> SavedPlan:
 
 
 def _load_saved_plan(path: str) -> SavedPlan:
-    try:
-        raw = read_regular(path, MAX_PLAN_BYTES)
+    try:  # the bytes go straight to _read_body, which lets them go early
+        data, body, checksum, signature, calls_text = _read_body(
+            read_regular(path, MAX_PLAN_BYTES), path)
     except FileProblem as exc:
         raise PlanFileError(f"the plan file {path} {exc.why}") from None
     except OSError as exc:
         raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror}") from None
-    data, body, checksum, signature = _read_body(raw, path)
     if checksum != "sha256:" + hashlib.sha256(body).hexdigest():
         raise PlanFileError(
             f"the saved plan {path} was altered after it was made (checksum mismatch): "
@@ -209,16 +239,37 @@ def _load_saved_plan(path: str) -> SavedPlan:
     if not isinstance(doc, dict) or not is_valid("plan.schema.json", doc):
         raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
                             "schemas/plan.schema.json): run plan --out again")
+    # the listed calls as text, to compare with those the changes make (a parsed
+    # list, a large plan's second biggest part, is let go at once)
+    listed = canonical(doc.pop("calls")) if calls_text is None else calls_text
     try:
         plan = Plan.from_json(doc, calls=False)
     except Exception as exc:  # noqa: BLE001 - any shape the schema let through
         raise PlanFileError(f"the saved plan {path} is malformed: {type(exc).__name__}") \
             from None
-    plan = _check_calls(plan, doc["calls"], path)
+    try:
+        plan = _check_calls(plan, listed, path)
+    except PlanFileError:
+        if calls_text is None:
+            raise
+        # written otherwise than we write them: compare their values, as parsed
+        plan = _check_calls(plan, _parsed_calls(doc, calls_text, path), path)
     salt = data.get("redaction_salt")
     if isinstance(salt, str):
         plan = dc_replace(plan, salt=salt)
     return SavedPlan(plan, str(data.get("created", "")), signature, body)
+
+
+def _parsed_calls(doc: dict[str, Any], calls_text: str, path: str) -> str:
+    """A file's calls text in canonical form, after checking it with the schema."""
+    try:
+        doc["calls"] = json.loads(calls_text)
+    except (ValueError, RecursionError):
+        doc["calls"] = None
+    if not is_valid("plan.schema.json", doc):
+        raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
+                            "schemas/plan.schema.json): run plan --out again")
+    return canonical(doc.pop("calls"))
 
 
 def load_plan_file(path: str) -> tuple[Plan, str]:
@@ -227,12 +278,13 @@ def load_plan_file(path: str) -> tuple[Plan, str]:
     return saved.plan, saved.created
 
 
-def _check_calls(plan: Plan, listed: list[Any], path: str) -> Plan:
+def _check_calls(plan: Plan, listed: str, path: str) -> Plan:
     """The calls the file lists must be exactly those its changes produce: what
     is shown is what is applied. Returns the plan with the derived calls (which
-    also carry what is not sent, such as which removals may be held back)."""
+    also carry what is not sent, such as which removals may be held back).
+    `listed` is the file's calls as canonical JSON text."""
     if plan.school is None:
-        if listed:
+        if listed != "[]":
             raise PlanFileError(f"the saved plan {path} has calls but no school settings")
         return plan
     derived = []
@@ -241,7 +293,7 @@ def _check_calls(plan: Plan, listed: list[Any], path: str) -> Plan:
         by_course.setdefault(c.course, []).append(c)
     for cid, changes in by_course.items():
         derived.extend(calls_for_course(cid, changes, plan.school.batch))
-    if [c.to_json() for c in derived] != listed:
+    if "[" + ",".join([c.action.json_text(c) for c in derived]) + "]" != listed:
         raise PlanFileError(
             f"the saved plan {path} lists calls that are not the ones its changes make: "
             "what it shows is not what it would do. Refusing to use it; run plan --out again."

@@ -189,3 +189,41 @@ def test_a_redacted_plan_output_cannot_be_applied(tmp_path):
     with pytest.raises(PlanFileError) as info:
         load_saved_plan(path)
     assert "holds a redacted plan" in str(info.value)
+
+
+def _rewrite_raw(path, old: bytes, new: bytes):
+    """Edit a saved plan's bytes where they stand and recompute the checksum over
+    the body as written, as an attacker keeping the file's layout would."""
+    import hashlib
+
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    cut = raw.rfind(b',"checksum":')
+    body = raw[:cut].replace(old, new, 1)
+    assert body != raw[:cut]
+    checksum = "sha256:" + hashlib.sha256(body + b"}").hexdigest()
+    with open(path, "wb") as fh:
+        fh.write(body + b',"checksum":' + json.dumps(checksum).encode() + b"}\n")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # the calls of a file laid out as written are compared as text, unparsed
+    (b'"calls":[{"action":"add', b'"calls":[{"action":"del', "not the ones its changes make"),
+    (b'"calls":[{"action":', b'"calls":[{"action"::', "not a saved plan|malformed"),
+    (b'"calls":[{"action":', b'"calls":[{"extra":1,"action":', "malformed|not the ones"),
+])
+def test_calls_edited_in_place_are_refused(tmp_path, old, new, message):
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path)
+    _rewrite_raw(path, old, new)
+    with pytest.raises(PlanFileError, match=message):
+        load_plan_file(path)
+
+
+def test_calls_written_otherwise_but_equal_are_compared_by_value(tmp_path):
+    plan = _plan()
+    path = str(tmp_path / "p.plan")
+    save_plan(plan, path)
+    _rewrite_raw(path, b'"calls":[{"action":', b'"calls":[ {"action" :')
+    loaded, _ = load_plan_file(path)
+    assert loaded == plan
