@@ -213,8 +213,9 @@ def churn(courses: dict[int, dict], fraction: float = 0.01, seed: int = 11
 
 
 def world_for(courses: dict[int, dict], sid: int = 2339736, secret: str = "bench-secret",
-              group_ids: dict[tuple[int, str], int] | None = None) -> dict:
-    """A sandbox world holding the district as already applied (for the apply bench)."""
+              group_ids: dict[tuple[int, str], int] | None = None, applied: bool = True) -> dict:
+    """A sandbox world holding the district as already applied (for the apply bench);
+    `applied=False`: its courses and lessons exist, empty (a first day)."""
     students: dict[int, str] = {}
     wc = []
     for cid, c in sorted(courses.items()):
@@ -232,6 +233,11 @@ def world_for(courses: dict[int, dict], sid: int = 2339736, secret: str = "bench
         groups = [{"id": (group_ids or {}).get((cid, g["name"]), 0), "name": g["name"],
                    "teams": [[t["leader"], *t["members"]] for t in g["teams"]]}
                   for g in c.get("groups", [])]
+        if not applied:
+            lessons = [{"id": le["id"], "students": {}} for le in lessons]
+            wc.append({"id": cid, "students": [], "auditors": {}, "lessons": lessons,
+                       "groups": []})
+            continue
         wc.append({"id": cid, "students": list(c["students"]),
                    "auditors": {a["uid"]: a["name"] for a in c["auditors"]},
                    "lessons": lessons, "groups": groups})

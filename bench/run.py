@@ -14,6 +14,10 @@ in the same run on the same files):
            parallelism 1, 4 and 16: calls sent vs the minimum (counted by the
            churn generator, not the planner; target: equal) and the executor's
            wall time vs calls x latency / parallelism (target <= 1.3x at 16).
+  firstday a whole 216,000-membership district applied from an empty state
+           against a sandbox with 50 ms latency at parallelism 16 and 64 (fresh
+           processes; bench/firstday.py): calls sent = the minimum, wall <= 1.15x
+           calls x latency / parallelism, client CPU and peak memory reported.
   backpressure  the churn at parallelism 16 against a sandbox that answers 464
            beyond 4 requests in flight: extra requests <= 10% of the minimum,
            wall <= 1.3x of calls x latency / 4 (the client adapts, AIMD).
@@ -51,6 +55,7 @@ from audit import scenario_audit  # noqa: E402
 from common import ROOT, bare_parse, best_of, machine, run_process  # noqa: E402
 from convert import scenario_convert  # noqa: E402
 from district import Shape, build, churn, world_for, write  # noqa: E402
+from firstday import scenario_firstday  # noqa: E402
 from formats import format_matrix  # noqa: E402
 
 from eeo_reconcile.model import LessonMember, Team  # noqa: E402
@@ -508,16 +513,16 @@ def scenario_pg_read(courses: int, repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", action="append",
-                    choices=["plans", "apply", "backpressure", "import", "convert", "audit",
-                             "scaling", "state"],
+                    choices=["plans", "apply", "firstday", "backpressure", "import", "convert",
+                             "audit", "scaling", "state"],
                     help="run only these scenarios (repeatable)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N runs (plans)")
     ap.add_argument("--quick", action="store_true",
                     help="smaller sizes: 20k/100k scaling, no 1M (a smoke run)")
     ap.add_argument("--latency-ms", type=float, default=20.0)
     a = ap.parse_args()
-    only = set(a.only or ["plans", "apply", "backpressure", "import", "convert", "audit",
-                          "scaling", "state"])
+    only = set(a.only or ["plans", "apply", "firstday", "backpressure", "import", "convert",
+                          "audit", "scaling", "state"])
     os.makedirs(OUT, exist_ok=True)
     print(f"# machine: {machine()}")
     print(f"# date: {time.strftime('%Y-%m-%d %H:%M')}")
@@ -527,6 +532,8 @@ def main() -> None:
             scenario_plans(Shape(courses=9260), 1)
     if "apply" in only:
         scenario_apply(Shape(courses=2000), [1, 4, 16], a.latency_ms)
+    if "firstday" in only:
+        scenario_firstday(Shape(courses=200 if a.quick else 2000), [16, 64], 50.0, OUT, line)
     if "backpressure" in only:
         scenario_backpressure(Shape(courses=2000), 16, 4, a.latency_ms)
     if "import" in only:

@@ -205,7 +205,12 @@ class Sender:
         warnings = []
         out = Outcome()
         note = self.observer.member if self.observer.keep_members else None
-        for i, code in enumerate(codes):
+        each = codes  # the codes to look at one by one
+        if note is None and codes.count(1) == len(codes) \
+                and classify(1, call.action, call.identity) is ErrClass.SUCCESS:
+            done = list(range(len(codes)))  # all done: the usual answer, classified once
+            each = []
+        for i, code in enumerate(each):
             cls = classify(code, call.action, call.identity)
             if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
                 done.append(i)

@@ -4,7 +4,11 @@
   connect and a read timeout on every call, TLS verification on, redirects
   never followed (a 3xx would carry the signature elsewhere: it is an error).
   A plain `http://` base URL is refused unless the host is loopback (the
-  sandbox).
+  sandbox). The session's adapter sets up the pool once (TLS verification,
+  CA bundle, proxy); every call is then sent on that pool directly
+  (`urlopen`), without requests' per-request machinery (preparing, merging
+  settings, hooks, cookies, building a Response), which was most of the
+  client's CPU per call (see bench/RESULTS.md).
 - Every attempt is signed afresh: `timeStamp` now, `safeKey = md5(secret +
   timeStamp)`. Arrays are sent as JSON strings; errno strings become numbers.
 - Requests in flight are limited by an `AdaptiveLimit`: a 464 (a concurrent
@@ -25,6 +29,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import json
 import os
@@ -33,12 +38,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from ..errors import ApiError
 from ..model import RetryPolicy
@@ -46,6 +52,10 @@ from .answers import ApiResult, TransportError, errno_of
 from .api import API_PATH, MIN_SECRET_LENGTH
 from .errnos import TRANSIENT
 from .pacing import AdaptiveLimit
+
+# what sending on the pool raises when no answer came: urllib3's errors (connection,
+# timeout, protocol, TLS), the socket's, and http.client's
+_TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
 
 CONGESTED = 464  # a concurrent change of the same roster: fewer requests in flight
 NOT_APPLIED = frozenset({464, 901})  # refused without any change: safe to send again
@@ -55,10 +65,26 @@ _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _QUERY = re.compile(r"\?[^\s'\"]*")
 
 
+# application/x-www-form-urlencoded, as urllib.parse.urlencode writes it (quote_plus),
+# byte by byte through one table: urlencode's per-byte Python loop was a fifth of the
+# client's CPU per call (a batch of members is a 1 KB JSON string)
+_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_FORM_TABLE = {b: ("+" if b == 32 else f"%{b:02X}") for b in range(256) if b not in _SAFE}
+
+
+def form_encode(form: Mapping[str, str]) -> str:
+    """`urlencode(form)` for text keys and values, the same text."""
+    def q(text: str) -> str:
+        return text.encode("utf-8").decode("latin-1").translate(_FORM_TABLE)
+
+    return "&".join([f"{q(k)}={q(v)}" for k, v in form.items()])
+
+
 def never_sent(exc: BaseException) -> bool:
-    """Whether a requests exception means the request never left: no connection."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
+    """Whether a requests or urllib3 exception means the request never left: no
+    connection."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)):
+        return True  # urllib3's NewConnectionError is a ConnectTimeoutError
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
@@ -125,6 +151,14 @@ class ClassInClient:
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": "eeo-reconcile"})
         self.pace = AdaptiveLimit(pool_size)
+        # the pool every call is sent on, as the adapter would choose it per request
+        probe = requests.Request("POST", f"{self.base_url}{API_PATH}").prepare()
+        self.pool: urllib3.HTTPConnectionPool = cast(
+            urllib3.HTTPConnectionPool, adapter.get_connection_with_tls_context(
+                probe, self.session.verify, self.session.proxies))
+        self._target = adapter.request_url(probe, self.session.proxies)  # path, or URL via proxy
+        self._headers = {"User-Agent": "eeo-reconcile",
+                         "Content-Type": "application/x-www-form-urlencoded"}
 
     def __repr__(self) -> str:  # never show the secret
         return f"ClassInClient({self.base_url!r}, sid={self.sid})"
@@ -133,6 +167,14 @@ class ClassInClient:
         self.session.close()
 
     # -- signing -------------------------------------------------------------------
+    def post(self, action: str, form: Mapping[str, str],
+             timeout: tuple[float, float]) -> urllib3.BaseHTTPResponse:
+        """One POST on the pool: no retries, no redirects, the body read whole."""
+        return self.pool.urlopen(
+            "POST", f"{self._target}?action={action}", body=form_encode(form),
+            headers=self._headers, timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+            retries=False, redirect=False, assert_same_host=False, preload_content=True)
+
     def _signed(self, params: Mapping[str, Any]) -> dict[str, str]:
         ts = str(int(self._clock()))
         form = {
@@ -172,7 +214,6 @@ class ClassInClient:
         answer came back within the attempts and the deadline (or `stop` was set
         before one did). A call that is not `idempotent` is sent again only when
         it surely did not take effect."""
-        url = f"{self.base_url}{API_PATH}?action={action}"
         timeout = (self.retry.connect_timeout, self.retry.read_timeout)
         start = time.monotonic()
         last = ""
@@ -187,9 +228,8 @@ class ClassInClient:
             retry_now = False
             with self.pace.slot() as slot:
                 try:
-                    resp = self.session.post(url, data=self._signed(params), timeout=timeout,
-                                             allow_redirects=False)
-                except requests.RequestException as exc:
+                    resp = self.post(action, self._signed(params), timeout)
+                except _TRANSPORT_ERRORS as exc:
                     last = f"{type(exc).__name__}: {self._reason(exc)}"
                     if not never_sent(exc):
                         sent = True
@@ -205,7 +245,7 @@ class ClassInClient:
                             congested += 1
                             retry_now = congested <= MAX_CONGESTED_RETRIES
                     else:
-                        last = f"HTTP {resp.status_code}"
+                        last = f"HTTP {resp.status}"
             safe_again = result is not None and result.errno in NOT_APPLIED
             if not idempotent and sent and not safe_again:
                 break  # it may have taken effect: never send it twice
@@ -233,10 +273,11 @@ class ClassInClient:
             requests_made, sent=sent, interrupted=interrupted,
         )
 
-    def _answer(self, resp: requests.Response, action: str, attempt: int) -> ApiResult | None:
+    def _answer(self, resp: urllib3.BaseHTTPResponse, action: str, attempt: int
+                ) -> ApiResult | None:
         """The parsed answer; None for a server error (5xx, retried); ApiError for
         anything else that is not a 200 (a redirect is never followed)."""
-        status = resp.status_code
+        status = resp.status
         if status >= 500:
             return None
         if 300 <= status < 400:
@@ -253,16 +294,16 @@ class ClassInClient:
             )
         return self._parse(resp, action, attempt)
 
-    def _parse(self, resp: requests.Response, action: str, attempt: int) -> ApiResult:
+    def _parse(self, resp: urllib3.BaseHTTPResponse, action: str, attempt: int) -> ApiResult:
         try:
-            body = resp.json()
+            body = json.loads(resp.data)
             info = body["error_info"]
             return ApiResult(errno_of(info.get("errno")), str(info.get("error", "")),
                              body.get("data"), attempt)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ApiError(
                 f"ClassIn's answer to {action} is not the expected JSON "
-                f"({resp.headers.get('Content-Type', '?')}, {len(resp.content)} bytes): "
+                f"({resp.headers.get('Content-Type', '?')}, {len(resp.data)} bytes): "
                 "check school.api_url / EEO_API_URL"
             ) from None
 

@@ -96,7 +96,7 @@ def _changes(changes: tuple[Change, ...], r: Redactor) -> str:
     course: int | None = None
     action: Action | None = None
     role: Role | None = None
-    head = mid = tail = ""
+    head = mid = tail = midtail = ""
     for c in changes:
         if type(c) is not MemberChange:
             append(_change(c, r))
@@ -108,11 +108,12 @@ def _changes(changes: tuple[Change, ...], r: Redactor) -> str:
             head = f'{{"action":"{_action(action)}","address":"course/{course}/{kind}/'
             mid = f'","course":{course}'
             tail = f',"type":"{kind}","uid":'
+            midtail = mid + tail
         u = str(m.uid)
         if m.name is None and m.reason is None:
-            append(head + u + mid + tail + u + "}")
+            append(f"{head}{u}{midtail}{u}}}")  # one string built, not five
             continue
-        append(head + u + mid + _tail(m, r) + tail + u + "}")
+        append(f"{head}{u}{mid}{_tail(m, r)}{tail}{u}}}")
     return ",".join(out)
 
 

@@ -141,8 +141,8 @@ class LocalStore(StateStore):
         self._ensure_dir()
         lineage = state.lineage or State.new_lineage()
         if events:
-            historyfile.append_batch(self.history_path, state.serial + 1, lineage,
-                                     entries(events, prov, state.serial + 1))
+            historyfile.append_events(self.history_path, state.serial + 1, lineage, events,
+                                      prov)
         new = State(
             lineage=lineage,
             serial=state.serial + 1,

@@ -3,6 +3,7 @@ backoff bounded by attempts and deadline, errno coercion, URL rules, no leaks.""
 
 import hashlib
 import json
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -175,17 +176,44 @@ def test_plain_http_only_for_loopback():
 def test_tls_verification_on_and_timeouts_set(make, monkeypatch):
     client, _, _ = make([{"error_info": {"errno": 1}}], connect_timeout=1.5, read_timeout=7.0)
     seen = {}
-    orig = client.session.post
+    orig = client.pool.urlopen
 
     def spy(*a, **kw):
         seen.update(kw)
         return orig(*a, **kw)
 
-    monkeypatch.setattr(client.session, "post", spy)
+    monkeypatch.setattr(client.pool, "urlopen", spy)
     client.call("delCourseStudent", {"courseId": 1})
-    assert seen["timeout"] == (1.5, 7.0)
-    verify = client.session.verify  # True, or a CA bundle from REQUESTS_CA_BUNDLE
-    assert verify is True or (isinstance(verify, str) and __import__("os").path.exists(verify))
+    assert (seen["timeout"].connect_timeout, seen["timeout"].read_timeout) == (1.5, 7.0)
+    assert seen["redirect"] is False and seen["retries"] is False
+    tls = ClassInClient("https://api.eeo.cn", 1, SECRET)  # no request is made
+    assert tls.pool.cert_reqs == "CERT_REQUIRED"
+    assert tls.pool.ca_certs and __import__("os").path.exists(tls.pool.ca_certs)
+    tls.close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a cert")
+def test_an_untrusted_certificate_is_refused(tmp_path):
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    script = Script([{"error_info": {"errno": 1}}])
+    srv = _server(script)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    try:
+        client = ClassInClient(f"https://127.0.0.1:{srv.server_address[1]}", 1, SECRET,
+                               RetryPolicy(attempts=1, connect_timeout=2, read_timeout=2))
+        with pytest.raises(TransportError, match="SSL|certificate|CERTIFICATE"):
+            client.call("delCourseStudent", {"courseId": 1})
+        assert script.forms == []  # nothing was sent to a server we cannot trust
+    finally:
+        srv.shutdown()
 
 
 def test_secret_and_safe_keys_never_in_messages_or_repr():
@@ -258,3 +286,19 @@ def test_adaptive_limit_shrinks_once_per_window_and_grows_back():
     for _ in range(2000):
         lim.release(lim.acquire(), congested=False)
     assert lim.limit == 16
+
+
+def test_the_form_is_encoded_as_urlencode_does():
+    import random
+    from urllib.parse import urlencode
+
+    from eeo_reconcile.classin.client import form_encode
+
+    rnd = random.Random(5)
+    alphabet = "aZ09_.-~ +&=%?/#[]{}\":,'\n\t\\李雷😀é\u200f"
+    for _ in range(300):
+        form = {"".join(rnd.choices(alphabet, k=rnd.randint(1, 6))):
+                "".join(rnd.choices(alphabet, k=rnd.randint(0, 40))) for _ in range(4)}
+        assert form_encode(form) == urlencode(form)
+    assert form_encode({"studentJson": '[{"uid":"1"}]'}) == \
+        "studentJson=%5B%7B%22uid%22%3A%221%22%7D%5D"

@@ -120,3 +120,21 @@ def test_import_and_force_unlock_are_in_the_history(tmp_path):
     assert any(",import,add,course/5/student/1," in x for x in rows)
     assert any(",import,add,course/5/auditor/9," in x for x in rows)
     assert any(",force-unlock,force-unlock,state," in x for x in rows)
+
+
+def test_entry_lines_are_the_entries_encoded():
+    import json
+
+    from eeo_reconcile.provenance import Provenance
+    from eeo_reconcile.state.history import Event
+
+    events = [("2026-11-25T08:00:00Z",
+               Event("add", "course/5/student/1", None, {"name": "李\"雷"})),
+              ("2026-11-25T08:00:01Z", Event("edit", "course/5/group/G", {"teams": [[1, 2]]},
+                                             {"teams": [[2]], "name": "G\n2"})),
+              ("2026-11-25T08:00:02Z", Event("remove", "course/5/auditor/3", "Ann", None))]
+    for prov in (Provenance("apply", "ci@host", "abc123", "run 7"),
+                 Provenance("import", "me", None, None)):
+        want = [json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":"))
+                for e in entries(events, prov, 12)]
+        assert historyfile.entry_lines(events, prov, 12) == want
