@@ -16,6 +16,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -109,19 +110,21 @@ def _create_exclusive(prefix: str) -> tuple[str, int]:
     raise FileExistsError(prefix)  # pragma: no cover
 
 
-def atomic_write(path: str, data: bytes, backup: str | None = None,
+def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = None,
                  durable: bool = True) -> None:
-    """Write `data` to `path` atomically with mode 0600, keeping the old file
-    as `backup` (if given). The temp file has an unpredictable name and is
-    created exclusively; a crash may leave it behind (see remove_stale_temps).
-    `durable=False` skips the fsyncs: still all or nothing, but a power cut may
-    lose the write (for files that are made again, like generated YAML)."""
+    """Write `data` (bytes, or pieces of bytes written as they come) to `path`
+    atomically with mode 0600, keeping the old file as `backup` (if given).
+    The temp file has an unpredictable name and is created exclusively; a
+    crash may leave it behind (see remove_stale_temps). `durable=False` skips
+    the fsyncs: still all or nothing, but a power cut may lose the write (for
+    files that are made again, like generated YAML)."""
     tmp, fd = _create_exclusive(temp_prefix(path))
     try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
+        for piece in (data,) if isinstance(data, bytes) else data:
+            view = memoryview(piece)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
         if durable:
             os.fsync(fd)
     except BaseException:

@@ -31,9 +31,9 @@ from .options import (
     where_options,
 )
 from .view import (
+    echo_plan,
     err,
     redactor_for,
-    render,
     show_warnings,
     use_color,
 )
@@ -104,7 +104,7 @@ def plan(
     secret = os.environ.get(config.school.secret_env)
     saved = save_plan_meanwhile(the_plan, out, secret) if out else None
     view = View(redactor_for(the_plan, redact, config.school), summary)
-    click.echo(render(the_plan, fmt, view, use_color(no_color)), nl=False, color=True)
+    echo_plan(the_plan, fmt, view, use_color(no_color))
     if saved is not None:
         sys.stdout.flush()
         saved()
@@ -127,15 +127,16 @@ def show(planfile: str, fmt: str, summary: bool, redact: str | None, no_color: b
     """Render a saved plan file (redacted as the school's privacy.redact says, or
     --redact)."""
     saved = load_saved_plan(planfile)
-    the_plan = saved.plan
+    the_plan, signed, created = saved.plan, saved.signed, saved.created
+    del saved  # its body (the file's size again) is only needed to verify a signature
     if fmt == "text":
-        signed = "signed; apply verifies it" if saved.signed else "not signed"
+        how = "signed; apply verifies it" if signed else "not signed"
         click.echo(
-            f"Saved plan {planfile}, made {saved.created} against state serial "
-            f"{the_plan.serial} ({signed}).\n"
+            f"Saved plan {planfile}, made {created} against state serial "
+            f"{the_plan.serial} ({how}).\n"
         )
     view = View(redactor_for(the_plan, redact), summary)
-    click.echo(render(the_plan, fmt, view, use_color(no_color)), nl=False, color=True)
+    echo_plan(the_plan, fmt, view, use_color(no_color))
 
 
 COMMANDS = (validate, plan, show)

@@ -15,6 +15,7 @@ from ..apply import ApplyResult
 from ..model import Redact, SchoolConfig
 from ..plan.plan import Plan
 from ..plan.render import RENDERERS, View
+from ..plan.render.json import render_json_pieces
 from ..privacy import PLAIN, Redactor, redaction_key, stricter
 from ..state.history import Event
 from ..state.store import StateStore
@@ -75,6 +76,16 @@ def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = Non
 def render(plan: Plan, fmt: str, view: View, color: bool = False) -> str:
     text = RENDERERS[fmt](plan, view)
     return colorize(text) if color and fmt == "text" else text
+
+
+def echo_plan(plan: Plan, fmt: str, view: View, color: bool = False) -> None:
+    """Write the plan to stdout; JSON in pieces as they are made (a large plan's
+    document is tens of megabytes: never held whole, nor encoded whole)."""
+    if fmt == "json":
+        for piece in render_json_pieces(plan, view):
+            click.echo(piece, nl=False, color=True)
+        return
+    click.echo(render(plan, fmt, view, color), nl=False, color=True)
 
 
 class ProgressBar:

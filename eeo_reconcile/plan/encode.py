@@ -133,7 +133,9 @@ def _chunks(plan: Plan, r: Redactor) -> Iterator[str]:
         yield ("," if i else "") + _enc(key) + ":"
         if key == "changes":
             yield "["
-            yield _changes(plan.changes, r)
+            changes = plan.changes
+            for at in range(0, len(changes), _CHANGES_A_PIECE):  # pieces: bounded memory
+                yield ("," if at else "") + _changes(changes[at:at + _CHANGES_A_PIECE], r)
             yield "]"
         elif key == "calls":
             yield calls_text
@@ -142,6 +144,15 @@ def _chunks(plan: Plan, r: Redactor) -> Iterator[str]:
     yield "}"
 
 
+_CHANGES_A_PIECE = 20_000
+
+
 def plan_json(plan: Plan, r: Redactor = PLAIN) -> str:
     """The plan document in canonical JSON (redacted when `r` says so)."""
     return "".join(_chunks(plan, r))
+
+
+def plan_json_pieces(plan: Plan, r: Redactor = PLAIN) -> Iterator[str]:
+    """`plan_json` in consecutive pieces, to be written as they come: a large
+    plan's document is never one string (nor one encoded copy of it)."""
+    return _chunks(plan, r)

@@ -25,9 +25,10 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
+from itertools import chain
 from typing import Any
 
 from .._fork import ChildFailed, Forked, can_fork
@@ -37,7 +38,7 @@ from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
 from ..state.model import State
 from .calls import calls_for_course
-from .encode import canonical, plan_json
+from .encode import canonical, plan_json_pieces
 from .plan import Plan
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
@@ -58,27 +59,42 @@ def _signature(body: bytes, secret: str) -> str:
     return "hmac-sha256:" + hmac.new(_signing_key(secret), body, hashlib.sha256).hexdigest()
 
 
-def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
+def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None = None
+                     ) -> Iterator[bytes]:
+    """The saved plan file, in pieces made as they are written: the canonical
+    body (hashed, and signed with `secret`, piece by piece) less its closing
+    brace, then the checksum and the signature, which stay outside the body
+    they cover."""
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    digest = hashlib.sha256()
+    mac = hmac.new(_signing_key(secret), digestmod=hashlib.sha256) if secret else None
     # the canonical body, keys in order: created, format, notice, plan, redaction_salt
-    text = (f'{{"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
-            f'"notice":{canonical(NOTICE)},"plan":{plan_json(plan)}')
-    if plan.salt:  # keys redacted output of `show` as for `plan` (never shown)
-        text += f',"redaction_salt":{canonical(plan.salt)}'
-    canon = (text + "}").encode()
-    tail = b',"checksum":' + json.dumps("sha256:" + hashlib.sha256(canon).hexdigest()).encode()
-    if secret:
-        tail += b',"signature":' + json.dumps(_signature(canon, secret)).encode()
-    # the checksum and signature stay outside the body they cover
-    return canon[:-1] + tail + b"}\n"
+    head = (f'{{"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
+            f'"notice":{canonical(NOTICE)},"plan":')
+    salt = f',"redaction_salt":{canonical(plan.salt)}' if plan.salt else ""
+    with paused_gc():
+        for text in chain((head,), plan_json_pieces(plan), (salt,)):
+            piece = text.encode()
+            digest.update(piece)
+            if mac is not None:
+                mac.update(piece)
+            yield piece
+    digest.update(b"}")
+    tail = b',"checksum":' + json.dumps("sha256:" + digest.hexdigest()).encode()
+    if mac is not None:
+        mac.update(b"}")
+        tail += b',"signature":' + json.dumps("hmac-sha256:" + mac.hexdigest()).encode()
+    yield tail + b"}\n"
+
+
+def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
+    return b"".join(plan_file_pieces(plan, created, secret))
 
 
 def save_plan(plan: Plan, path: str, created: str | None = None,
               secret: str | None = None) -> None:
-    with paused_gc():
-        data = plan_file_bytes(plan, created, secret)
     try:
-        atomic_write(os.path.abspath(path), data)
+        atomic_write(os.path.abspath(path), plan_file_pieces(plan, created, secret))
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan file {path}: {exc.strerror}") from None
 

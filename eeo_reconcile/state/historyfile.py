@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 
 from ..errors import StateError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, fsync_dir
@@ -76,25 +77,38 @@ _esc = json.encoder.encode_basestring  # a str as _encode writes it (non-ASCII k
 
 
 def entry_lines(events: Iterable[tuple[str, Event]], prov: Provenance, serial: int
-                ) -> list[str]:
+                ) -> Iterator[str]:
     """The lines of `entries(events, prov, serial)`, the same text as encoding
     each entry's `to_json()`, written directly: an apply writes one per member
-    it added (216,000 on a district's first day), where an entry object and a
-    dict each took longer than the apply's other bookkeeping."""
+    it added (216,000 on a district's first day), an import one per member it
+    found (a million), where an entry object and a dict each took longer than
+    everything else the command did. Made as they are written."""
     op = f',"operation":{_esc(prov.operation)},"action":'
     tail = (f',"serial":{serial},"who":{_encode(prov.who)},"commit":{_encode(prov.commit)},'
             f'"run":{_encode(prov.run)}}}')
-    out: list[str] = []
-    append = out.append
-    for t, e in events:
-        old, new = e.old, e.new
-        append(f'{{"time":{_esc(t)}{op}{_esc(e.action)},"address":{_esc(e.address)},"old":'
-               f'{"null" if old is None else _encode(old)},"new":'
-               f'{"null" if new is None else _encode(new)}{tail}')
-    return out
+    last_t, time_json = None, ""
+    for t, (action, address, old, new) in events:
+        if t is not last_t:  # an import's or a batch's events share one time
+            last_t, time_json = t, _esc(t)
+        yield (f'{{"time":{time_json}{op}{_esc(action)},"address":{_esc(address)},"old":'
+               f'{"null" if old is None else _value(old)},"new":'
+               f'{"null" if new is None else _value(new)}{tail}')
 
 
-def _append(path: str, serial: int, lineage: str | None, lines: list[str],
+def _value(v: object) -> str:
+    """An event's old or new value as _encode writes it; `{"name": ...}`, the
+    usual one, without the encoder."""
+    if type(v) is dict and len(v) == 1:
+        name = v.get("name")
+        if type(name) is str:
+            return f'{{"name":{_esc(name)}}}'
+    return _encode(v)
+
+
+_LINES_A_WRITE = 8192
+
+
+def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
             note: bool) -> None:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -118,11 +132,10 @@ def _append(path: str, serial: int, lineage: str | None, lines: list[str],
         end: dict[str, object] = {"end": serial, "lineage": lineage}
         if note:
             end["note"] = True
-        lines.append(_encode(end))
-        data = ("\n".join(lines) + "\n").encode()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        it = iter(lines)
+        while chunk := list(islice(it, _LINES_A_WRITE)):  # bounded memory, few writes
+            _write_all(fd, ("\n".join(chunk) + "\n").encode())
+        _write_all(fd, (_encode(end) + "\n").encode())
         os.fsync(fd)
     except OSError as exc:
         raise StateError(f"cannot write the history {path}: {exc.strerror}") from None
@@ -130,6 +143,12 @@ def _append(path: str, serial: int, lineage: str | None, lines: list[str],
         os.close(fd)
     if size == 0:
         fsync_dir(path)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def append_batch(path: str, serial: int, lineage: str | None,

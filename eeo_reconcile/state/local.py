@@ -30,7 +30,7 @@ from .history import Event, HistoryEntry, entries
 from .lock import Lock, LockInfo, acquire
 from .model import State
 from .registry import Overrides, register
-from .store import Journal, StateStore, TimedEvent, now
+from .store import Journal, StateStore, TimedAt, TimedEvent, now
 
 MAX_STATE_BYTES = 1 << 30  # a 1,000,000-membership state is about 15 MB
 
@@ -134,7 +134,7 @@ class LocalStore(StateStore):
 
     def write(self, state: State, events: Sequence[Event] = ()) -> State:
         when = now()
-        return self._write(state, [(when, e) for e in events], self.provenance())
+        return self._write(state, TimedAt(when, events), self.provenance())
 
     def _write(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> State:
         """Serial + 1: the history batch of that serial first, then the state."""

@@ -14,6 +14,7 @@ import datetime as _dt
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 from ..errors import StateError
 from ..model import StateRef
@@ -24,6 +25,24 @@ from .model import State
 from .ops import StateOp
 
 TimedEvent = tuple[str, Event]
+
+
+class TimedAt(Sequence[TimedEvent]):
+    """Events that all happened at `when`, as (when, event) pairs, without making
+    a pair per event until asked (an import records one event per member)."""
+
+    def __init__(self, when: str, events: Sequence[Event]) -> None:
+        self.when = when
+        self.events = events
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[TimedEvent]:
+        return zip(repeat(self.when), self.events)
+
+    def __getitem__(self, i: int) -> TimedEvent:  # type: ignore[override]
+        return self.when, self.events[i]
 
 
 def now() -> str:

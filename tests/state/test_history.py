@@ -137,4 +137,4 @@ def test_entry_lines_are_the_entries_encoded():
                  Provenance("import", "me", None, None)):
         want = [json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":"))
                 for e in entries(events, prov, 12)]
-        assert historyfile.entry_lines(events, prov, 12) == want
+        assert list(historyfile.entry_lines(events, prov, 12)) == want
