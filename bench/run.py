@@ -544,7 +544,7 @@ def main() -> None:
     if "plans" in only:
         scenario_plans(Shape(courses=2000), a.repeat)
         if not a.quick:
-            scenario_plans(Shape(courses=9260), 1)
+            scenario_plans(Shape(courses=9260), 2)
     if "apply" in only:
         scenario_apply(Shape(courses=2000), [1, 4, 16], a.latency_ms)
     if "firstday" in only:

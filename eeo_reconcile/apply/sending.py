@@ -177,20 +177,19 @@ class Sender:
             if top is not ErrClass.SUCCESS:  # the request itself failed (e.g. transient)
                 self.fail_all(call, res.errno)
                 return Outcome()
-            items = res.items()
+            codes = res.codes()
             # Items are matched to members by position: the documents do not promise
             # the order, so where an item echoes what was sent it must match, and the
             # number of items must be the number sent.
-            if len(items) != len(call.uids):
+            if len(codes) != len(call.uids):
                 self.halt(
-                    f"ClassIn answered {len(items)} items to {action} with {len(call.uids)} "
+                    f"ClassIn answered {len(codes)} items to {action} with {len(call.uids)} "
                     "members; nothing of it was recorded. Run plan and apply again."
                 )
                 return Outcome()
             if _echo_mismatch(call, res):
                 self.fail_all(call, None, why(ECHO_MISMATCH))
                 return Outcome(skip=("course", ECHO_MISMATCH))
-            codes = [c for c, _ in items]
         else:
             codes = [res.errno]
         out = self.members(call, codes, defer)

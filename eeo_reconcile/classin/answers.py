@@ -36,7 +36,15 @@ class ApiResult:
         return out
 
 
+    def codes(self) -> list[int]:
+        """Per-item errnos of a batch answer, in request order (-1: malformed item)."""
+        return [errno_of(it.get("errno")) if type(it) is dict else -1
+                for it in self.data or []]
+
+
 def errno_of(v: Any) -> int:
+    if type(v) is int:  # as ClassIn usually answers
+        return v
     try:
         return int(str(v).strip())
     except (TypeError, ValueError):
