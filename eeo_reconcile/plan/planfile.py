@@ -143,22 +143,47 @@ class SavedPlan:
     plan: Plan
     created: str
     signature: str | None
-    body: bytes  # the canonical body the checksum and the signature cover
+    path: str  # the file, read again to check a signature (the body is not kept)
+    digest: str  # sha256 of the canonical body that was read, the checksum and signature cover
 
     @property
     def signed(self) -> bool:
         return self.signature is not None
 
     def verify(self, secret: str, path: str = "the saved plan") -> None:
-        """Refuse a signed plan whose signature this secret does not make."""
+        """Refuse a signed plan whose signature this secret does not make. The
+        body is read again (a large plan's body is not kept in memory meanwhile)
+        and must be the one that was loaded, by its sha256."""
         if self.signature is None:
             return
-        if not hmac.compare_digest(self.signature, _signature(self.body, secret)):
+        try:
+            body = _body_of(read_regular(self.path, MAX_PLAN_BYTES), self.digest)
+        except (OSError, FileProblem):
+            body = None
+        if body is None:
+            raise PlanFileError(f"{path} changed after it was read: refusing to apply it")
+        if not hmac.compare_digest(self.signature, _signature(body, secret)):
             raise PlanFileError(
                 f"{path} is signed, but not with this school's secret: it was altered after "
                 "it was made, or made for another school. Refusing to apply it; run plan "
                 "--out again."
             )
+
+
+def _body_of(raw: bytes, digest: str) -> bytes | None:
+    """The canonical body of a plan file whose body has this sha256, or None."""
+    cut = raw.rfind(b',"checksum":')
+    body = raw[:cut] + b"}" if cut > 0 else b""
+    if hashlib.sha256(body).hexdigest() == digest:
+        return body
+    try:  # re-formatted: put back in canonical form, as when it was loaded
+        data = json.loads(raw)
+        data.pop("checksum", None)
+        data.pop("signature", None)
+        body = canonical(data).encode()
+    except (ValueError, RecursionError, AttributeError):
+        return None
+    return body if hashlib.sha256(body).hexdigest() == digest else None
 
 
 # A file as written starts with these keys (created, format, notice, then the plan,
@@ -170,9 +195,9 @@ _LAYOUT = re.compile(
 _CALLS_END = b'],"changes":['
 
 
-def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any, str | None]:
-    """(the document, the canonical body its checksum covers, checksum, signature,
-    the plan's calls as text or None).
+def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], str, Any, Any, str | None]:
+    """(the document, the sha256 of the canonical body the checksum covers,
+    checksum, signature, the plan's calls as text or None).
 
     As written, the file is the canonical body followed by the checksum and the
     signature: they are checked on the bytes as read, and those bytes are what
@@ -184,20 +209,22 @@ def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any, 
     here as soon as the body is cut from it."""
     cut = raw.rfind(b',"checksum":')
     if cut > 0:
-        body = raw[:cut] + b"}"
+        hashed = hashlib.sha256(memoryview(raw)[:cut])
+        hashed.update(b"}")
+        digest = hashed.hexdigest()
         try:
             tail = json.loads(b"{" + raw[cut + 1:])
         except (ValueError, RecursionError):
             tail = None
-        if isinstance(tail, dict) and tail.get("checksum") == \
-                "sha256:" + hashlib.sha256(body).hexdigest():
-            del raw  # only the body is needed from here
-            data, calls = _parse_body(body)
+        if isinstance(tail, dict) and tail.get("checksum") == "sha256:" + digest:
+            rest, calls, at = _split_calls(raw, cut)
+            del raw  # the file's bytes go before the parse (the caller keeps none)
+            data, calls = _parse_body(rest, calls, at)
             if data is None:
                 raise PlanFileError(f"{path} is not a saved plan (not JSON)")
             if not isinstance(data, dict) or data.get("format") != PLAN_FILE_FORMAT:
                 raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
-            return data, body, tail.get("checksum"), tail.get("signature"), calls
+            return data, digest, tail.get("checksum"), tail.get("signature"), calls
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -206,22 +233,34 @@ def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], bytes, Any, Any, 
         raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
     checksum = data.pop("checksum", None)
     signature = data.pop("signature", None)
-    return data, canonical(data).encode(), checksum, signature, None
+    return data, hashlib.sha256(canonical(data).encode()).hexdigest(), checksum, signature, None
 
 
-def _parse_body(body: bytes) -> tuple[Any, str | None]:
-    """The body parsed, with its calls array left as text where the layout is
-    the written one (else parsed with the rest; None when it is not JSON)."""
-    m = _LAYOUT.match(body)
-    end = body.find(_CALLS_END, m.end()) if m else -1
-    if m and end > 0:
-        try:
-            data = json.loads(body[:m.end()] + b"[]" + body[end + 1:])
-            return data, body[m.end():end + 1].decode("utf-8")
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            pass  # not where it seemed: parse the whole
+def _split_calls(raw: bytes, cut: int) -> tuple[bytes, str | None, int]:
+    """The body (`raw[:cut]` and its closing brace) to parse, less its calls array
+    where the layout is the written one: (that text, the calls array's text or
+    None, where the array was taken out). Copies only what is to be parsed."""
+    m = _LAYOUT.match(raw)
+    end = raw.find(_CALLS_END, m.end(), cut) if m else -1
+    if not m or end < 0:
+        return raw[:cut] + b"}", None, -1
     try:
-        return json.loads(body), None
+        calls = raw[m.end():end + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return raw[:cut] + b"}", None, -1
+    return raw[:m.end()] + b"[]" + raw[end + 1:cut] + b"}", calls, m.end()
+
+
+def _parse_body(rest: bytes, calls: str | None, at: int) -> tuple[Any, str | None]:
+    """`rest` parsed (None when it is not JSON); where the calls were taken out and
+    that does not parse, the body is put back together and parsed whole."""
+    try:
+        return json.loads(rest), calls
+    except (ValueError, RecursionError):
+        if calls is None:
+            return None, None
+    try:  # the calls were not where they seemed
+        return json.loads(rest[:at] + calls.encode() + rest[at + 2:]), None
     except (ValueError, RecursionError):
         return None, None
 
@@ -235,13 +274,13 @@ def load_saved_plan(path: str) -> SavedPlan:
 
 def _load_saved_plan(path: str) -> SavedPlan:
     try:  # the bytes go straight to _read_body, which lets them go early
-        data, body, checksum, signature, calls_text = _read_body(
+        data, digest, checksum, signature, calls_text = _read_body(
             read_regular(path, MAX_PLAN_BYTES), path)
     except FileProblem as exc:
         raise PlanFileError(f"the plan file {path} {exc.why}") from None
     except OSError as exc:
         raise PlanFileError(f"cannot read the plan file {path}: {exc.strerror}") from None
-    if checksum != "sha256:" + hashlib.sha256(body).hexdigest():
+    if checksum != "sha256:" + digest:
         raise PlanFileError(
             f"the saved plan {path} was altered after it was made (checksum mismatch): "
             "refusing to use it. Run plan --out again."
@@ -273,7 +312,7 @@ def _load_saved_plan(path: str) -> SavedPlan:
     salt = data.get("redaction_salt")
     if isinstance(salt, str):
         plan = dc_replace(plan, salt=salt)
-    return SavedPlan(plan, str(data.get("created", "")), signature, body)
+    return SavedPlan(plan, str(data.get("created", "")), signature, path, digest)
 
 
 def _parsed_calls(doc: dict[str, Any], calls_text: str, path: str) -> str:

@@ -227,3 +227,26 @@ def test_calls_written_otherwise_but_equal_are_compared_by_value(tmp_path):
     _rewrite_raw(path, b'"calls":[{"action":', b'"calls":[ {"action" :')
     loaded, _ = load_plan_file(path)
     assert loaded == plan
+
+
+def test_a_signature_is_checked_on_the_body_that_was_loaded(tmp_path):
+    from eeo_reconcile.plan.planfile import load_saved_plan
+
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path, secret="the-school-secret")
+    saved = load_saved_plan(path)
+    # the body is read again to check the signature: it must be the one loaded
+    save_plan(make_plan(load_config(EXAMPLES), State(lineage="abc", serial=4, sid=2339736)),
+              path, secret="the-school-secret")
+    with pytest.raises(PlanFileError, match="changed after it was read"):
+        saved.verify("the-school-secret")
+    # a signed plan a tool re-indented is still verified (in canonical form)
+    save_plan(_plan(), path, secret="the-school-secret")
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=2)
+    indented = load_saved_plan(path)
+    indented.verify("the-school-secret")
+    with pytest.raises(PlanFileError, match="not with this school's secret"):
+        indented.verify("another-secret")
