@@ -30,6 +30,7 @@ from ..workflow import (
     open_config_store,
 )
 from .exits import EXIT_ERROR, handle_errors
+from .jsonout import echo_json
 from .options import (
     allow_options,
     config_option,
@@ -190,8 +191,7 @@ def _report(outcome: ApplyOutcome, interrupted_code: int, red: Redactor, out: Ou
         err(f"Warning: {w}")
     result = outcome.result
     if out.fmt == "json":
-        click.echo(json.dumps(report_json(result, outcome.store, red, outcome.plan.sid),
-                              ensure_ascii=False, indent=2))
+        echo_json(report_json(result, outcome.store, red, outcome.plan.sid))
     if result is None:
         return
     out.say("\n" + summary_text(result, red))

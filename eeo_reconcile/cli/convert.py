@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import sys
 
 import click
@@ -12,6 +11,7 @@ from ..convert import ConvertReport, OneRosterOptions, convert_csv, convert_oner
 from ..convert.model import PROBLEMS
 from ..text import printable
 from .exits import EXIT_ERROR, handle_errors
+from .jsonout import echo_json
 from .options import stack
 
 
@@ -56,7 +56,7 @@ common = stack(
 
 def _finish(report: ConvertReport, out: str, fmt: str, verbose: bool, strict: bool) -> None:
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(verbose), ensure_ascii=False, indent=2))
+        echo_json(report.to_json(verbose))
     else:
         click.echo(report_text(report, out, verbose), nl=False)
     if strict and report.problems:

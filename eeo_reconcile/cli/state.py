@@ -21,6 +21,7 @@ from ..state.store import StateStore
 from ..text import printable
 from ..workflow import open_state_store
 from .exits import handle_errors
+from .jsonout import echo_json
 from .options import store_options
 from .view import EVENT_SYMBOL, event_line, show_warnings
 
@@ -146,11 +147,11 @@ def state_diff(a: str, b: str, fmt: str, **where: Any) -> None:
         sb, lb = _state_at(b, store)
     diffs = diff_states(sa, sb)
     if fmt == "json":
-        click.echo(json.dumps({"from": la, "to": lb, "courses": [
+        echo_json({"from": la, "to": lb, "courses": [
             {"course": d.course, "name": d.name,
              "changes": [{"action": e.action, "address": e.address, "old": e.old,
                           "new": e.new} for e in d.events],
-             "groupings": d.drift} for d in diffs]}, ensure_ascii=False, indent=2))
+             "groupings": d.drift} for d in diffs]})
         return
     click.echo(f"From {printable(la)} (serial {sa.serial}) to {printable(lb)} (serial "
                f"{sb.serial}):")
