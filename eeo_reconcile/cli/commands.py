@@ -132,7 +132,7 @@ def show(planfile: str, fmt: str, summary: bool, redact: str | None, no_color: b
     if fmt == "text":
         how = "signed; apply verifies it" if signed else "not signed"
         click.echo(
-            f"Saved plan {planfile}, made {created} against state serial "
+            f"Saved plan {printable(planfile)}, made {printable(created)} against state serial "
             f"{the_plan.serial} ({how}).\n"
         )
     view = View(redactor_for(the_plan, redact), summary)

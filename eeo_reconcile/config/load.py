@@ -94,6 +94,14 @@ def config_root(path: str) -> str | None:
         d = parent
 
 
+def _size(path: str) -> int:
+    """A file's size, to share out the parsing (0 when it cannot be known)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def display_name(path: str) -> str:
     """How a file is named in messages: relative to the working directory when
     it is below it, so error lines can be clicked in an editor or CI log;
@@ -151,42 +159,51 @@ class YamlSource:
         try:
             # the configuration file named on the command line is the user's own
             real = os.path.realpath(fname) if single else _readable(fname, self._real_root)
-            raw = read_regular(real, MAX_FILE_BYTES)
+            return read_regular(real, MAX_FILE_BYTES)
         except FileProblem as exc:
             return unreadable(fname, display, f"this file {exc.why}", _FILE_HINT)
         except OSError as exc:
             return unreadable(fname, display, f"this file cannot be read ({exc.strerror})",
                               _FILE_HINT)
-        self._digest.update(os.path.relpath(fname, self.base_dir).encode(
-            "utf-8", "surrogateescape") + b"\0")
-        self._digest.update(raw)
-        self._digest.update(b"\0")
-        return raw
+
+    def _count(self, fname: str, raw: bytes | Document) -> None:
+        """Count a file read into the configuration's digest (in file order)."""
+        if isinstance(raw, bytes):
+            self._digest.update(os.path.relpath(fname, self.base_dir).encode(
+                "utf-8", "surrogateescape") + b"\0")
+            self._digest.update(raw)
+            self._digest.update(b"\0")
 
     def documents(self) -> Iterator[Document]:
-        """Every file as a document, in order. A large configuration is read
-        first and its later files parsed by a second process meanwhile
-        (`config.parallel`); `build_config` merges what that one prebuilt."""
+        """Every file as a document, in order, each read as it is parsed. In a
+        large configuration (by the files' sizes) the later files are read
+        first and parsed by a second process meanwhile (`config.parallel`);
+        `build_config` merges what that one prebuilt."""
         single = os.path.isfile(self.root)
-        read = [self._read(f, single) for f in self.files]
-        k = split_point([len(r) if isinstance(r, bytes) else 0 for r in read])
+        k = split_point([_size(f) for f in self.files])
+        later_read: list[bytes | Document] = []
         later = None
         if k is not None:
+            later_read = [self._read(f, single) for f in self.files[k:]]
             later = LaterFiles([(f, display_name(f), r) for f, r in
-                                zip(self.files[k:], read[k:], strict=True)
+                                zip(self.files[k:], later_read, strict=True)
                                 if isinstance(r, bytes)])
         try:
-            for i, (fname, r) in enumerate(zip(self.files, read, strict=True)):
-                if k is not None and i >= k:
-                    break
-                read[i] = b""  # let the bytes go once parsed
+            for fname in self.files[:k]:
+                r = self._read(fname, single)
+                self._count(fname, r)
                 yield load_bytes(r, fname, display_name(fname)) if isinstance(r, bytes) else r
-            if later is None or k is None:
+            if later is None:
                 return
             prebuilt = iter(later.documents())
             later = None
-            for r in read[k:]:
-                yield next(prebuilt) if isinstance(r, bytes) else r
+            for i, (fname, r) in enumerate(zip(self.files[k:], later_read, strict=True)):
+                later_read[i] = b""  # the document holds the bytes it may need
+                self._count(fname, r)
+                if isinstance(r, bytes):
+                    yield next(prebuilt)
+                else:
+                    yield r
         finally:
             if later is not None:
                 later.cancel()

@@ -58,6 +58,18 @@ def test_plan_out_and_show(ex, tmp_path):
     assert j["summary"]["add"] == 17
 
 
+def test_show_escapes_what_the_plan_file_says_of_itself(ex, tmp_path):
+    from eeo_reconcile.plan.planfile import load_plan_file, save_plan
+
+    out = tmp_path / "p.plan"
+    assert run("plan", ex, "--out", out).exit_code == 0
+    plan, _ = load_plan_file(str(out))
+    save_plan(plan, str(out), created="2026-11-25\x1b[2J\n+ student 1 (fake)")  # checksum fine
+    shown = run("show", out)
+    assert shown.exit_code == 0
+    assert "\x1b" not in shown.stdout and "\n+ student 1 (fake)" not in shown.stdout
+
+
 def test_bad_target_address_is_an_error(ex):
     r = run("plan", ex, "--target", "kurs/1")
     assert r.exit_code == 1 and "bad address" in r.stderr

@@ -116,5 +116,28 @@ def test_no_second_process_below_the_size_or_with_threads(monkeypatch):
     assert parallel.split_point([5]) is None  # one file
     assert parallel.split_point([1, 1, 1, 1]) == 2
     assert parallel.split_point([100, 1, 1]) == 1
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not _fork.can_fork()  # a child of a threaded process could inherit a held lock
+    finally:
+        stop.set()
+        thread.join()
     monkeypatch.setenv("EEO_NO_FORK", "1")
     assert not _fork.can_fork()
+
+
+def test_hostile_later_files_are_refused_as_serially(tmp_path, monkeypatch):
+    # files the second process would take: a link leaving the directory, bytes
+    # that are not UTF-8, a file cut short, a value of the wrong type
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("courses: []\n", encoding="utf-8")
+    root = _district(tmp_path, _files(6, {3: "courses:\n  - id: 990001\n    students: {a: 1}\n",
+                                          5: "courses:\n  - id: 990002\n    stud"}))
+    (root / "z04.yaml").write_bytes(b"courses:\n  - id: 990003\n    name: \xff\xfe\n")
+    (root / "z06.yaml").symlink_to(outside)
+    forked, serial = _both(monkeypatch, root)
+    assert isinstance(forked, list) and forked == serial
+    text = "\n".join(forked)
+    assert "leaves the configuration directory" in text and "UTF-8" in text

@@ -250,3 +250,22 @@ def test_a_signature_is_checked_on_the_body_that_was_loaded(tmp_path):
     indented.verify("the-school-secret")
     with pytest.raises(PlanFileError, match="not with this school's secret"):
         indented.verify("another-secret")
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_plan_that_cannot_be_saved_is_an_error_from_the_writer_too(tmp_path, monkeypatch,
+                                                                     fork):
+    import os
+    import threading
+
+    from eeo_reconcile.plan import planfile
+
+    if fork and (not hasattr(os, "fork") or threading.active_count() != 1):
+        pytest.skip("needs fork in a single-threaded process")
+    monkeypatch.setattr(planfile, "can_fork", lambda: fork)
+    path = str(tmp_path / "no-such-dir" / "p.plan")
+    with pytest.raises(PlanFileError, match="cannot write the plan file"):
+        planfile.save_plan_meanwhile(_plan(), path)()  # the child's failure, reported here
+    good = str(tmp_path / "p.plan")
+    planfile.save_plan_meanwhile(_plan(), good)()
+    assert load_plan_file(good)[0] == _plan()
