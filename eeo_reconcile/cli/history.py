@@ -42,10 +42,11 @@ def _time(value: str | None, end: bool) -> str | None:
 
 def text_line(e: HistoryEntry) -> str:
     change = event_change(e.action, e.old, e.new)
-    where = f"commit {e.commit[:12]}" if e.commit else "no commit"
-    run = f", run {e.run}" if e.run else ""
-    return (f"{e.time}  {printable(e.address)}  {change}  by {printable(e.who)} "
-            f"[{e.operation}, serial {e.serial}, {where}{run}]")
+    # every field comes from the history file, which is a file like any other
+    where = f"commit {printable(e.commit[:12])}" if e.commit else "no commit"
+    run = f", run {printable(e.run)}" if e.run else ""
+    return (f"{printable(e.time)}  {printable(e.address)}  {change}  by {printable(e.who)} "
+            f"[{printable(e.operation)}, serial {e.serial}, {where}{run}]")
 
 
 @click.command("history")
