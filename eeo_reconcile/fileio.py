@@ -16,7 +16,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -111,13 +111,16 @@ def _create_exclusive(prefix: str) -> tuple[str, int]:
 
 
 def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = None,
-                 durable: bool = True) -> None:
+                 durable: bool = True, before_replace: Callable[[], None] | None = None
+                 ) -> None:
     """Write `data` (bytes, or pieces of bytes written as they come) to `path`
     atomically with mode 0600, keeping the old file as `backup` (if given).
     The temp file has an unpredictable name and is created exclusively; a
     crash may leave it behind (see remove_stale_temps). `durable=False` skips
     the fsyncs: still all or nothing, but a power cut may lose the write (for
-    files that are made again, like generated YAML)."""
+    files that are made again, like generated YAML). `before_replace` runs
+    once the new content is durable, before it replaces the file; when it
+    raises, nothing is replaced."""
     tmp, fd = _create_exclusive(temp_prefix(path))
     try:
         for piece in (data,) if isinstance(data, bytes) else data:
@@ -127,6 +130,8 @@ def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = 
                 view = view[n:]
         if durable:
             os.fsync(fd)
+        if before_replace is not None:
+            before_replace()
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):

@@ -13,7 +13,7 @@ from .config.load import load_config
 from .errors import ConfigError, StateError
 from .model import StateRef
 from .state import backends
-from .state.history import Event, course_events
+from .state.history import Event, course_changes
 from .state.lock import LockInfo
 from .state.model import State
 from .state.store import StateStore
@@ -38,7 +38,7 @@ def forget(store: StateStore, addrs: Sequence[Address], lock_timeout: float = 0.
             raise StateError("nothing is recorded at " + ", ".join(map(str, missing))
                              + "; nothing was removed")
         events = [e for cid in sorted(before)
-                  for e in course_events(cid, before[cid], st.courses.get(cid))]
+                  for e in course_changes(cid, before[cid], st.courses.get(cid))]
         return store.write(st, events)
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
+from ._gc import paused_gc
 from .apply import ApplyResult, apply_plan
 from .apply.observe import CallLog, Observer
 from .apply.sending import Progress
@@ -37,7 +38,7 @@ from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
 from .roster.read import read_rosters
 from .state import backends
-from .state.history import course_events
+from .state.history import Change, Deferred, course_changes
 from .state.model import State
 from .state.store import StateStore
 
@@ -304,7 +305,7 @@ def import_rosters(
     if missing:
         raise StateError("--course " + ", ".join(map(str, missing)) + " is not in the files: "
                          "nothing was imported")
-    with store.lock("import", lock_timeout):
+    with store.lock("import", lock_timeout), paused_gc():  # a member is a few objects
         state = store.read()
         sid = config.school.sid if config is not None else None
         if sid is not None and state.sid is not None and state.sid != sid:
@@ -319,7 +320,12 @@ def import_rosters(
         if report.changed and not dry_run:
             if state.sid is None:
                 state.sid = sid
-            events = [e for cid in sorted(touched)
-                      for e in course_events(cid, before.get(cid), state.courses.get(cid))]
-            report.serial_after = store.write(state, events).serial
+            after = state.courses
+
+            def changes() -> Iterator[Change]:  # made as the history is written
+                for cid in sorted(touched):
+                    yield from course_changes(cid, before.get(cid), after.get(cid))
+
+            weight = sum(c.member_count() for c in roster.courses.values())
+            report.serial_after = store.write(state, Deferred(changes, weight)).serial
     return report

@@ -2,7 +2,10 @@
 
 An `Event` is one change at one address (a member added or removed, a
 grouping created, edited or deleted, a name recorded, a course forgotten),
-with its old and new value. Events come from the `StateOp`s apply records
+with its old and new value. A `Bulk` is a run of events of one action on the
+students of one course (an import finds a million, a first day adds as many):
+the same events, kept as columns so that nothing is made per member until a
+reader asks (`expand`). Events come from the `StateOp`s apply records
 (`events_from_ops`, against the state as it was before them) or from two
 whole states (`events_between`: import, state rm, push). A `HistoryEntry` is
 an event as stored: with the time, the operation, the state serial that
@@ -15,10 +18,10 @@ backend).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from ..provenance import Provenance
 from .model import State
@@ -34,6 +37,81 @@ class Event(NamedTuple):
     address: str
     old: Any = None
     new: Any = None
+
+
+class Bulk(NamedTuple):
+    """The events `Event(action, f"{under}/{key}", old, new)` for each key, in
+    order. The old value is None where the key's place in `old_names` holds
+    no name (or the column is None); else `{"name": n}`, or with a
+    `old_customs` column (lesson students) `{"name": n, "custom": c}`. The
+    same for the new value."""
+
+    action: str  # add, remove, label
+    under: str  # course/ID/student, course/ID/auditor, course/ID/lesson/L/student
+    keys: Sequence[int]
+    old_names: Sequence[str | None] | None = None
+    new_names: Sequence[str | None] | None = None
+    old_customs: Sequence[str | None] | None = None
+    new_customs: Sequence[str | None] | None = None
+
+    def events(self) -> Iterator[Event]:
+        action, under = self.action, self.under
+        olds = _values(self.old_names, self.old_customs, len(self.keys))
+        news = _values(self.new_names, self.new_customs, len(self.keys))
+        for k, o, w in zip(self.keys, olds, news, strict=True):
+            yield Event(action, f"{under}/{k}", o, w)
+
+
+def _values(names: Sequence[Any] | None, customs: Sequence[Any] | None, n: int
+            ) -> Iterable[dict[str, Any] | None]:
+    if names is None:
+        return repeat(None, n)
+    if customs is None:
+        return [{"name": x} if x else None for x in names]
+    return [{"name": x, "custom": c} if x else None
+            for x, c in zip(names, customs, strict=True)]
+
+
+Change: TypeAlias = Event | Bulk
+
+
+def expand(changes: Iterable[Change]) -> Iterator[Event]:
+    """Every event, a `Bulk` as the events it stands for."""
+    for c in changes:
+        if type(c) is Bulk:
+            yield from c.events()
+        else:
+            yield c  # type: ignore[misc]
+
+
+def count(changes: Iterable[Change]) -> int:
+    """How many events `changes` stand for (a `Deferred`'s estimate, unmade)."""
+    if isinstance(changes, Deferred):
+        return changes.weight
+    return sum(len(c.keys) if type(c) is Bulk else 1 for c in changes)
+
+
+class Deferred(Sequence[Change]):
+    """Changes made only when they are read: when a large batch is written to
+    the history by another process (see `historyfile.Appending`), that
+    process makes them. `weight`: about how many events they stand for.
+    Made again at each read; read them before the states they compare move."""
+
+    def __init__(self, make: Callable[[], Iterable[Change]], weight: int) -> None:
+        self.make = make  # may make them as they are read (a generator)
+        self.weight = weight
+
+    def __iter__(self) -> Iterator[Change]:
+        return iter(self.make())
+
+    def __len__(self) -> int:
+        return len(list(self.make()))
+
+    def __bool__(self) -> bool:
+        return self.weight > 0
+
+    def __getitem__(self, i: int) -> Change:  # type: ignore[override]
+        return list(self.make())[i]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +139,12 @@ class HistoryEntry:
                    d.get("commit"), d.get("run"))
 
 
-def entries(events: Iterable[tuple[str, Event]], prov: Provenance,
+def entries(events: Iterable[tuple[str, Change]], prov: Provenance,
             serial: int) -> list[HistoryEntry]:
-    """(time, event) pairs as entries of the change that makes state `serial`."""
+    """(time, change) pairs as entries of the change that makes state `serial`."""
     return [HistoryEntry(t, prov.operation, e.action, e.address, e.old, e.new, serial,
-                         prov.who, prov.commit, prov.run) for t, e in events]
+                         prov.who, prov.commit, prov.run)
+            for t, c in events for e in expand((c,))]
 
 
 def matches(address: str, prefix: str) -> bool:
@@ -81,20 +160,25 @@ def _group_json(g: GroupRecord) -> dict[str, Any]:
     return g.to_json()
 
 
-def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Event]:
+def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Change]:
     base = f"course/{op.course}"
     k = op.kind
     if k is OpKind.ADD_STUDENTS:
-        labels = op.names or (None,) * len(op.uids)
-        for u, label in zip(op.uids, labels, strict=True):
-            if c is None or u not in c.students:
-                yield Event("add", f"{base}/student/{u}", None,
-                            {"name": label} if label else None)
+        if c is None or c.students.isdisjoint(op.uids):  # the usual case: all new
+            yield Bulk("add", f"{base}/student", op.uids, None, op.names or None)
+        else:
+            have = c.students
+            new = [i for i, u in enumerate(op.uids) if u not in have]
+            if new:
+                yield Bulk("add", f"{base}/student", [op.uids[i] for i in new], None,
+                           [op.names[i] for i in new] if op.names else None)
     elif k is OpKind.REMOVE_STUDENTS:
-        for u in op.uids:
-            if c is not None and u in c.students:
-                label = c.labels.get(u)
-                yield Event("remove", f"{base}/student/{u}", {"name": label} if label else None)
+        if c is not None:
+            have, labels = c.students, c.labels
+            dropped = [u for u in op.uids if u in have]
+            if dropped:
+                yield Bulk("remove", f"{base}/student", dropped,
+                           [labels.get(u) for u in dropped] if labels else None)
     elif k is OpKind.ADD_AUDITORS:
         for u, n in zip(op.uids, op.names, strict=True):
             old = c.auditors.get(u) if c is not None else None
@@ -150,13 +234,13 @@ def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Event]:
     # outcome is unknown: no confirmed change in ClassIn
 
 
-def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[Event]:
+def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[Change]:
     """The changes `ops` make to `state` (as it is before them; not modified).
     Ops of one record touch different courses or come in order, so each is
     read against the state with the earlier ones of the same course applied."""
     if len(ops) == 1:  # the usual record: read against the live record, no copy
         return list(_course_ops(state.courses.get(ops[0].course), ops[0]))
-    out: list[Event] = []
+    out: list[Change] = []
     scratch: dict[int, CourseRecord | None] = {}
     for op in ops:
         if op.course not in scratch:
@@ -175,36 +259,57 @@ def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[Event]:
 
 def course_events(cid: int, a: CourseRecord | None, b: CourseRecord | None) -> list[Event]:
     """What differs between two records of one course, as events (sorted)."""
+    return list(expand(course_changes(cid, a, b)))
+
+
+def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
+                   ) -> list[Change]:
+    """`course_events`, the members added, removed and renamed as a `Bulk`
+    for each kind of change (removed, added, renamed), each sorted by uid."""
     a = a or CourseRecord()
     b = b or CourseRecord()
     base = f"course/{cid}"
-    out: list[Event] = []
+    out: list[Change] = []
     for action, rec, uids in (("remove", a, a.students - b.students),
                               ("add", b, b.students - a.students)):
+        if not uids:
+            continue
         labels, order = rec.labels, sorted(uids)
-        named = [{"name": x} if (x := labels.get(u)) else None for u in order] \
-            if labels else [None] * len(order)
-        addresses = [f"{base}/student/{u}" for u in order]
-        if action == "remove":
-            out.extend(map(Event, repeat(action), addresses, named))
-        else:
-            out.extend(map(Event, repeat(action), addresses, repeat(None), named))
-    for u in sorted(a.auditors.keys() | b.auditors.keys()):
-        x, y = a.auditors.get(u), b.auditors.get(u)
-        if x != y:
-            action = "remove" if y is None else "add"
-            out.append(Event(action, f"{base}/auditor/{u}",
-                             {"name": x} if x is not None else None,
-                             {"name": y} if y is not None else None))
+        names = list(map(labels.get, order)) if labels else None
+        out.append(Bulk(action, f"{base}/student", order, names if action == "remove" else None,
+                        names if action == "add" else None))
+    aa, ba = a.auditors, b.auditors
+    if aa != ba:
+        gone, new = sorted(aa.keys() - ba.keys()), sorted(ba.keys() - aa.keys())
+        renamed = sorted(u for u in aa.keys() & ba.keys() if aa[u] != ba[u])
+        under = f"{base}/auditor"
+        if gone:
+            out.append(Bulk("remove", under, gone, list(map(aa.__getitem__, gone))))
+        if new:
+            out.append(Bulk("add", under, new, None, list(map(ba.__getitem__, new))))
+        if renamed:
+            out.append(Bulk("add", under, renamed, list(map(aa.__getitem__, renamed)),
+                            list(map(ba.__getitem__, renamed))))
     for lid in sorted(a.lessons.keys() | b.lessons.keys()):
         la, lb = a.lessons.get(lid, {}), b.lessons.get(lid, {})
-        for u in sorted(la.keys() | lb.keys()):
-            mx, my = la.get(u), lb.get(u)
-            if mx != my:
-                out.append(Event(
-                    "remove" if my is None else "add", f"{base}/lesson/{lid}/student/{u}",
-                    {"name": mx.name, "custom": mx.custom} if mx else None,
-                    {"name": my.name, "custom": my.custom} if my else None))
+        if la == lb:
+            continue
+        gone, new = sorted(la.keys() - lb.keys()), sorted(lb.keys() - la.keys())
+        changed = sorted(u for u in la.keys() & lb.keys() if la[u] != lb[u])
+        under = f"{base}/lesson/{lid}/student"
+        if gone:
+            was = list(map(la.__getitem__, gone))
+            out.append(Bulk("remove", under, gone, [m.name for m in was], None,
+                            [m.custom for m in was]))
+        if new:
+            now = list(map(lb.__getitem__, new))
+            out.append(Bulk("add", under, new, None, [m.name for m in now], None,
+                            [m.custom for m in now]))
+        if changed:
+            was, now = list(map(la.__getitem__, changed)), list(map(lb.__getitem__, changed))
+            out.append(Bulk("add", under, changed, [m.name for m in was],
+                            [m.name for m in now], [m.custom for m in was],
+                            [m.custom for m in now]))
     if a.name != b.name and a.name is not None and b.name is not None:
         out.append(Event("label", base, {"name": a.name}, {"name": b.name}))
     for lid in sorted(a.lesson_names.keys() & b.lesson_names.keys()):
@@ -226,12 +331,12 @@ def course_events(cid: int, a: CourseRecord | None, b: CourseRecord | None) -> l
     return out
 
 
-def events_between(before: State, after: State) -> list[Event]:
+def events_between(before: State, after: State) -> list[Change]:
     """Every change from `before` to `after`, course by course."""
-    out: list[Event] = []
+    out: list[Change] = []
     for cid in sorted(before.courses.keys() | after.courses.keys()):
         a, b = before.courses.get(cid), after.courses.get(cid)
         if a is b or (a is not None and b is not None and a == b):
             continue
-        out.extend(course_events(cid, a, b))
+        out.extend(course_changes(cid, a, b))
     return out

@@ -9,6 +9,16 @@ is never read. So after any crash, once the next command has folded the
 journal, the history holds each confirmed change exactly once, and no change
 the state does not hold.
 
+An entry is a line `{"time", "operation", "action", "address", "old", "new",
+"serial", "who", "commit", "run"}`. The students a change adds to or removes
+from one course (or relabels) share one line, at most 8,192 of them:
+`{"time", "operation", "action", "under": "course/ID/student", "keys": [uid,
+...], "old_names": [...], "new_names": [...], "serial", "who", "commit",
+"run"}`, which stands for the entry at `under/uid` for each uid, its old and
+new value `{"name": n}` for a non-empty name in the column at its place, else
+null (a column left out is all null). An import of a million members writes
+a line per course instead of a line per member, at C speed.
+
 Reading filters on the raw line before parsing it, so finding one student's
 entries in a history of millions of lines reads the file at disk speed.
 """
@@ -18,12 +28,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
+from typing import Any
 
+from .._fork import ChildFailed, Forked, can_fork
 from ..errors import StateError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, fsync_dir
 from ..provenance import Provenance
-from .history import Event, HistoryEntry, matches
+from .history import Bulk, Change, HistoryEntry, count, matches
 
 _END = b'{"end":'
 _CHUNK = 1 << 20
@@ -76,23 +88,45 @@ def _end_lines(fd: int, size: int) -> Iterator[tuple[int, dict[str, object]]]:
 _esc = json.encoder.encode_basestring  # a str as _encode writes it (non-ASCII kept)
 
 
-def entry_lines(events: Iterable[tuple[str, Event]], prov: Provenance, serial: int
+_BULK_LINE = 8192  # keys a line at most: a reader holds one line at a time
+_COLUMNS = ("old_names", "new_names", "old_customs", "new_customs")  # Bulk's, in order
+
+
+def entry_lines(events: Iterable[tuple[str, Change]], prov: Provenance, serial: int
                 ) -> Iterator[str]:
-    """The lines of `entries(events, prov, serial)`, the same text as encoding
-    each entry's `to_json()`, written directly: an apply writes one per member
-    it added (216,000 on a district's first day), an import one per member it
-    found (a million), where an entry object and a dict each took longer than
-    everything else the command did. Made as they are written."""
+    """The lines of `entries(events, prov, serial)`: an `Event` as its entry's
+    `to_json()` encodes, a `Bulk` as bulk lines (see the module), written
+    directly; made as they are written."""
     op = f',"operation":{_esc(prov.operation)},"action":'
     tail = (f',"serial":{serial},"who":{_encode(prov.who)},"commit":{_encode(prov.commit)},'
             f'"run":{_encode(prov.run)}}}')
     last_t, time_json = None, ""
-    for t, (action, address, old, new) in events:
+    for t, change in events:
         if t is not last_t:  # an import's or a batch's events share one time
             last_t, time_json = t, _esc(t)
+        if type(change) is Bulk:
+            head = f'{{"time":{time_json}{op}{_esc(change.action)},"under":{_esc(change.under)}'
+            keys = change.keys
+            for i in range(0, len(keys), _BULK_LINE):  # the C encoder does the columns
+                part = change if len(keys) <= _BULK_LINE else Bulk(
+                    change.action, change.under, keys[i:i + _BULK_LINE],
+                    *(None if col is None else col[i:i + _BULK_LINE] for col in change[3:]))
+                yield f"{head},{_encode_columns(part)[1:-1]}{tail}"
+            continue
+        action, address, old, new = change  # type: ignore[misc]
         yield (f'{{"time":{time_json}{op}{_esc(action)},"address":{_esc(address)},"old":'
                f'{"null" if old is None else _value(old)},"new":'
                f'{"null" if new is None else _value(new)}{tail}')
+
+
+def _encode_columns(b: Bulk) -> str:
+    """`{"keys": [...], "old_names": [...], ...}` of a bulk line (the columns
+    given), by the C encoder: lists of numbers and texts are its fast path."""
+    cols: dict[str, Any] = {"keys": b.keys if type(b.keys) is list else list(b.keys)}
+    for f, col in zip(_COLUMNS, b[3:], strict=True):
+        if col is not None:
+            cols[f] = col if type(col) is list else list(col)
+    return _encode(cols)
 
 
 def _value(v: object) -> str:
@@ -124,7 +158,8 @@ def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
                 continue
             if (not note and d.get("lineage") == lineage and isinstance(d.get("end"), int)
                     and int(d["end"]) >= serial):  # type: ignore[call-overload]
-                return  # appended before a crash, before the state was written
+                os.fsync(fd)  # appended before a crash (maybe not yet on disk)
+                return
             break
         if keep != size:
             os.ftruncate(fd, keep)
@@ -158,9 +193,72 @@ def append_batch(path: str, serial: int, lineage: str | None,
 
 
 def append_events(path: str, serial: int, lineage: str | None,
-                  events: Iterable[tuple[str, Event]], prov: Provenance) -> None:
+                  events: Iterable[tuple[str, Change]], prov: Provenance) -> None:
     """`append_batch` of `entries(events, prov, serial)`, without making them."""
     _append(path, serial, lineage, entry_lines(events, prov, serial), note=False)
+
+
+_FORK_EVENTS = 50_000  # events from which the history is written by a second process
+_MADE_HERE = 0.3  # of a deferred batch's changes, made before the fork (see Appending)
+
+
+class Appending:
+    """`append_events` under way: a large batch is made (deferred changes
+    included) and written by a forked child while this process goes on (the
+    state's encoding and its temp file: an import of a million members,
+    0.7 s and 0.6 s, on two cores); a small one, or where no fork is safe,
+    is written here at once. `wait()` returns once the batch is durable;
+    StateError when it could not be written, whoever wrote it."""
+
+    def __init__(self, path: str, serial: int, lineage: str | None,
+                 events: Sequence[tuple[str, Change]], prov: Provenance) -> None:
+        self._args = (path, serial, lineage, events, prov)  # to write it here after all
+        self._writer: Forked | None = None
+        if not events:
+            return
+        weight = getattr(events, "weight", None)  # a TimedAt's, maybe of deferred changes
+        if weight is None:
+            weight = count(c for _, c in events)
+        if weight < _FORK_EVENTS or not can_fork():
+            append_events(*self._args)
+            return
+        # the first changes are made here, the rest by the child (a deferred batch
+        # is made as it is read): its share of the work is then about this one's
+        it = iter(events)
+        made: list[tuple[str, Change]] = []
+        done = 0
+        for pair in it:
+            made.append(pair)
+            done += count((pair[1],))
+            if done >= weight * _MADE_HERE:
+                break
+
+        def child() -> bytes:
+            try:
+                append_events(path, serial, lineage, chain(made, it), prov)
+            except StateError as exc:
+                return b"E" + str(exc).encode("utf-8", "replace")
+            return b"K"
+
+        self._writer = Forked(child)
+
+    def wait(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            answer = writer.result()
+        except ChildFailed:  # it died: write the batch here (appending it twice is a no-op)
+            append_events(*self._args)
+            return
+        if answer[:1] == b"E":
+            raise StateError(answer[1:].decode("utf-8", "replace"))
+
+    def cancel(self) -> None:
+        """Stop the child, if any (a batch it cut short is cut off by the next append)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
 
 
 def append_note(path: str, serial: int, lineage: str | None,
@@ -179,25 +277,71 @@ def read(path: str, prefix: str = "", since: str | None = None,
         return
     except OSError as exc:
         raise StateError(f"cannot read the history {path}: {exc.strerror}") from None
-    needle = b'"address":"' + prefix.rstrip("/").encode() if prefix else b""
+    p = prefix.rstrip("/")
+    needle = b'"address":"' + p.encode() if p else b""
     pending: list[bytes] = []
     with fh:
         for line in fh:
             if line.startswith(_END):
                 for raw in pending:
-                    e = _parse(raw, path)
-                    if e is None or not matches(e.address, prefix):
-                        continue
-                    if (since is None or e.time >= since) and (until is None or e.time <= until):
-                        yield e
+                    for e in _parse(raw, p):
+                        if ((since is None or e.time >= since)
+                                and (until is None or e.time <= until)):
+                            yield e
                 pending.clear()
-            elif not needle or needle in line:
+            elif not needle or needle in line or _bulk_may_match(line, p):
                 pending.append(line)
 
 
-def _parse(raw: bytes, path: str) -> HistoryEntry | None:
+_UNDER = b',"under":"'
+
+
+def _bulk_may_match(line: bytes, prefix: str) -> bool:
+    """Whether a bulk line may hold entries under `prefix`: its `under` lies
+    below the prefix, or the prefix below its `under` (told from the raw line;
+    the parsed line decides)."""
+    i = line.find(_UNDER, 0, 512)  # after time, operation and action
+    if i < 0:
+        return False
+    j = line.find(b'"', i + len(_UNDER))
+    raw = line[i + len(_UNDER):j]
+    if j < 0 or b"\\" in raw:
+        return True  # escaped: let the parser tell
+    under = raw.decode("utf-8", "replace")
+    return matches(under, prefix) or prefix.startswith(under + "/")
+
+
+def _parse(raw: bytes, prefix: str) -> list[HistoryEntry]:
+    """The entries of a line under `prefix` (a damaged line has none: it is
+    skipped, the others still read)."""
     try:
         d = json.loads(raw)
-        return HistoryEntry.from_json(d) if isinstance(d, dict) else None
+        if not isinstance(d, dict):
+            return []
+        if "under" not in d:
+            e = HistoryEntry.from_json(d)
+            return [e] if matches(e.address, prefix) else []
+        return _bulk_entries(d, prefix)
     except (ValueError, KeyError, TypeError, RecursionError):
-        return None  # a damaged line is skipped, the others still read
+        return []
+
+
+def _bulk_entries(d: dict[str, Any], prefix: str) -> list[HistoryEntry]:
+    under, keys = d["under"], d["keys"]
+    columns = [d.get(f) for f in _COLUMNS]
+    if (type(under) is not str or type(keys) is not list
+            or any(c is not None and (type(c) is not list or len(c) != len(keys))
+                   for c in columns)):
+        return []
+    if not matches(under, prefix):  # the prefix names one key below `under`
+        want = prefix[len(under) + 1:]
+        picked = [i for i, k in enumerate(keys) if str(k) == want]
+    else:
+        picked = list(range(len(keys)))
+    if not picked:
+        return []
+    head = HistoryEntry.from_json({**d, "address": under})  # checks the shared fields
+    on = [None if c is None else [c[i] for i in picked] for c in columns]
+    bulk = Bulk(head.action, under, [keys[i] for i in picked], *on)
+    return [HistoryEntry(head.time, head.operation, head.action, e.address, e.old, e.new,
+                         head.serial, head.who, head.commit, head.run) for e in bulk.events()]

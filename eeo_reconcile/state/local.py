@@ -26,7 +26,7 @@ from ..model import DEFAULT_STATE_PATH, StateRef
 from ..provenance import Provenance
 from . import codec, historyfile, journalfile
 from .filelock import FileLocker
-from .history import Event, HistoryEntry, entries
+from .history import Change, Event, HistoryEntry, entries
 from .lock import Lock, LockInfo, acquire
 from .model import State
 from .registry import Overrides, register
@@ -132,7 +132,7 @@ class LocalStore(StateStore):
         journalfile.remove(self.journal_path)
         return written
 
-    def write(self, state: State, events: Sequence[Event] = ()) -> State:
+    def write(self, state: State, events: Sequence[Change] = ()) -> State:
         when = now()
         return self._write(state, TimedAt(when, events), self.provenance())
 
@@ -140,9 +140,6 @@ class LocalStore(StateStore):
         """Serial + 1: the history batch of that serial first, then the state."""
         self._ensure_dir()
         lineage = state.lineage or State.new_lineage()
-        if events:
-            historyfile.append_events(self.history_path, state.serial + 1, lineage, events,
-                                      prov)
         new = State(
             lineage=lineage,
             serial=state.serial + 1,
@@ -150,20 +147,26 @@ class LocalStore(StateStore):
             courses=state.courses,
             salt=state.salt or State.new_salt(),
         )
+        # the history batch is durable before the state is replaced
+        history = historyfile.Appending(self.history_path, state.serial + 1, lineage, events,
+                                        prov)
         try:
-            atomic_write(self.path, codec.dumps(new), backup=self.backup_path)
+            atomic_write(self.path, codec.dumps(new), backup=self.backup_path,
+                         before_replace=history.wait)
         except OSError as exc:
+            history.cancel()
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
+        except BaseException:
+            history.cancel()
+            raise
         state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new
 
-    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
+    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
         self._ensure_dir()
         if events:
-            when = now()
-            historyfile.append_batch(self.history_path, state.serial, state.lineage,
-                                     entries([(when, e) for e in events], self.provenance(),
-                                             state.serial))
+            historyfile.append_events(self.history_path, state.serial, state.lineage,
+                                      TimedAt(now(), events), self.provenance())
         try:
             atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
         except OSError as exc:

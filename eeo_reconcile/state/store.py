@@ -19,24 +19,32 @@ from itertools import repeat
 from ..errors import StateError
 from ..model import StateRef
 from ..provenance import Provenance, detect
-from .history import Event, HistoryEntry, events_between, events_from_ops
+from .history import Change, Event, HistoryEntry, count, events_between, events_from_ops
 from .lock import Lock, LockInfo
 from .model import State
 from .ops import StateOp
 
-TimedEvent = tuple[str, Event]
+TimedEvent = tuple[str, Change]
 
 
 class TimedAt(Sequence[TimedEvent]):
     """Events that all happened at `when`, as (when, event) pairs, without making
     a pair per event until asked (an import records one event per member)."""
 
-    def __init__(self, when: str, events: Sequence[Event]) -> None:
+    def __init__(self, when: str, events: Sequence[Change]) -> None:
         self.when = when
         self.events = events
 
     def __len__(self) -> int:
         return len(self.events)
+
+    def __bool__(self) -> bool:
+        return bool(self.events)
+
+    @property
+    def weight(self) -> int:
+        """How many events (`history.count`), without making deferred ones."""
+        return count(self.events)
 
     def __iter__(self) -> Iterator[TimedEvent]:
         return zip(repeat(self.when), self.events)
@@ -56,7 +64,7 @@ class Record:
 
     time: str
     ops: tuple[StateOp, ...]
-    events: tuple[Event, ...]
+    events: tuple[Change, ...]
 
 
 class Journal(abc.ABC):
@@ -188,7 +196,7 @@ class StateStore(abc.ABC):
         writing anything (an apply under way: what it has recorded so far)."""
 
     @abc.abstractmethod
-    def write(self, state: State, events: Sequence[Event] = ()) -> State:
+    def write(self, state: State, events: Sequence[Change] = ()) -> State:
         """Persist a whole new version (serial + 1; lineage assigned if new), and
         `events` (what changed) in the history with it."""
 
@@ -197,7 +205,7 @@ class StateStore(abc.ABC):
         """Start recording an apply on top of `state` (as returned by `read`)."""
 
     @abc.abstractmethod
-    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
+    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
         """Store `state` with its lineage and serial exactly as given."""
 
     def push(self, state: State, force: bool = False) -> State:

@@ -8,7 +8,7 @@ from eeo_reconcile.address import GroupAddress, parse_address
 from eeo_reconcile.maintenance import forget, push, record_group_id
 from eeo_reconcile.model import StateRef, Team
 from eeo_reconcile.state import historyfile
-from eeo_reconcile.state.history import entries, events_from_ops
+from eeo_reconcile.state.history import entries, events_from_ops, expand
 from eeo_reconcile.state.local import LocalStore
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
@@ -32,10 +32,10 @@ def _addresses(store, prefix=""):
 
 def test_events_say_what_changed_with_old_and_new_values():
     st = State()
-    assert [(e.action, e.address, e.new) for e in events_from_ops(st, [ADD])] == [
+    assert [(e.action, e.address, e.new) for e in expand(events_from_ops(st, [ADD]))] == [
         ("add", "course/5/student/1", {"name": "Ann"}), ("add", "course/5/student/2", None)]
     st.apply(ADD)
-    assert [(e.action, e.old) for e in events_from_ops(st, [REMOVE])] == [
+    assert [(e.action, e.old) for e in expand(events_from_ops(st, [REMOVE]))] == [
         ("remove", {"name": "Ann"})]
     st.apply(GROUP)
     edit = StateOp(OpKind.SET_GROUP, 5, group_name="G2", group=GroupRecord(9, (Team(1),)))

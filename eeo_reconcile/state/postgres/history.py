@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ...provenance import Provenance
-from ..history import HistoryEntry, matches
+from ..history import HistoryEntry, expand, matches
 from ..store import TimedEvent
 
 
@@ -19,11 +19,14 @@ def insert(conn: Any, ws: int, events: Sequence[TimedEvent], prov: Provenance,
     with conn.cursor() as cur, cur.copy(
             "COPY eeo_history (ws, time, operation, action, address, old, new, serial, who, "
             "commit, run) FROM STDIN") as copy:
-        for when, e in events:
-            copy.write_row((ws, when, prov.operation, e.action, e.address,
-                            json.dumps(e.old, ensure_ascii=False) if e.old is not None else None,
-                            json.dumps(e.new, ensure_ascii=False) if e.new is not None else None,
-                            serial, prov.who, prov.commit, prov.run))
+        for when, c in events:
+            for e in expand((c,)):  # a row per member: the address index finds each
+                copy.write_row((ws, when, prov.operation, e.action, e.address,
+                                json.dumps(e.old, ensure_ascii=False)
+                                if e.old is not None else None,
+                                json.dumps(e.new, ensure_ascii=False)
+                                if e.new is not None else None,
+                                serial, prov.who, prov.commit, prov.run))
 
 
 def read(conn: Any, ws: int, prefix: str = "", since: str | None = None,

@@ -14,7 +14,7 @@ from ..._gc import paused_gc
 from ...errors import StateError
 from ...model import StateRef
 from ...provenance import Provenance
-from ..history import Event, HistoryEntry
+from ..history import Change, Event, HistoryEntry
 from ..lock import Lock, LockInfo, acquire
 from ..model import State
 from ..ops import StateOp
@@ -94,14 +94,14 @@ class PostgresStore(StateStore):
     def snapshot(self) -> State:
         return self.read()  # one REPEATABLE READ transaction: consistent, no lock needed
 
-    def write(self, state: State, events: Sequence[Event] = ()) -> State:
+    def write(self, state: State, events: Sequence[Change] = ()) -> State:
         """Replace the workspace's whole state (state rm, migrate); serial + 1."""
         return self._replace(state, None, events)
 
-    def store_exact(self, state: State, events: Sequence[Event] = ()) -> State:
+    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
         return self._replace(state, state.serial, events)
 
-    def _replace(self, state: State, serial: int | None, events: Sequence[Event]) -> State:
+    def _replace(self, state: State, serial: int | None, events: Sequence[Change]) -> State:
         lineage = state.lineage or State.new_lineage()
         salt = state.salt or (State.new_salt() if serial is None else None)
         timed = [(now(), e) for e in events]

@@ -1,0 +1,136 @@
+"""The local history file: bulk lines read back as the entries they stand
+for, damaged lines are skipped, and a batch written by a second process is
+the batch one process writes."""
+
+import json
+import threading
+
+import pytest
+
+from eeo_reconcile.errors import StateError
+from eeo_reconcile.provenance import Provenance
+from eeo_reconcile.state import historyfile
+from eeo_reconcile.state.history import (
+    Bulk,
+    Deferred,
+    Event,
+    count,
+    entries,
+    expand,
+    matches,
+)
+from eeo_reconcile.state.store import TimedAt
+
+PROV = Provenance("import", "registrar@host", "3f2a9c1d", "https://ci/run/7")
+T = "2026-11-25T08:00:00Z"
+CHANGES = [
+    Bulk("add", "course/5/student", [1, 2, 22], None, ["李\"雷", None, "Ann"]),
+    Bulk("remove", "course/5/student", [7], ["Old"]),
+    Bulk("add", "course/5/auditor", [9], ["Mum"], ["Mother"]),
+    Bulk("add", "course/5/lesson/70/student", [3, 4], None, ["V", "W"], None, [None, "C-1"]),
+    Event("label", "course/5", {"name": "Maths"}, {"name": "Maths 1"}),
+    Bulk("add", "course/55/student", [2], None, None),
+]
+
+
+def _written(tmp_path, changes, serial=3):
+    path = str(tmp_path / "h.jsonl")
+    historyfile.append_events(path, serial, "L", TimedAt(T, changes), PROV)
+    return path
+
+
+@pytest.mark.parametrize("prefix", [
+    "", "course/5", "course/5/", "course/5/student", "course/5/student/2",
+    "course/5/student/22", "course/5/lesson/70/student/4", "course/55", "course/6",
+    "course/5/auditor/9", "course/5/student/2/x",
+])
+def test_bulk_lines_read_back_as_the_entries_they_stand_for(tmp_path, prefix):
+    path = _written(tmp_path, CHANGES)
+    want = [e for e in entries([(T, c) for c in CHANGES], PROV, 3)
+            if matches(e.address, prefix.rstrip("/"))]
+    assert list(historyfile.read(path, prefix)) == want
+    with open(path, encoding="utf-8") as fh:
+        assert len(fh.read().splitlines()) == len(CHANGES) + 1  # a line a change, an end
+
+
+def test_a_bulk_line_holds_what_its_entries_say():
+    (line,) = historyfile.entry_lines([(T, CHANGES[3])], PROV, 3)
+    d = json.loads(line)
+    assert d == {"time": T, "operation": "import", "action": "add",
+                 "under": "course/5/lesson/70/student", "keys": [3, 4],
+                 "new_names": ["V", "W"], "new_customs": [None, "C-1"], "serial": 3,
+                 "who": "registrar@host", "commit": "3f2a9c1d", "run": "https://ci/run/7"}
+    assert [e.new for e in expand([CHANGES[3]])] == [{"name": "V", "custom": None},
+                                                     {"name": "W", "custom": "C-1"}]
+
+
+def test_a_large_bulk_spans_lines_that_read_back_whole(tmp_path):
+    big = Bulk("add", "course/5/student", list(range(1, 20_001)), None,
+               [f"S{i}" for i in range(1, 20_001)])
+    path = _written(tmp_path, [big])
+    with open(path, encoding="utf-8") as fh:
+        assert len(fh.read().splitlines()) == 3 + 1
+    got = list(historyfile.read(path))
+    assert [e.address for e in got] == [f"course/5/student/{i}" for i in range(1, 20_001)]
+    assert got[-1].new == {"name": "S20000"}
+    (one,) = historyfile.read(path, "course/5/student/12345")
+    assert one.new == {"name": "S12345"}
+
+
+def test_damaged_bulk_lines_are_skipped_and_the_others_read(tmp_path):
+    path = _written(tmp_path, CHANGES[:1])
+    with open(path, encoding="utf-8") as fh:
+        good = fh.read().splitlines()
+    base = json.loads(good[0])
+    bad = [dict(base, keys=[1, 2]), dict(base, keys="1,2"), dict(base, under=5),
+           dict(base, new_names={"a": 1}), dict(base, serial="x"), "[1, 2]"]
+    lines = [json.dumps(b) for b in bad] + [good[0], '{"time": "2026', good[1]]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    got = list(historyfile.read(path))
+    assert [e.address for e in got] == [f"course/5/student/{u}" for u in (1, 2, 22)]
+
+
+def _bytes(path):
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _fork_allowed(monkeypatch):
+    if threading.active_count() != 1:  # forking a threaded process is not safe
+        pytest.skip("another test left a thread running")
+    monkeypatch.delenv("EEO_NO_FORK", raising=False)
+    monkeypatch.setattr(historyfile, "can_fork", lambda: True)
+    monkeypatch.setattr(historyfile, "_FORK_EVENTS", 1)
+
+
+def test_a_batch_written_by_a_second_process_is_the_batch_one_process_writes(tmp_path,
+                                                                             monkeypatch):
+    made = []
+
+    def changes():  # a generator: the parent makes the first, the child the rest
+        for c in CHANGES * 50:
+            made.append(c)
+            yield c
+
+    deferred = Deferred(changes, count(CHANGES * 50))
+    _fork_allowed(monkeypatch)
+    forked = str(tmp_path / "forked.jsonl")
+    historyfile.Appending(forked, 3, "L", TimedAt(T, deferred), PROV).wait()
+    assert 0 < len(made) < len(CHANGES) * 50  # the rest were made by the child
+    monkeypatch.setattr(historyfile, "can_fork", lambda: False)
+    here = str(tmp_path / "here.jsonl")
+    historyfile.Appending(here, 3, "L", TimedAt(T, deferred), PROV).wait()
+    assert _bytes(forked) == _bytes(here)
+    # the same batch once more: already there, nothing appended
+    historyfile.Appending(forked, 3, "L", TimedAt(T, CHANGES * 50), PROV).wait()
+    assert _bytes(forked) == _bytes(here)
+
+
+def test_a_second_process_that_cannot_write_says_why(tmp_path, monkeypatch):
+    _fork_allowed(monkeypatch)
+    (tmp_path / "h.jsonl").mkdir()
+    appending = historyfile.Appending(str(tmp_path / "h.jsonl"), 3, "L",
+                                      TimedAt(T, CHANGES), PROV)
+    with pytest.raises(StateError, match="cannot open the history"):
+        appending.wait()
