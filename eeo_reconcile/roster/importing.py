@@ -87,7 +87,9 @@ def _count(d: dict[str, int], key: str, n: int) -> None:
 
 def import_roster(state: State, roster: Roster, merge: bool = False,
                   only: Iterable[int] = ()) -> list[CourseImport]:
-    """Record the roster into `state` (changed in place); what changed, per course."""
+    """Record the roster into `state` (changed in place); what changed, per course.
+    The state takes over the roster's member dicts where it can: do not use
+    the roster afterwards."""
     wanted = set(only)
     out = []
     for cid in sorted(roster.courses):
@@ -105,12 +107,12 @@ def import_roster(state: State, roster: Roster, merge: bool = False,
 
 def _course(cid: int, rec: CourseRecord, new: RosterCourse, merge: bool) -> CourseImport:
     r = CourseImport(cid)
-    if rec.is_empty():  # nothing recorded yet (a first import): take the file as it is
+    if rec.is_empty():  # nothing recorded yet (a first import): take the file's as they are
         rec.students = set(new.students)
         rec.labels = {u: x for u, x in new.students.items() if x is not None} \
-            if None in new.students.values() else dict(new.students)  # type: ignore[arg-type]
-        rec.auditors = dict(new.auditors)
-        rec.lessons = {lid: dict(m) for lid, m in new.lessons.items() if m}
+            if None in new.students.values() else new.students  # type: ignore[assignment]
+        rec.auditors = new.auditors
+        rec.lessons = {lid: m for lid, m in new.lessons.items() if m}
         _count(r.added, "student", len(rec.students))
         _count(r.added, "auditor", len(rec.auditors))
         _count(r.added, "lesson student", sum(map(len, rec.lessons.values())))

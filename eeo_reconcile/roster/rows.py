@@ -68,17 +68,17 @@ class Collector:
         return cols
 
     def rows(self, display: str, rows: Iterable[Sequence[Any]], first: int,
-             cols: dict[str, int], text_only: bool = False) -> None:
+             cols: dict[str, int], text_only: bool = False) -> int:
         """Check and collect the rows after the header, a chunk at a time: a chunk
         of plain, valid CSV cells is checked column by column at C speed
         (`_fast`); any other chunk row by row (`_slow`), which says what is
-        wrong and where."""
+        wrong and where. Returns the number of the row after the last."""
         it = iter(rows)
         line = first
         while True:
             chunk = list(islice(it, CHUNK))
             if not chunk:
-                return
+                return line
             if not (text_only and self._fast(display, chunk, line, cols)):
                 self._slow(display, chunk, line, cols)
             line += len(chunk)
