@@ -12,9 +12,10 @@ the state does not hold.
 An entry is a line `{"time", "operation", "action", "address", "old", "new",
 "serial", "who", "commit", "run"}`. The students a change adds to or removes
 from one course (or relabels) share one line, at most 8,192 of them:
-`{"time", "operation", "action", "under": "course/ID/student", "keys": [uid,
+`{"under": "course/ID/student", "time", "operation", "action", "keys": [uid,
 ...], "old_names": [...], "new_names": [...], "serial", "who", "commit",
-"run"}`, which stands for the entry at `under/uid` for each uid, its old and
+"run"}` (`under` first: a reader tells the two kinds apart by how the line
+starts, before parsing it), which stands for the entry at `under/uid` for each uid, its old and
 new value `{"name": n}` for a non-empty name in the column at its place, else
 null (a column left out is all null). An import of a million members writes
 a line per course instead of a line per member, at C speed.
@@ -105,7 +106,7 @@ def entry_lines(events: Iterable[tuple[str, Change]], prov: Provenance, serial: 
         if t is not last_t:  # an import's or a batch's events share one time
             last_t, time_json = t, _esc(t)
         if type(change) is Bulk:
-            head = f'{{"time":{time_json}{op}{_esc(change.action)},"under":{_esc(change.under)}'
+            head = f'{{"under":{_esc(change.under)},"time":{time_json}{op}{_esc(change.action)}'
             keys = change.keys
             for i in range(0, len(keys), _BULK_LINE):  # the C encoder does the columns
                 part = change if len(keys) <= _BULK_LINE else Bulk(
@@ -289,22 +290,20 @@ def read(path: str, prefix: str = "", since: str | None = None,
                                 and (until is None or e.time <= until)):
                             yield e
                 pending.clear()
-            elif not needle or needle in line or _bulk_may_match(line, p):
+            elif (not needle or needle in line
+                  or (line.startswith(_UNDER) and _bulk_may_match(line, p))):
                 pending.append(line)
 
 
-_UNDER = b',"under":"'
+_UNDER = b'{"under":"'  # how a bulk line starts (one test tells it from an entry)
 
 
 def _bulk_may_match(line: bytes, prefix: str) -> bool:
     """Whether a bulk line may hold entries under `prefix`: its `under` lies
     below the prefix, or the prefix below its `under` (told from the raw line;
     the parsed line decides)."""
-    i = line.find(_UNDER, 0, 512)  # after time, operation and action
-    if i < 0:
-        return False
-    j = line.find(b'"', i + len(_UNDER))
-    raw = line[i + len(_UNDER):j]
+    j = line.find(b'"', len(_UNDER))
+    raw = line[len(_UNDER):j]
     if j < 0 or b"\\" in raw:
         return True  # escaped: let the parser tell
     under = raw.decode("utf-8", "replace")
