@@ -349,6 +349,15 @@ def scenario_import(courses: int, repeat: int) -> None:
             clean()
             times.append(_timed_inner([sys.executable, "-c", IMPORT_OURS, csv_path, state], 1))
         ours = min(times)
+        one_core = []
+        os.environ["EEO_NO_FORK"] = "1"  # the same work in one process, for comparison
+        try:
+            for _ in range(repeat):
+                clean()
+                one_core.append(_timed_inner([sys.executable, "-c", IMPORT_OURS, csv_path,
+                                              state], 1))
+        finally:
+            del os.environ["EEO_NO_FORK"]
         base = _timed_inner([sys.executable, "-c", IMPORT_BASE, csv_path, state,
                              os.path.join(tmp, "b.json")], repeat)
         history = os.path.join(tmp, "s.history.jsonl")
@@ -362,6 +371,7 @@ def scenario_import(courses: int, repeat: int) -> None:
             "history": f"{os.path.getsize(history) / 1e6:.0f}MB",
             "csv.reader+write state": f"{base:.2f}s", "ratio": f"{ours / base:.2f}x",
             "target": "<=3x", "met": "yes" if ours <= 3 * base else "NO",
+            "one process": f"{min(one_core):.2f}s ({min(one_core) / base:.2f}x)",
             "+write history": f"{base_h:.2f}s", "ratio_with_history": f"{ours / base_h:.2f}x"})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -86,12 +86,13 @@ class Collector:
     def _fast(self, display: str, chunk: list[Sequence[Any]], first: int,
               cols: dict[str, int]) -> bool:
         """`fast_columns` for a chunk of CSV rows of one width."""
-        width = len(chunk[0])
-        if width <= max(cols.values()) or set(map(len, chunk)) != {width} or \
-                set(map(type, chunk[0])) != {str}:
+        if len(chunk[0]) <= max(cols.values()) or set(map(type, chunk[0])) != {str}:
             return False
-        return self.fast_columns(display, list(zip(*chunk, strict=True)), len(chunk), first,
-                                 cols)
+        try:
+            columns = list(zip(*chunk, strict=True))
+        except ValueError:  # rows of other widths
+            return False
+        return self.fast_columns(display, columns, len(chunk), first, cols)
 
     def fast_columns(self, display: str, columns: Sequence[Sequence[str]], n: int, first: int,
                      cols: dict[str, int]) -> bool:

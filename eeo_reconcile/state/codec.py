@@ -28,7 +28,7 @@ from ..model import LessonMember, Team
 from ..text import UNSAFE
 from . import codec_v1
 from .model import State
-from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
+from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup, pick
 
 FORMAT = "eeo-reconcile-state"
 VERSION = 2
@@ -54,10 +54,10 @@ def course_json(c: CourseRecord) -> dict[str, Any]:
     uids = sorted(c.students)
     d["students"] = uids
     if c.labels:
-        d["student_labels"] = list(map(c.labels.get, uids))
+        d["student_labels"] = pick(c.labels, uids)
     au = sorted(c.auditors)
     d["auditors"] = au
-    d["auditor_names"] = list(map(c.auditors.__getitem__, au))
+    d["auditor_names"] = pick(c.auditors, au)
     lessons: dict[str, Any] = {}
     for lid in sorted(c.lessons):
         members = c.lessons[lid]

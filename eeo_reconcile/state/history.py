@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, TypeAlias
 from ..provenance import Provenance
 from .model import State
 from .ops import OpKind, StateOp
-from .records import CourseRecord, GroupRecord
+from .records import CourseRecord, GroupRecord, pick
 
 
 class Event(NamedTuple):
@@ -275,7 +275,7 @@ def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
         if not uids:
             continue
         labels, order = rec.labels, sorted(uids)
-        names = list(map(labels.get, order)) if labels else None
+        names = pick(labels, order) if labels else None
         out.append(Bulk(action, f"{base}/student", order, names if action == "remove" else None,
                         names if action == "add" else None))
     aa, ba = a.auditors, b.auditors
@@ -284,12 +284,12 @@ def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
         renamed = sorted(u for u in aa.keys() & ba.keys() if aa[u] != ba[u])
         under = f"{base}/auditor"
         if gone:
-            out.append(Bulk("remove", under, gone, list(map(aa.__getitem__, gone))))
+            out.append(Bulk("remove", under, gone, pick(aa, gone)))
         if new:
-            out.append(Bulk("add", under, new, None, list(map(ba.__getitem__, new))))
+            out.append(Bulk("add", under, new, None, pick(ba, new)))
         if renamed:
-            out.append(Bulk("add", under, renamed, list(map(aa.__getitem__, renamed)),
-                            list(map(ba.__getitem__, renamed))))
+            out.append(Bulk("add", under, renamed, pick(aa, renamed),
+                            pick(ba, renamed)))
     for lid in sorted(a.lessons.keys() | b.lessons.keys()):
         la, lb = a.lessons.get(lid, {}), b.lessons.get(lid, {})
         if la == lb:
@@ -298,15 +298,15 @@ def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
         changed = sorted(u for u in la.keys() & lb.keys() if la[u] != lb[u])
         under = f"{base}/lesson/{lid}/student"
         if gone:
-            was = list(map(la.__getitem__, gone))
+            was = pick(la, gone)
             out.append(Bulk("remove", under, gone, [m.name for m in was], None,
                             [m.custom for m in was]))
         if new:
-            now = list(map(lb.__getitem__, new))
+            now = pick(lb, new)
             out.append(Bulk("add", under, new, None, [m.name for m in now], None,
                             [m.custom for m in now]))
         if changed:
-            was, now = list(map(la.__getitem__, changed)), list(map(lb.__getitem__, changed))
+            was, now = pick(la, changed), pick(lb, changed)
             out.append(Bulk("add", under, changed, [m.name for m in was],
                             [m.name for m in now], [m.custom for m in was],
                             [m.custom for m in now]))

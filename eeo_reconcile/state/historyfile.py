@@ -123,10 +123,10 @@ def entry_lines(events: Iterable[tuple[str, Change]], prov: Provenance, serial: 
 def _encode_columns(b: Bulk) -> str:
     """`{"keys": [...], "old_names": [...], ...}` of a bulk line (the columns
     given), by the C encoder: lists of numbers and texts are its fast path."""
-    cols: dict[str, Any] = {"keys": b.keys if type(b.keys) is list else list(b.keys)}
+    cols: dict[str, Any] = {"keys": b.keys if type(b.keys) in (list, tuple) else list(b.keys)}
     for f, col in zip(_COLUMNS, b[3:], strict=True):
         if col is not None:
-            cols[f] = col if type(col) is list else list(col)
+            cols[f] = col if type(col) in (list, tuple) else list(col)
     return _encode(cols)
 
 
@@ -200,7 +200,7 @@ def append_events(path: str, serial: int, lineage: str | None,
 
 
 _FORK_EVENTS = 50_000  # events from which the history is written by a second process
-_MADE_HERE = 0.3  # of a deferred batch's changes, made before the fork (see Appending)
+_MADE_HERE = 0.45  # of a deferred batch's changes, made before the fork (see Appending)
 
 
 class Appending:

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from ..model import LessonMember, Team
@@ -67,6 +68,18 @@ class UnconfirmedGroup:
         teams = tuple(Team(int(t[0]), tuple(int(u) for u in t[1:])) for t in data["teams"])
         gid = data.get("id")
         return cls(teams, Unconfirmed(data["reason"]), int(gid) if gid is not None else None)
+
+
+def pick(d: Mapping[Any, Any], keys: list[Any]) -> list[Any]:
+    """`[d.get(k) for k in keys]`, at C speed (itemgetter) when every key is in
+    `d`: the names of a course's members, in uid order, for the state file
+    and the history (twice as fast as mapping `d.get`)."""
+    if len(keys) > 1:
+        try:
+            return list(itemgetter(*keys)(d))
+        except KeyError:
+            pass
+    return list(map(d.get, keys))
 
 
 def lesson_member_json(m: LessonMember) -> dict[str, Any]:
