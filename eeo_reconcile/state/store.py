@@ -10,8 +10,8 @@ register themselves in `state.registry`.
 from __future__ import annotations
 
 import abc
-import datetime as _dt
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -53,9 +53,19 @@ class TimedAt(Sequence[TimedEvent]):
         return self.when, self.events[i]
 
 
+_now: tuple[int, str] = (-1, "")  # the last second asked for, as text
+
+
 def now() -> str:
-    """UTC now, to the second, as history entries give it."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC now, to the second, as history entries give it (an apply asks once a
+    result: the text is made once a second)."""
+    global _now
+    t = int(time.time())
+    second, text = _now
+    if second != t:
+        text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        _now = (t, text)
+    return text
 
 
 @dataclass(frozen=True)
