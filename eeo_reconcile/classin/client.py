@@ -1,14 +1,14 @@
 """The ClassIn partner API client: signed, pooled, paced, bounded retries, no leaks.
 
-- One `requests.Session` with a connection pool sized to the parallelism, a
-  connect and a read timeout on every call, TLS verification on, redirects
-  never followed (a 3xx would carry the signature elsewhere: it is an error).
-  A plain `http://` base URL is refused unless the host is loopback (the
-  sandbox). The session's adapter sets up the pool once (TLS verification,
-  CA bundle, proxy); every call is then sent on that pool directly
-  (`urlopen`), without requests' per-request machinery (preparing, merging
-  settings, hooks, cookies, building a Response), which was most of the
-  client's CPU per call (see bench/RESULTS.md).
+- A connection pool sized to the parallelism, a connect and a read timeout
+  on every call, TLS verification on, redirects never followed (a 3xx would
+  carry the signature elsewhere: it is an error). A plain `http://` base URL
+  is refused unless the host is loopback (the sandbox). A `requests.Session`
+  reads the settings once (proxies, CA bundle); every call is then sent on
+  persistent `http.client` connections (`transport.Pool`), without
+  requests' and urllib3's per-request machinery, which was most of the
+  client's CPU per call (see bench/RESULTS.md). Through a proxy, calls go
+  on the session adapter's urllib3 pool (`urlopen`) instead.
 - Every attempt is signed afresh: `timeStamp` now, `safeKey = md5(secret +
   timeStamp)`. Arrays are sent as JSON strings; errno strings become numbers.
 - Requests in flight are limited by an `AdaptiveLimit`: a 464 (a concurrent
@@ -38,7 +38,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import requests
@@ -52,10 +52,25 @@ from .answers import ApiResult, TransportError, errno_of
 from .api import API_PATH, MIN_SECRET_LENGTH
 from .errnos import TRANSIENT
 from .pacing import AdaptiveLimit
+from .transport import NotConnected, Pool
 
 # what sending on the pool raises when no answer came: urllib3's errors (connection,
 # timeout, protocol, TLS), the socket's, and http.client's
 _TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
+
+
+class Response(Protocol):
+    """What a call's answer is read through (`transport.Answer`, or urllib3's
+    response through a proxy)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> Any: ...
+
+    @property
+    def data(self) -> bytes: ...
 
 CONGESTED = 464  # a concurrent change of the same roster: fewer requests in flight
 NOT_APPLIED = frozenset({464, 901})  # refused without any change: safe to send again
@@ -84,8 +99,10 @@ def form_encode(form: Mapping[str, str]) -> str:
 
 
 def never_sent(exc: BaseException) -> bool:
-    """Whether a requests or urllib3 exception means the request never left: no
+    """Whether a transport exception means the request never left: no
     connection."""
+    if isinstance(exc, NotConnected):
+        return True
     if isinstance(exc, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)):
         return True  # urllib3's NewConnectionError is a ConnectTimeoutError
     if isinstance(exc, requests.exceptions.ConnectionError):
@@ -162,17 +179,26 @@ class ClassInClient:
         self._target = adapter.request_url(probe, self.session.proxies)  # path, or URL via proxy
         self._headers = {"User-Agent": "eeo-reconcile",
                          "Content-Type": "application/x-www-form-urlencoded"}
+        proxies = self.session.proxies
+        proxied = bool(proxies.get(urlsplit(self.base_url).scheme) or proxies.get("all"))
+        self.transport: Pool | None = None if proxied else Pool(
+            self.base_url, pool_size, ca if ca else requests.utils.DEFAULT_CA_BUNDLE_PATH)
 
     def __repr__(self) -> str:  # never show the secret
         return f"ClassInClient({self.base_url!r}, sid={self.sid})"
 
     def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
         self.session.close()
 
     # -- signing -------------------------------------------------------------------
     def post(self, action: str, form: Mapping[str, str],
-             timeout: tuple[float, float]) -> urllib3.BaseHTTPResponse:
-        """One POST on the pool: no retries, no redirects, the body read whole."""
+             timeout: tuple[float, float]) -> Response:
+        """One POST: no retries, no redirects, the body read whole."""
+        if self.transport is not None:
+            return self.transport.post(f"{self._target}?action={action}",
+                                       form_encode(form).encode("ascii"), self._headers, timeout)
         return self.pool.urlopen(
             "POST", f"{self._target}?action={action}", body=form_encode(form),
             headers=self._headers, timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
@@ -276,8 +302,7 @@ class ClassInClient:
             requests_made, sent=sent, interrupted=interrupted,
         )
 
-    def _answer(self, resp: urllib3.BaseHTTPResponse, action: str, attempt: int
-                ) -> ApiResult | None:
+    def _answer(self, resp: Response, action: str, attempt: int) -> ApiResult | None:
         """The parsed answer; None for a server error (5xx, retried); ApiError for
         anything else that is not a 200 (a redirect is never followed)."""
         status = resp.status
@@ -297,7 +322,7 @@ class ClassInClient:
             )
         return self._parse(resp, action, attempt)
 
-    def _parse(self, resp: urllib3.BaseHTTPResponse, action: str, attempt: int) -> ApiResult:
+    def _parse(self, resp: Response, action: str, attempt: int) -> ApiResult:
         try:
             body = json.loads(resp.data)
             info = body["error_info"]

@@ -18,7 +18,8 @@ SECRET = "client-test-secret"
 
 
 class Script:
-    """Answers to give, in order: a dict (JSON), an int (HTTP status), or "drop"."""
+    """Answers to give, in order: a dict (JSON), an int (HTTP status), "drop", or
+    "close-after" (an answer, then the connection closed unannounced)."""
 
     def __init__(self, answers):
         self.answers = list(answers)
@@ -40,6 +41,9 @@ def _server(script):
             if ans == "drop":
                 self.close_connection = True
                 return
+            if ans == "close-after":  # answer, then close without a Connection: close
+                self.close_connection = True
+                ans = {"error_info": {"errno": 1}}
             if isinstance(ans, tuple):  # ("redirect", status, location)
                 self.send_response(ans[1])
                 self.send_header("Location", ans[2])
@@ -73,9 +77,13 @@ def make():
         sleeps = []
         client = ClassInClient(f"http://127.0.0.1:{srv.server_address[1]}", 2339736, SECRET,
                                policy, sleep=sleeps.append)
+        clients.append(client)
         return client, script, sleeps
 
+    clients = []
     yield factory
+    for c in clients:  # its kept-alive connections hold a server thread each
+        c.close()
     for s in servers:
         s.shutdown()
 
@@ -174,22 +182,62 @@ def test_plain_http_only_for_loopback():
 
 
 def test_tls_verification_on_and_timeouts_set(make, monkeypatch):
+    import ssl
+
+    from eeo_reconcile.classin import transport
+
     client, _, _ = make([{"error_info": {"errno": 1}}], connect_timeout=1.5, read_timeout=7.0)
+    seen = []
+    orig = transport.Pool._connect
+
+    def spy(self, timeout):
+        conn = orig(self, timeout)
+        seen.append((timeout, conn.timeout, conn.sock.gettimeout()))
+        return conn
+
+    monkeypatch.setattr(transport.Pool, "_connect", spy)
+    client.call("delCourseStudent", {"courseId": 1})
+    assert seen == [((1.5, 7.0), 1.5, 7.0)]  # connected within 1.5 s, answers within 7 s
+    tls = ClassInClient("https://api.eeo.cn", 1, SECRET)  # no request is made
+    ctx = tls.transport.context
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.cert_store_stats()["x509_ca"] > 0
+    tls.close()
+
+
+def test_through_a_proxy_calls_go_on_urllib3s_pool_with_the_same_rules(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = ClassInClient("https://api.eeo.cn", 1, SECRET,
+                           RetryPolicy(connect_timeout=1.5, read_timeout=7.0))
+    assert client.transport is None
     seen = {}
-    orig = client.pool.urlopen
 
     def spy(*a, **kw):
         seen.update(kw)
-        return orig(*a, **kw)
+        raise OSError("no network in tests")
 
     monkeypatch.setattr(client.pool, "urlopen", spy)
-    client.call("delCourseStudent", {"courseId": 1})
+    with pytest.raises(TransportError):
+        client.call("delCourseStudent", {"courseId": 1})
     assert (seen["timeout"].connect_timeout, seen["timeout"].read_timeout) == (1.5, 7.0)
     assert seen["redirect"] is False and seen["retries"] is False
-    tls = ClassInClient("https://api.eeo.cn", 1, SECRET)  # no request is made
-    assert tls.pool.cert_reqs == "CERT_REQUIRED"
-    assert tls.pool.ca_certs and __import__("os").path.exists(tls.pool.ca_certs)
-    tls.close()
+    assert client.pool.cert_reqs == "CERT_REQUIRED"
+    client.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(make):
+    import time
+
+    client, script, _ = make(["close-after", {"error_info": {"errno": 1}, "data": 9}])
+    assert client.call("delCourseStudent", {"courseId": 1}).errno == 1
+    time.sleep(0.2)  # the server has closed the connection, without saying so before
+    params = {"courseId": 5, "groupName": "G", "groupList": [[{"studentUid": 1,
+                                                               "isLeader": 1}]]}
+    result = client.call("addCourseGroup", params, idempotent=False)
+    assert result.data == 9 and result.attempts == 1  # a new connection, sent once
+    assert len(script.forms) == 2
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a cert")
