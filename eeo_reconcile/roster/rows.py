@@ -20,7 +20,7 @@ from ..text import UNSAFE, printable, token
 from .columns import HEADERS, REQUIRED, ROLE_WORDS, ROLES, Role, fold
 from .model import Roster, RosterCourse
 
-CHUNK = 20_000  # rows checked together
+CHUNK = 2_000  # rows checked together (measured: 1.45 s a million rows, 1.8 s at 20,000)
 MAX_NAME = 24
 MAX_LABEL = 200
 MAX_CUSTOM = 50
@@ -171,7 +171,7 @@ class Collector:
             lesson_uids = {u for m in c.lessons.values() for u in m}
             if mine & lesson_uids or len(mine) != len(c.students) + len(c.auditors):
                 return False  # one uid, two identities in a course
-            if have is not None and (have.uids() & (mine | lesson_uids)):
+            if have is not None and not _disjoint_from(have, mine | lesson_uids):
                 return False  # repeats a row of an earlier chunk
         for cid, c in local.items():
             have = courses.get(cid)
@@ -348,6 +348,13 @@ class Collector:
 
 
 _UNKNOWN: Any = object()
+
+
+def _disjoint_from(c: RosterCourse, uids: set[int]) -> bool:
+    """Whether none of `uids` is a member of `c`: in time of the smaller side
+    (a course met again in every chunk of a large file is never copied)."""
+    return (c.students.keys().isdisjoint(uids) and c.auditors.keys().isdisjoint(uids)
+            and all(m.keys().isdisjoint(uids) for m in c.lessons.values()))
 
 
 def _digits(text: str) -> bool:
