@@ -101,3 +101,46 @@ def test_quoted_files_are_read_in_one_process(tmp_path, monkeypatch):
     path = _roster_csv(tmp_path / "big.csv", quoted=True)
     two, one, used = _both(monkeypatch, [path])
     assert used == [] and two == one
+
+
+def _meeting_that(monkeypatch, front_upto, back_from):
+    """The two sides stop where the test says, as a race of their
+    announcements could make them: the front does pieces [0, front_upto(n)),
+    the back pieces [back_from(n), n)."""
+    def from_front(self, work):
+        upto = front_upto(self.n)
+        for k in range(upto):
+            work(k)
+        return upto
+
+    def from_back(self, work, leave=0):
+        low = back_from(self.n)
+        for k in range(self.n - 1, low - 1, -1):
+            work(k)
+        return low
+
+    monkeypatch.setattr(halves._Meeting, "from_front", from_front)
+    monkeypatch.setattr(halves._Meeting, "from_back", from_back)
+
+
+def test_pieces_neither_side_took_are_read_by_this_process(tmp_path, monkeypatch):
+    _meeting_that(monkeypatch, lambda n: n // 3, lambda n: 2 * n // 3)  # a gap
+    path = _roster_csv(tmp_path / "big.csv")
+    two, one, used = _both(monkeypatch, [path])
+    assert used == [True] and two == one
+
+
+def test_pieces_both_sides_took_make_it_read_again_in_one_process(tmp_path, monkeypatch):
+    _meeting_that(monkeypatch, lambda n: 2 * n // 3, lambda n: n // 3)  # an overlap
+    path = _roster_csv(tmp_path / "big.csv")
+    two, one, used = _both(monkeypatch, [path])
+    assert used == [False] and two == one
+
+
+def test_the_meeting_covers_every_piece_once():
+    m = halves._Meeting(10)
+    done = []
+    assert m.from_back(done.append, 3) == 3  # stops 3 short of the front (at 0)
+    assert m.from_front(done.append) == 3
+    assert sorted(done) == list(range(10))
+    m.close()
