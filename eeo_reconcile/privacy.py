@@ -24,6 +24,7 @@ import hmac
 import os
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .address import (
     Address,
@@ -124,6 +125,36 @@ class Redactor:
                 lambda m: self.uid(int(m.group(0))) if m.group(0) in wanted else m.group(0),
                 message)
         return message
+
+
+def event_value(r: Redactor, address: str, value: Any) -> Any:
+    """An old or new value of a history entry or a state difference, as `r`
+    shows it: a member's name and custom column masked, the uids of a
+    grouping's teams hashed (level all). Course, lesson and grouping names
+    are kept (they name classes)."""
+    if not r.names or not isinstance(value, dict):
+        return value
+    out = dict(value)
+    if uids_in(address):  # a member's value
+        for k in ("name", "custom"):
+            if isinstance(out.get(k), str):
+                out[k] = r.person(out[k])
+    teams = out.get("teams")
+    if r.uids and isinstance(teams, list):
+        out["teams"] = [[r.uid(u) if type(u) is int else u for u in t]
+                        if isinstance(t, list) else t for t in teams]
+    return out
+
+
+def team_uids(*values: Any) -> set[int]:
+    """The uids in the teams of grouping values (to hash them in free text)."""
+    out: set[int] = set()
+    for v in values:
+        teams = v.get("teams") if isinstance(v, dict) else None
+        for t in teams if isinstance(teams, list) else ():
+            if isinstance(t, list):
+                out.update(u for u in t if type(u) is int)
+    return out
 
 
 def uids_in(address: str) -> list[int]:

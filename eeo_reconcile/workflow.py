@@ -89,10 +89,22 @@ def open_state_store(
 ) -> StateStore:
     """The store the state commands work on: the configuration's (PATH, default
     the current directory), unless --state FILE or --state-dsn alone name it."""
+    return open_state_and_config(config_path, state_path, dsn, workspace, env)[0]
+
+
+def open_state_and_config(
+    config_path: str | None = None,
+    state_path: str | None = None,
+    dsn: str | None = None,
+    workspace: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[StateStore, Config | None]:
+    """`open_state_store`, and the configuration it read (None when --state or
+    --state-dsn alone name the store)."""
     config = None
     if config_path is not None or not (state_path or dsn):
         config = load_config(config_path or ".")
-    return open_config_store(config, state_path, dsn, workspace, env)
+    return open_config_store(config, state_path, dsn, workspace, env), config
 
 
 def plan_config(

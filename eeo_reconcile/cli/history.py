@@ -6,17 +6,26 @@ import csv
 import datetime as _dt
 import json
 import sys
+from dataclasses import replace as dc_replace
 from typing import Any
 
 import click
 
 from ..address import parse_address
+from ..privacy import event_value
 from ..state.history import HistoryEntry
 from ..text import printable
 from .exits import handle_errors
-from .options import config_option, dsn_option, stack, state_option, workspace_option
-from .state import _store
-from .view import event_change
+from .options import (
+    config_option,
+    dsn_option,
+    redact_option,
+    stack,
+    state_option,
+    workspace_option,
+)
+from .state import _store_and_school
+from .view import event_change, redactor_for_state
 
 CSV_COLUMNS = ("time", "operation", "action", "address", "old", "new", "serial", "who",
                "commit", "run")
@@ -55,10 +64,11 @@ def text_line(e: HistoryEntry) -> str:
 @click.option("--until", help="Up to this date or time (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True, help="Output format (json: one object per line).")
+@redact_option
 @stack(config_option, state_option, dsn_option, workspace_option)
 @handle_errors
 def history(prefix: str, since: str | None, until: str | None, fmt: str,
-            **where: Any) -> None:
+            redact: str | None, **where: Any) -> None:
     """Every recorded change under an address PREFIX (course/442447,
     course/442447/student/12234, ...): when, what, by whom, from which commit and
     CI run. Reads without the lock."""
@@ -67,12 +77,17 @@ def history(prefix: str, since: str | None, until: str | None, fmt: str,
     start, end = _time(since, False), _time(until, True)
     out = sys.stdout
     n = 0
-    with _store(**where) as (store, _):
+    with _store_and_school(**where) as (store, school):
+        r = redactor_for_state(redact, school, lambda: store.snapshot().salt)
         if fmt == "csv":
             w = csv.writer(out, lineterminator="\n")
             w.writerow(CSV_COLUMNS)
         for e in store.history(prefix, start, end):
             n += 1
+            if r.active:
+                e = dc_replace(e, address=r.address(e.address),
+                               old=event_value(r, e.address, e.old),
+                               new=event_value(r, e.address, e.new))
             if fmt == "json":
                 out.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
             elif fmt == "csv":

@@ -13,17 +13,20 @@ import click
 from ..address import GroupAddress, parse_address
 from ..errors import EeoError
 from ..maintenance import forget, migrate, push, record_group_id, snapshot, unlock
+from ..model import SchoolConfig
+from ..privacy import Redactor, event_value, team_uids
 from ..state import backends, codec
 from ..state.compare import diff_states
+from ..state.history import Event
 from ..state.local import load_state_file
 from ..state.model import State
 from ..state.store import StateStore
 from ..text import printable
-from ..workflow import open_state_store
+from ..workflow import open_state_and_config
 from .exits import handle_errors
 from .jsonout import echo_json
-from .options import store_options
-from .view import EVENT_SYMBOL, event_line, show_warnings
+from .options import redact_option, store_options
+from .view import EVENT_SYMBOL, event_line, redactor_for_state, show_warnings
 
 
 @contextlib.contextmanager
@@ -31,9 +34,20 @@ def _store(config_path: str | None = None, state_path: str | None = None,
            state_dsn: str | None = None, workspace: str | None = None,
            lock_timeout: float = 0.0) -> Iterator[tuple[StateStore, float]]:
     """The store the command works on (and the lock timeout for those that lock)."""
-    store = open_state_store(config_path, state_path, state_dsn, workspace)
-    try:
+    with _store_and_school(config_path, state_path, state_dsn, workspace) as (store, _):
         yield store, lock_timeout
+
+
+@contextlib.contextmanager
+def _store_and_school(config_path: str | None = None, state_path: str | None = None,
+                      state_dsn: str | None = None, workspace: str | None = None,
+                      lock_timeout: float = 0.0
+                      ) -> Iterator[tuple[StateStore, SchoolConfig | None]]:
+    """The store, and the school's settings when a configuration names it (its
+    privacy.redact applies to what is shown)."""
+    store, config = open_state_and_config(config_path, state_path, state_dsn, workspace)
+    try:
+        yield store, config.school if config is not None else None
     finally:
         show_warnings(store)
         store.close()
@@ -131,21 +145,36 @@ def _state_at(where: str, store: StateStore) -> tuple[State, str]:
     return load_state_file(path), path
 
 
+def shown(r: Redactor, e: Event) -> Event:
+    """An event as `r` shows it (see privacy.event_value)."""
+    if not r.active:
+        return e
+    return Event(e.action, r.address(e.address), event_value(r, e.address, e.old),
+                 event_value(r, e.address, e.new))
+
+
 @state.command("diff")
 @click.argument("a")
 @click.argument("b", default="current")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@redact_option
 @store_options
 @handle_errors
-def state_diff(a: str, b: str, fmt: str, **where: Any) -> None:
+def state_diff(a: str, b: str, fmt: str, redact: str | None, **where: Any) -> None:
     """What differs from state A to state B, course by course. A and B are state
     files, `backup` (the local state's previous version) or `current` (the
     configured state, read without the lock; the default for B)."""
-    with _store(**where) as (store, _):
+    with _store_and_school(**where) as (store, school):
         sa, la = _state_at(a, store)
         sb, lb = _state_at(b, store)
+    r = redactor_for_state(redact, school, lambda: sb.salt or sa.salt)
     diffs = diff_states(sa, sb)
+    for d in diffs:
+        if r.active:
+            d.drift = {r.address(k): [r.text(x, (), team_uids(*_values(d.events, k)))
+                                      for x in v] for k, v in d.drift.items()}
+            d.events = [shown(r, e) for e in d.events]
     if fmt == "json":
         echo_json({"from": la, "to": lb, "courses": [
             {"course": d.course, "name": d.name,
@@ -163,6 +192,10 @@ def state_diff(a: str, b: str, fmt: str, **where: Any) -> None:
             click.echo(f"  {EVENT_SYMBOL.get(e.action, '~')} {event_line(e)}")
             for line in d.drift.get(e.address, ()):
                 click.echo(f"      {printable(line)}")
+
+
+def _values(events: list[Event], address: str) -> list[Any]:
+    return [v for e in events if e.address == address for v in (e.old, e.new)]
 
 
 @state.command("push")

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace as dc_replace
 from typing import Any
 
@@ -71,6 +72,19 @@ def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = Non
         return PLAIN
     secret = os.environ.get(school.secret_env) if school else None
     return Redactor(level, redaction_key(secret, plan.salt))
+
+
+def redactor_for_state(flag: str | None, school: SchoolConfig | None,
+                       salt: Callable[[], str | None]) -> Redactor:
+    """`redactor_for` for what the state says (history, state diff): uid hashes
+    keyed by the school's secret when set here, else by the state's `salt()`
+    (only read when uids are hashed)."""
+    level = stricter(school.redact if school else None, Redact(flag) if flag else None)
+    if level is Redact.NONE:
+        return PLAIN
+    secret = os.environ.get(school.secret_env) if school else None
+    return Redactor(level, redaction_key(secret, None if secret or level is not Redact.ALL
+                                         else salt()))
 
 
 def render(plan: Plan, fmt: str, view: View, color: bool = False) -> str:
