@@ -80,18 +80,6 @@ def open_config_store(
     return store
 
 
-def open_state_store(
-    config_path: str | None = None,
-    state_path: str | None = None,
-    dsn: str | None = None,
-    workspace: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> StateStore:
-    """The store the state commands work on: the configuration's (PATH, default
-    the current directory), unless --state FILE or --state-dsn alone name it."""
-    return open_state_and_config(config_path, state_path, dsn, workspace, env)[0]
-
-
 def open_state_and_config(
     config_path: str | None = None,
     state_path: str | None = None,
@@ -99,8 +87,9 @@ def open_state_and_config(
     workspace: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> tuple[StateStore, Config | None]:
-    """`open_state_store`, and the configuration it read (None when --state or
-    --state-dsn alone name the store)."""
+    """The store the state commands work on: the configuration's (PATH, default
+    the current directory), unless --state FILE or --state-dsn alone name it;
+    and the configuration read (None when they do)."""
     config = None
     if config_path is not None or not (state_path or dsn):
         config = load_config(config_path or ".")

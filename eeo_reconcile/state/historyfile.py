@@ -187,15 +187,10 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def append_batch(path: str, serial: int, lineage: str | None,
-                 batch: Sequence[HistoryEntry]) -> None:
-    """Append the entries of the change that makes `serial`, durably, once."""
-    _append(path, serial, lineage, [_encode(e.to_json()) for e in batch], note=False)
-
-
 def append_events(path: str, serial: int, lineage: str | None,
                   events: Iterable[tuple[str, Change]], prov: Provenance) -> None:
-    """`append_batch` of `entries(events, prov, serial)`, without making them."""
+    """Append the entries (`entries(events, prov, serial)`, written without
+    making them) of the change that makes `serial`, durably, once."""
     _append(path, serial, lineage, entry_lines(events, prov, serial), note=False)
 
 

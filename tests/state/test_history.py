@@ -55,8 +55,8 @@ def test_an_apply_killed_at_any_moment_records_each_change_once(tmp_path):
             j.record([ADD])
             j.record([GROUP])
             if moment != "before-close":  # close got as far as the history
-                batch = entries(j.events, j.provenance, st.serial + 1)
-                historyfile.append_batch(s.history_path, st.serial + 1, st.lineage, batch)
+                historyfile.append_events(s.history_path, st.serial + 1, st.lineage,
+                                          j.events, j.provenance)
                 if moment == "torn-history":  # ... or part of it
                     with open(s.history_path, "rb+") as fh:
                         fh.truncate(os.path.getsize(s.history_path) - 30)

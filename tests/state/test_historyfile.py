@@ -134,3 +134,22 @@ def test_a_second_process_that_cannot_write_says_why(tmp_path, monkeypatch):
                                       TimedAt(T, CHANGES), PROV)
     with pytest.raises(StateError, match="cannot open the history"):
         appending.wait()
+
+
+def test_a_batch_whose_writer_died_is_written_here(tmp_path, monkeypatch):
+    import os
+
+    _fork_allowed(monkeypatch)
+    parent = os.getpid()
+    real = historyfile.append_events
+
+    def dies_in_the_child(*args):
+        if os.getpid() != parent:
+            os._exit(9)  # killed mid-way, as by the OOM killer
+        real(*args)
+
+    monkeypatch.setattr(historyfile, "append_events", dies_in_the_child)
+    path = str(tmp_path / "h.jsonl")
+    historyfile.Appending(path, 3, "L", TimedAt(T, CHANGES), PROV).wait()
+    want = [e for e in entries([(T, c) for c in CHANGES], PROV, 3)]
+    assert list(historyfile.read(path)) == want
