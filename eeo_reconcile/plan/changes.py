@@ -8,7 +8,7 @@ reason. They render to JSON and parse back to equal values.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -118,25 +118,44 @@ _SET = [getattr(MemberChange, f).__set__ for f in ("action", "course", "role", "
                                                     "reason")]
 
 
-def member_changes(action: Action, course: int, role: Role, uids: Iterable[int],
-                   name_of: Callable[[int], str | None],
-                   reason: Reason | None = None) -> list[MemberChange]:
-    """Many MemberChanges at once, the same as `MemberChange(...)` each: set
-    through the slots, without the frozen dataclass's per-field
-    object.__setattr__ (the planner makes one per member of a cold plan)."""
+def member_run(action: Action, course: int, role: Role, uids: Iterable[int],
+               names: Iterable[str | None], reason: Reason | None = None
+               ) -> list[MemberChange]:
+    """Many MemberChanges at once, uids with their names in parallel, the same
+    as `MemberChange(...)` each: set through the slots, without the frozen
+    dataclass's per-field object.__setattr__ (the planner makes one per member
+    of a cold plan; a saved plan's runs are read back so)."""
     sa, sc, sr, su, sn, se = _SET
     out: list[MemberChange] = []
     append = out.append
-    for u in uids:
+    for u, n in zip(uids, names, strict=True):
         o = _new(MemberChange)
         sa(o, action)
         sc(o, course)
         sr(o, role)
         su(o, u)
-        sn(o, name_of(u))
+        sn(o, n)
         se(o, reason)
         append(o)
     return out
+
+
+def parse_action(v: Any) -> Action:
+    """An Action from its JSON value (ValueError otherwise)."""
+    return _action(v)
+
+
+def parse_reason(v: Any) -> Reason | None:
+    """A Reason (or None) from its JSON value (ValueError otherwise)."""
+    return _reason(v)
+
+
+def parse_role(v: Any) -> Role:
+    """A course member's Role from its JSON type (ValueError otherwise)."""
+    try:
+        return _ROLES[v]
+    except (KeyError, TypeError):
+        raise ValueError(f"{v!r} is not a member type") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +281,9 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
 
 
 def changes_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
-    """Many changes at once (a saved plan's), the same as `change_from_json`
+    """Many changes at once (a plan document's), the same as `change_from_json`
     each; course members, nearly all of a plan, are set through the slots as
-    in `member_changes`."""
+    in `member_run`."""
     sa, sc, sr, su, sn, se = _SET
     roles = _ROLES
     out: list[Change] = []

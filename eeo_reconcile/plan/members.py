@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from ..address import Address, AuditorAddress, CourseAddress, LessonStudentAddress, StudentAddress
 from ..model import CourseSpec, LessonMember, OnNameChange, Role
 from ..state.records import CourseRecord
-from .changes import Action, Change, LessonChange, MemberChange, Note, Reason, member_changes
+from .changes import Action, Change, LessonChange, MemberChange, Note, Reason, member_run
 
 
 def replaced(replace: Sequence[Address], addr: Address) -> bool:
@@ -89,7 +89,8 @@ def members(
             why = Reason.SWITCH if u in switch_to_s else Reason.REPLACE if u in repl_s else None
             adds.append(MemberChange(ADD, cid, S, u, ws[u], why))
     else:
-        adds.extend(member_changes(ADD, cid, S, sorted(add_s), ws.__getitem__))
+        plain = sorted(add_s)
+        adds.extend(member_run(ADD, cid, S, plain, map(ws.__getitem__, plain)))
     for u in sorted(add_a | repl_a):
         why = Reason.SWITCH if u in switch_to_a else Reason.REPLACE if u in repl_a else None
         adds.append(MemberChange(ADD, cid, A, u, wa[u], why))
