@@ -96,8 +96,8 @@ class Call:
 
 # -- parameters ----------------------------------------------------------------------
 # A parameter writes its form field(s) from a Call and reads them back into the
-# keyword arguments of a Call. Decoding is for saved plans (our own output), so
-# it trusts the shape that encoding produced.
+# keyword arguments of a Call. Decoding is for plan documents (our own output),
+# so it trusts the shape that encoding produced.
 
 Fields = dict[str, Any]
 

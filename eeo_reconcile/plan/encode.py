@@ -1,12 +1,11 @@
-"""The plan as canonical JSON, fast: what `plan --format json` prints and what a
-saved plan file holds.
+"""The plan as canonical JSON, fast: what `plan --format json` prints.
 
-Canonical: keys sorted at every level, no spaces (what the saved plan's
-checksum and signature cover). The document is the one `Plan.to_json`
-describes (a test checks that they parse to equal values on every plan
-case); it is written here without building it first: the course members
-and lesson students that make up almost all of a plan are formatted
-straight into text (their names escaped by json's C escaper), the rest goes
+Canonical: keys sorted at every level, no spaces (the form a saved plan's
+checksum and signature cover; `canonical` writes any value so). The
+document is the one `Plan.to_json` describes (a test checks that they parse
+to equal values on every plan case); it is written here without building it
+first: the course members and lesson students that make up almost all of a
+plan are formatted straight into text (their names escaped by json's C escaper), the rest goes
 through json's C encoder. `Plan.to_json` and the pure-Python encoder that
 `indent=` forces took 4.2 s and 600 MB for a 207,000-membership plan.
 """

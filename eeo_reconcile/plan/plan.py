@@ -127,7 +127,7 @@ class Plan:
     @classmethod
     def from_json(cls, d: Mapping[str, Any], calls: bool = True) -> Plan:
         """The plan a document describes; `calls=False` leaves its calls out (a
-        saved plan's are derived from its changes and compared instead)."""
+        saved plan's are made again from its changes)."""
         if d.get("format_version") != PLAN_FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {d.get('format_version')!r}")
         st = d["state"]

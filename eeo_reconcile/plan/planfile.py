@@ -1,9 +1,12 @@
 """Saved plan files: the plan, what it was made against, a checksum and a signature.
 
 The body is canonical JSON (sorted keys, compact), so saving a loaded plan
-again yields the same bytes. What `show` renders and what `apply` sends are
-the same data: on load, the calls are derived again from the changes with
-the planner's own code and must equal the calls in the file.
+again yields the same bytes; `schemas/plan-file.schema.json` describes it
+(version 2). It holds the plan document (`plan --format json`) less its
+changes and calls; the changes are beside it in runs (`plan/runs.py`: a
+tenth of the text), and the calls are not stored: on load they are made again
+from the changes by the planner's own code, and must add up to the plan's
+summary. So what `show` renders and what `apply` sends are the same data.
 
 - The checksum (sha256 of the body) catches an accidental edit or a torn
   copy; anyone can recompute it.
@@ -24,11 +27,10 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from .._fork import ChildFailed, Forked, can_fork
@@ -38,11 +40,13 @@ from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
 from ..state.model import State
 from .calls import calls_for_course
-from .encode import canonical, plan_json_pieces
+from .encode import canonical
 from .plan import Plan
+from .runs import changes_from_runs, is_run, run_texts
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
-MAX_PLAN_BYTES = 1 << 30
+PLAN_FILE_VERSION = 2  # 1: the whole plan document, with its calls (before 2026-11-25)
+MAX_PLAN_BYTES = 1 << 28  # 256 MiB: some ten million memberships
 _SIGNING_CONTEXT = b"eeo-reconcile plan signature v1\0"
 NOTICE = ("This file holds the whole plan, people's names and uids unredacted: apply needs "
           "them. Keep it where the rosters are kept, not in public CI artifacts; show it "
@@ -68,12 +72,15 @@ def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None 
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     digest = hashlib.sha256()
     mac = hmac.new(_signing_key(secret), digestmod=hashlib.sha256) if secret else None
-    # the canonical body, keys in order: created, format, notice, plan, redaction_salt
-    head = (f'{{"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
-            f'"notice":{canonical(NOTICE)},"plan":')
-    salt = f',"redaction_salt":{canonical(plan.salt)}' if plan.salt else ""
+    # the canonical body, keys in order: changes, created, format, notice, plan,
+    # redaction_salt, version
+    rest = (f'],"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
+            f'"notice":{canonical(NOTICE)},'
+            f'"plan":{canonical(plan.to_json(changes=False, calls=False))}'
+            + (f',"redaction_salt":{canonical(plan.salt)}' if plan.salt else "")
+            + f',"version":{PLAN_FILE_VERSION}')
     with paused_gc():
-        for text in chain((head,), plan_json_pieces(plan), (salt,)):
+        for text in chain(('{"changes":[',), _joined(run_texts(plan.changes)), (rest,)):
             piece = text.encode()
             digest.update(piece)
             if mac is not None:
@@ -85,6 +92,14 @@ def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None 
         mac.update(b"}")
         tail += b',"signature":' + json.dumps("hmac-sha256:" + mac.hexdigest()).encode()
     yield tail + b"}\n"
+
+
+def _joined(items: Iterator[str], per_piece: int = 2000) -> Iterator[str]:
+    """The items comma-separated, a few thousand to a piece."""
+    first = True
+    while batch := list(islice(items, per_piece)):
+        yield ("" if first else ",") + ",".join(batch)
+        first = False
 
 
 def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
@@ -186,27 +201,15 @@ def _body_of(raw: bytes, digest: str) -> bytes | None:
     return body if hashlib.sha256(body).hexdigest() == digest else None
 
 
-# A file as written starts with these keys (created, format, notice, then the plan,
-# whose first key is "calls"); the calls array ends where the changes begin.
-_LAYOUT = re.compile(
-    rb'\{"created":"[0-9A-Za-z:+.\-]{1,40}","format":' + re.escape(
-        canonical(PLAN_FILE_FORMAT).encode()) + rb',"notice":"(?:[^"\\]|\\.){0,2000}","plan":'
-    rb'\{"calls":(?=\[)')
-_CALLS_END = b'],"changes":['
-
-
-def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], str, Any, Any, str | None]:
+def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], str, Any, Any]:
     """(the document, the sha256 of the canonical body the checksum covers,
-    checksum, signature, the plan's calls as text or None).
+    checksum, signature).
 
     As written, the file is the canonical body followed by the checksum and the
     signature: they are checked on the bytes as read, and those bytes are what
-    is parsed (no re-serialising a large plan). The calls array of a file laid
-    out as written is not parsed: its text is returned (the document holds []
-    in its place) for `_check_calls` to compare with the calls the changes make.
-    A file a tool re-formatted (indented, say) is put back in canonical form
-    first, as before. The caller passes `raw` without keeping it: it is let go
-    here as soon as the body is cut from it."""
+    is parsed (no re-serialising). A file a tool re-formatted (indented, say)
+    is put back in canonical form first. The caller passes `raw` without
+    keeping it: it is let go here as soon as the body is cut from it."""
     cut = raw.rfind(b',"checksum":')
     if cut > 0:
         hashed = hashlib.sha256(memoryview(raw)[:cut])
@@ -217,65 +220,35 @@ def _read_body(raw: bytes, path: str) -> tuple[dict[str, Any], str, Any, Any, st
         except (ValueError, RecursionError):
             tail = None
         if isinstance(tail, dict) and tail.get("checksum") == "sha256:" + digest:
-            rest, calls, at = _split_calls(raw, cut)
+            body = raw[:cut] + b"}"
             del raw  # the file's bytes go before the parse (the caller keeps none)
-            data, calls = _parse_body(rest, calls, at)
-            if data is None:
-                raise PlanFileError(f"{path} is not a saved plan (not JSON)")
-            if not isinstance(data, dict) or data.get("format") != PLAN_FILE_FORMAT:
-                raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
-            return data, digest, tail.get("checksum"), tail.get("signature"), calls
+            return _document(body, path), digest, tail.get("checksum"), tail.get("signature")
+    data = _document(raw, path)
+    checksum = data.pop("checksum", None)
+    signature = data.pop("signature", None)
+    return data, hashlib.sha256(canonical(data).encode()).hexdigest(), checksum, signature
+
+
+def _document(text: bytes, path: str) -> dict[str, Any]:
     try:
-        data = json.loads(raw)
+        data = json.loads(text)
     except (ValueError, RecursionError):
         raise PlanFileError(f"{path} is not a saved plan (not JSON)") from None
     if not isinstance(data, dict) or data.get("format") != PLAN_FILE_FORMAT:
         raise PlanFileError(f"{path} is not an eeo-reconcile saved plan")
-    checksum = data.pop("checksum", None)
-    signature = data.pop("signature", None)
-    return data, hashlib.sha256(canonical(data).encode()).hexdigest(), checksum, signature, None
-
-
-def _split_calls(raw: bytes, cut: int) -> tuple[bytes, str | None, int]:
-    """The body (`raw[:cut]` and its closing brace) to parse, less its calls array
-    where the layout is the written one: (that text, the calls array's text or
-    None, where the array was taken out). Copies only what is to be parsed."""
-    m = _LAYOUT.match(raw)
-    end = raw.find(_CALLS_END, m.end(), cut) if m else -1
-    if not m or end < 0:
-        return raw[:cut] + b"}", None, -1
-    try:
-        calls = raw[m.end():end + 1].decode("utf-8")
-    except UnicodeDecodeError:
-        return raw[:cut] + b"}", None, -1
-    return raw[:m.end()] + b"[]" + raw[end + 1:cut] + b"}", calls, m.end()
-
-
-def _parse_body(rest: bytes, calls: str | None, at: int) -> tuple[Any, str | None]:
-    """`rest` parsed (None when it is not JSON); where the calls were taken out and
-    that does not parse, the body is put back together and parsed whole."""
-    try:
-        return json.loads(rest), calls
-    except (ValueError, RecursionError):
-        if calls is None:
-            return None, None
-    try:  # the calls were not where they seemed
-        return json.loads(rest[:at] + calls.encode() + rest[at + 2:]), None
-    except (ValueError, RecursionError):
-        return None, None
+    return data
 
 
 def load_saved_plan(path: str) -> SavedPlan:
-    """The saved plan; refuses a file that is unreadable, altered, or whose calls
-    are not exactly those its changes produce."""
+    """The saved plan; refuses a file that is unreadable, altered, malformed,
+    or whose changes do not make the calls its summary counts."""
     with paused_gc():  # a large plan is many small acyclic objects
         return _load_saved_plan(path)
 
 
 def _load_saved_plan(path: str) -> SavedPlan:
     try:  # the bytes go straight to _read_body, which lets them go early
-        data, digest, checksum, signature, calls_text = _read_body(
-            read_regular(path, MAX_PLAN_BYTES), path)
+        data, digest, checksum, signature = _read_body(read_regular(path, MAX_PLAN_BYTES), path)
     except FileProblem as exc:
         raise PlanFileError(f"the plan file {path} {exc.why}") from None
     except OSError as exc:
@@ -291,40 +264,38 @@ def _load_saved_plan(path: str) -> SavedPlan:
     if isinstance(doc, dict) and "redacted" in doc:
         raise PlanFileError(f"{path} holds a redacted plan (output for people), which cannot "
                             "be applied: save the plan with plan --out")
-    if not isinstance(doc, dict) or not is_valid("plan.schema.json", doc):
-        raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
-                            "schemas/plan.schema.json): run plan --out again")
-    # the listed calls as text, to compare with those the changes make (a parsed
-    # list, a large plan's second biggest part, is let go at once)
-    listed = canonical(doc.pop("calls")) if calls_text is None else calls_text
+    if data.get("version") != PLAN_FILE_VERSION:
+        raise PlanFileError(
+            f"the saved plan {path} is in another file version ({_shown(data.get('version'))}; "
+            f"this eeo-reconcile reads version {PLAN_FILE_VERSION}): it was saved by another "
+            "release. Run plan --out again with this one."
+        )
+    malformed = PlanFileError(f"the saved plan {path} is malformed (it does not follow "
+                              "schemas/plan-file.schema.json): run plan --out again")
+    if not is_valid("plan-file.schema.json", data) or not isinstance(doc, dict):
+        raise malformed
+    runs = data["changes"]
+    # the plan document is checked with its own schema, with the changes that
+    # are change objects (groupings, courses) and no calls in their place
+    if not is_valid("plan.schema.json", {**doc, "changes": [c for c in runs if not is_run(c)],
+                                         "calls": []}):
+        raise malformed
     try:
-        plan = Plan.from_json(doc, calls=False)
+        plan = Plan.from_json({**doc, "changes": [], "calls": []}, calls=False)
+        plan = dc_replace(plan, changes=changes_from_runs(runs))
     except Exception as exc:  # noqa: BLE001 - any shape the schema let through
         raise PlanFileError(f"the saved plan {path} is malformed: {type(exc).__name__}") \
             from None
-    try:
-        plan = _check_calls(plan, listed, path)
-    except PlanFileError:
-        if calls_text is None:
-            raise
-        # written otherwise than we write them: compare their values, as parsed
-        plan = _check_calls(plan, _parsed_calls(doc, calls_text, path), path)
+    del data["changes"], runs
+    plan = _with_calls(plan, doc["summary"], path)
     salt = data.get("redaction_salt")
     if isinstance(salt, str):
         plan = dc_replace(plan, salt=salt)
     return SavedPlan(plan, str(data.get("created", "")), signature, path, digest)
 
 
-def _parsed_calls(doc: dict[str, Any], calls_text: str, path: str) -> str:
-    """A file's calls text in canonical form, after checking it with the schema."""
-    try:
-        doc["calls"] = json.loads(calls_text)
-    except (ValueError, RecursionError):
-        doc["calls"] = None
-    if not is_valid("plan.schema.json", doc):
-        raise PlanFileError(f"the saved plan {path} is malformed (it does not follow "
-                            "schemas/plan.schema.json): run plan --out again")
-    return canonical(doc.pop("calls"))
+def _shown(v: Any) -> str:
+    return "none" if v is None else str(v)[:20] if isinstance(v, int) else "not a number"
 
 
 def load_plan_file(path: str) -> tuple[Plan, str]:
@@ -333,27 +304,29 @@ def load_plan_file(path: str) -> tuple[Plan, str]:
     return saved.plan, saved.created
 
 
-def _check_calls(plan: Plan, listed: str, path: str) -> Plan:
-    """The calls the file lists must be exactly those its changes produce: what
-    is shown is what is applied. Returns the plan with the derived calls (which
-    also carry what is not sent, such as which removals may be held back).
-    `listed` is the file's calls as canonical JSON text."""
-    if plan.school is None:
-        if listed != "[]":
+def _with_calls(plan: Plan, summary: Any, path: str) -> Plan:
+    """The plan with its calls, made from its changes by the planner's own code
+    (they also carry what is not sent, such as which removals may be held
+    back). They, and the changes, must add up to the summary the plan was saved
+    with: a file edited to change one and not the other, or saved by a release
+    that batches otherwise, is refused."""
+    if plan.school is None:  # a plan made without a school's settings makes no call
+        if summary.get("calls") != 0:
             raise PlanFileError(f"the saved plan {path} has calls but no school settings")
-        return plan
-    derived = []
-    by_course: dict[int, list[Any]] = {}
-    for c in plan.changes:
-        by_course.setdefault(c.course, []).append(c)
-    for cid, changes in by_course.items():
-        derived.extend(calls_for_course(cid, changes, plan.school.batch))
-    if "[" + ",".join([c.action.json_text(c) for c in derived]) + "]" != listed:
+    else:
+        derived = []
+        by_course: dict[int, list[Any]] = {}
+        for c in plan.changes:
+            by_course.setdefault(c.course, []).append(c)
+        for cid, changes in by_course.items():
+            derived.extend(calls_for_course(cid, changes, plan.school.batch))
+        plan = dc_replace(plan, calls=tuple(derived))
+    if plan.summary().to_json() != summary:
         raise PlanFileError(
-            f"the saved plan {path} lists calls that are not the ones its changes make: "
-            "what it shows is not what it would do. Refusing to use it; run plan --out again."
+            f"the saved plan {path} does not add up: its changes make other calls or counts "
+            "than its summary says. Refusing to use it; run plan --out again."
         )
-    return dc_replace(plan, calls=tuple(derived))
+    return plan
 
 
 def check_fresh(plan: Plan, state: State) -> None:

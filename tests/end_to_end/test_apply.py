@@ -304,7 +304,7 @@ def test_saved_plan_stale_or_edited_is_refused(env):
     edited = os.path.join(env.dir, "edited.plan")
     with open(p1, encoding="utf-8") as fh:
         doc = json.load(fh)
-    doc["plan"]["calls"][0]["params"]["courseId"] = 300
+    doc["changes"][0]["course"] = 300
     with open(edited, "w", encoding="utf-8") as fh:
         json.dump(doc, fh)
     r = env.cli("apply", edited, "--config", env.dir)

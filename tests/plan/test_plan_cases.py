@@ -13,6 +13,7 @@ from eeo_reconcile.model import Redact
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
 from eeo_reconcile.plan.encode import canonical, plan_json
+from eeo_reconcile.plan.planfile import load_plan_file, save_plan
 from eeo_reconcile.plan.redact import redact_plan_json
 from eeo_reconcile.plan.render import render_text
 from eeo_reconcile.plan.safety import Allow
@@ -111,6 +112,12 @@ def test_plan_case(case_file, tmp_path):
     from eeo_reconcile.plan.plan import Plan
 
     assert Plan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+    # and so does a saved plan file: changes in runs, calls made again on load
+    saved = str(tmp_path / "saved.plan")
+    save_plan(plan, saved)
+    loaded, _ = load_plan_file(saved)
+    assert loaded == plan and loaded.calls == plan.calls
+    assert [c.hold for c in loaded.calls] == [c.hold for c in plan.calls]
     # the fast canonical writer gives the bytes of the documented document, redacted or not
     assert plan_json(plan) == canonical(plan.to_json())
     for level in (Redact.NAMES, Redact.ALL):

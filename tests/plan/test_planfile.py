@@ -37,7 +37,7 @@ def test_altered_plan_is_refused(tmp_path):
     with open(path, encoding="utf-8") as fh:
         raw = fh.read()
     doc = json.loads(raw)
-    doc["plan"]["calls"][0]["params"]["courseId"] = 999
+    doc["changes"][0]["uids"][0] = 999
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh)
     with pytest.raises(PlanFileError, match="altered"):
@@ -79,16 +79,19 @@ def _rewrite(path, edit):
         json.dump(doc, fh)
 
 
-def test_calls_that_are_not_the_changes_are_refused_even_with_a_new_checksum(tmp_path):
+@pytest.mark.parametrize("edit", [
+    lambda doc: doc["changes"].pop(),  # fewer changes than the summary says
+    lambda doc: doc["changes"][0].update(action="remove"),  # removes what the summary adds
+    lambda doc: doc["plan"]["summary"].update(calls=1),  # fewer calls than the changes make
+    # batched otherwise than when it was planned: other calls than the summary counts
+    lambda doc: doc["plan"]["school"]["batch"].update(students=1),
+], ids=["change-dropped", "action-flipped", "calls-count", "batch-size"])
+def test_changes_that_do_not_add_up_to_the_summary_are_refused_even_with_a_new_checksum(
+        tmp_path, edit):
     path = str(tmp_path / "p.plan")
     save_plan(_plan(), path)
-
-    def remove_someone_else(doc):
-        doc["plan"]["calls"][0] = {"action": "delCourseStudent", "params": {
-            "courseId": 442447, "identity": 1, "studentUid": 3}}
-
-    _rewrite(path, remove_someone_else)
-    with pytest.raises(PlanFileError, match="not the ones its changes make"):
+    _rewrite(path, edit)
+    with pytest.raises(PlanFileError, match="does not add up"):
         load_plan_file(path)
 
 
@@ -102,11 +105,13 @@ def test_a_signed_plan_edited_consistently_is_refused_by_the_signature(tmp_path)
     with pytest.raises(PlanFileError, match="not with this school's secret"):
         saved.verify("another-secret")
 
-    def drop_first_change(doc):  # changes and calls stay consistent
-        first = doc["plan"]["changes"].pop(0)
-        assert first["action"] == "add"
-        doc["plan"]["calls"][0]["params"]["studentJson"] = \
-            doc["plan"]["calls"][0]["params"]["studentJson"][1:]
+    def drop_first_change(doc):  # the changes and the summary stay consistent
+        first = doc["changes"][0]
+        assert first["action"] == "add" and len(first["uids"]) > 1
+        first["uids"].pop(0)
+        if "names" in first:
+            first["names"].pop(0)
+        doc["plan"]["summary"]["add"] -= 1
 
     _rewrite(path, drop_first_change)
     edited = load_saved_plan(path)  # consistent, checksum fine ...
@@ -124,10 +129,15 @@ def test_a_plan_without_school_settings_but_with_calls_is_refused(tmp_path):
 
 def test_malformed_bodies_are_plan_errors_not_tracebacks(tmp_path):
     path = str(tmp_path / "p.plan")
-    for edit in (lambda d: d["plan"].update(changes="x"),
+    for edit in (lambda d: d.update(changes="x"),
                  lambda d: d["plan"].update(sid="abc"),
-                 lambda d: d["plan"]["changes"][0].update(type="teacher"),
+                 lambda d: d["changes"][0].update(type="teacher"),
+                 lambda d: d["changes"][0]["uids"].append("12"),
+                 lambda d: d["changes"][0].update(names=["too", "many", "names", "x"] * 9),
+                 lambda d: d["plan"].update(calls=[]),
                  lambda d: d["plan"].update(format_version=99),
+                 lambda d: d["plan"].update(summary=[]),
+                 lambda d: d["plan"].pop("school"),
                  lambda d: d.update(plan=[1, 2])):
         save_plan(_plan(), path)
         _rewrite(path, edit)
@@ -207,12 +217,13 @@ def _rewrite_raw(path, old: bytes, new: bytes):
 
 
 @pytest.mark.parametrize("old, new, message", [
-    # the calls of a file laid out as written are compared as text, unparsed
-    (b'"calls":[{"action":"add', b'"calls":[{"action":"del', "not the ones its changes make"),
-    (b'"calls":[{"action":', b'"calls":[{"action"::', "not a saved plan|malformed"),
-    (b'"calls":[{"action":', b'"calls":[{"extra":1,"action":', "malformed|not the ones"),
+    # the body as written is what is hashed and parsed: edits in place are seen
+    (b'"action":"add"', b'"action":"remove"', "does not add up"),
+    (b'"uids":[', b'"uids":[[', "not a saved plan"),
+    (b'"uids":[', b'"extra":1,"uids":[', "malformed"),
+    (b'"version":2', b'"version":3', "another file version"),
 ])
-def test_calls_edited_in_place_are_refused(tmp_path, old, new, message):
+def test_runs_edited_in_place_are_refused(tmp_path, old, new, message):
     path = str(tmp_path / "p.plan")
     save_plan(_plan(), path)
     _rewrite_raw(path, old, new)
@@ -220,13 +231,41 @@ def test_calls_edited_in_place_are_refused(tmp_path, old, new, message):
         load_plan_file(path)
 
 
-def test_calls_written_otherwise_but_equal_are_compared_by_value(tmp_path):
+def test_a_body_written_otherwise_but_equal_loads_the_same_plan(tmp_path):
     plan = _plan()
     path = str(tmp_path / "p.plan")
     save_plan(plan, path)
-    _rewrite_raw(path, b'"calls":[{"action":', b'"calls":[ {"action" :')
+    _rewrite_raw(path, b'"uids":[', b'"uids" : [ ')
     loaded, _ = load_plan_file(path)
     assert loaded == plan
+
+
+def test_a_plan_saved_in_the_first_file_version_is_refused_with_what_to_do(tmp_path):
+    """Version 1 held the whole plan document (changes and calls) under "plan"."""
+    import hashlib
+
+    from eeo_reconcile.plan.encode import canonical
+    from eeo_reconcile.plan.planfile import NOTICE, PLAN_FILE_FORMAT
+
+    body = {"created": "2026-11-01T00:00:00+00:00", "format": PLAN_FILE_FORMAT,
+            "notice": NOTICE, "plan": _plan().to_json()}
+    body["checksum"] = "sha256:" + hashlib.sha256(canonical(body).encode()).hexdigest()
+    path = tmp_path / "old.plan"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    with pytest.raises(PlanFileError) as info:
+        load_plan_file(str(path))
+    assert "another file version (none" in str(info.value)
+    assert "Run plan --out again" in str(info.value)
+
+
+def test_the_file_holds_runs_and_no_calls(tmp_path):
+    plan = _plan()
+    path = tmp_path / "p.plan"
+    save_plan(plan, str(path))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["version"] == 2 and "calls" not in doc["plan"] and "changes" not in doc["plan"]
+    assert sum(len(r.get("uids", [1])) for r in doc["changes"]) == len(plan.changes)
+    assert len(doc["changes"]) < len(plan.changes)
 
 
 def test_a_signature_is_checked_on_the_body_that_was_loaded(tmp_path):

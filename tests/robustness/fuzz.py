@@ -166,7 +166,36 @@ def fuzz_plan(n: int, seed: int = 4) -> Tally:
     return tally
 
 
+def fuzz_plan_body(n: int, seed: int = 5) -> Tally:
+    """Mutants of an unsigned plan's body with the checksum made again, as
+    anyone can: they get past the checksum to the schema and the runs."""
+    import hashlib
+
+    rnd = random.Random(seed)
+    config = load_config(EXAMPLES)
+    plan = make_plan(config, State(lineage="abc", serial=4, sid=config.school.sid))
+    tmp = tempfile.mkdtemp(prefix="eeo-fuzz-")
+    tally = Tally()
+    try:
+        good = os.path.join(tmp, "good.plan")
+        save_plan(plan, good)
+        with open(good, "rb") as fh:
+            raw = fh.read()
+        body = raw[:raw.rfind(b',"checksum":')]
+        path = os.path.join(tmp, "p.plan")
+        for _ in range(n):
+            mutant = mutate(body, rnd)
+            digest = hashlib.sha256(mutant + b"}").hexdigest()
+            with open(path, "wb") as fh:
+                fh.write(mutant + b',"checksum":"sha256:' + digest.encode() + b'"}\n')
+            _run(tally, lambda: load_saved_plan(path))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tally
+
+
 KINDS: dict[str, Callable[[int], Tally]] = {
     "configuration YAML": fuzz_config, "state JSON": fuzz_state,
     "journal": fuzz_journal, "saved plan": fuzz_plan,
+    "saved plan body (checksum made again)": fuzz_plan_body,
 }
