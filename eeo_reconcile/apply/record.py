@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..classin.api import AUDITOR, STUDENT, Call, Effect, Subject
+from ..classin.api import Call, Effect, Subject
+from ..classin.params import AUDITOR, STUDENT
 from ..model import Team
 from ..plan.labels import LabelUpdate
 from ..state.ops import OpKind, StateOp

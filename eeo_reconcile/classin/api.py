@@ -2,8 +2,9 @@
 
 Each `Endpoint` says, in one place:
   - its action name and what it acts on (`subject`) and does (`effect`);
-  - its parameters, in the order they are sent, and how each is encoded from a
-    `Call` and decoded back (arrays go as JSON strings; the client encodes);
+  - its parameters, in the order they are sent (each described in
+    `params.py`: how it is encoded from a `Call` and decoded back; arrays go
+    as JSON strings, the client encodes);
   - its batch limit (which `school.batch` size applies), and for a batch
     endpoint which single-member endpoint carries a batch of one;
   - which errnos mean "already as wanted" for it (drift that converges);
@@ -17,25 +18,42 @@ The planner builds `Call`s from these, the executor sends and records them
 (generically, by subject and effect), `classin.errnos.classify` asks them about
 convergence, and the sandbox serves exactly these actions.
 
-Adding an endpoint: describe it here; teach the planner when to use it
-(`plan/calls.py`); give the sandbox its behaviour (`sandbox/engine.py`); add
-any new errnos to `classin/errnos.py`.
+Adding an endpoint: describe it here (a new parameter in `params.py`); teach
+the planner when to use it (`plan/calls.py`); give the sandbox its behaviour
+(`sandbox/engine.py`); add any new errnos to `classin/errnos.py`.
 """
 
 from __future__ import annotations
 
 import enum
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import BatchSizes, Team
+from .params import (
+    AUDITOR,
+    CLASS_ID,
+    COURSE_ID,
+    GROUP_ID,
+    GROUP_LIST,
+    GROUP_NAME,
+    IDENTITY,
+    LESSON_IDENTITY,
+    LESSON_MEMBER_JSON,
+    MEMBER_JSON,
+    STUDENT,
+    STUDENT_NAME,
+    STUDENT_UID,
+    UID_JSON,
+    Fields,
+    Param,
+    json_string,
+)
 
 API_PATH = "/partner/api/course.api.php"
 MIN_SECRET_LENGTH = 8  # a shorter SECRET cannot be a school's
 
-STUDENT, AUDITOR = 1, 2  # ClassIn's `identity`
 
 
 class Subject(enum.Enum):
@@ -94,173 +112,6 @@ class Call:
         return self.action.address(self, uid)
 
 
-# -- parameters ----------------------------------------------------------------------
-# A parameter writes its form field(s) from a Call and reads them back into the
-# keyword arguments of a Call. Decoding is for plan documents (our own output),
-# so it trusts the shape that encoding produced.
-
-Fields = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str
-    encode: Callable[[Call], Any]  # the value to send, or None to leave it out
-    decode: Callable[[Mapping[str, Any], Fields], None]
-    # the value as canonical JSON text, written directly (member lists: a plan's bulk)
-    text: Callable[[Call], str] | None = None
-
-    def json_text(self, call: Call) -> str | None:
-        if self.text is not None:
-            return self.text(call)
-        v = self.encode(call)
-        t = type(v)
-        if t is int:
-            return str(v)
-        if t is str:
-            return _esc(v)
-        return None if v is None else _canon(v)
-
-
-_canon = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-_esc = json.encoder.encode_basestring  # the C escaper
-
-
-def _simple(name: str, field_name: str, getter: Callable[[Call], Any]) -> Param:
-    def decode(p: Mapping[str, Any], f: Fields) -> None:
-        f[field_name] = int(p[name])
-
-    return Param(name, getter, decode)
-
-
-COURSE_ID = _simple("courseId", "course", lambda c: c.course)
-CLASS_ID = _simple("classId", "lesson", lambda c: c.lesson)
-GROUP_ID = _simple("groupId", "group_id", lambda c: c.group_id)
-IDENTITY = _simple("identity", "identity", lambda c: c.identity)
-
-
-def _lesson_identity_decode(p: Mapping[str, Any], f: Fields) -> None:
-    pass  # lesson calls always send identity 1; the Call keeps identity None
-
-
-LESSON_IDENTITY = Param("identity", lambda c: 1, _lesson_identity_decode)
-
-
-def _uid_decode(p: Mapping[str, Any], f: Fields) -> None:
-    f["uids"] = (int(p["studentUid"]),)
-
-
-STUDENT_UID = Param("studentUid", lambda c: c.uids[0], _uid_decode)
-
-
-def _name_encode(c: Call) -> str | None:
-    return c.names[0] if c.identity == AUDITOR and c.names else None  # None: left out
-
-
-def _name_decode(p: Mapping[str, Any], f: Fields) -> None:
-    if int(p["identity"]) == AUDITOR:
-        f["names"] = (p.get("studentName"),)
-
-
-STUDENT_NAME = Param("studentName", _name_encode, _name_decode)  # auditors only
-
-
-def _members_encode(c: Call) -> list[dict[str, str]]:
-    if c.identity == AUDITOR:
-        return [{"uid": str(u), "name": n} if n is not None else {"uid": str(u)}
-                for u, n in zip(c.uids, c.names, strict=True)]
-    return [{"uid": str(u)} for u in c.uids]
-
-
-def _members_decode(p: Mapping[str, Any], f: Fields) -> None:
-    items = p["studentJson"]
-    f["uids"] = tuple(int(i["uid"]) for i in items)
-    if int(p["identity"]) == AUDITOR:
-        f["names"] = tuple(i.get("name") for i in items)
-
-
-def _quoted_uids(uids: Sequence[int], before: str, after: str) -> str:
-    """`[<before>"u1"<after>,<before>"u2"<after>,...]`, joined at C speed."""
-    joined = f'"{after},{before}"'.join(map(str, uids))
-    return f'[{before}"{joined}"{after}]' if uids else "[]"
-
-
-def _members_text(c: Call) -> str:
-    if c.identity == AUDITOR:
-        items = [f'{{"name":{_esc(n)},"uid":"{u}"}}' if n is not None else f'{{"uid":"{u}"}}'
-                 for u, n in zip(c.uids, c.names, strict=True)]
-        return "[" + ",".join(items) + "]"
-    return _quoted_uids(c.uids, '{"uid":', "}")
-
-
-MEMBER_JSON = Param("studentJson", _members_encode, _members_decode, _members_text)
-
-
-def _lesson_members_encode(c: Call) -> list[dict[str, Any]]:
-    items = []
-    for u, n, x in zip(c.uids, c.names, c.customs, strict=True):
-        item: dict[str, Any] = {"uid": str(u), "name": n}
-        if x is not None:
-            item["customColumn"] = x
-        items.append(item)
-    return items
-
-
-def _lesson_members_decode(p: Mapping[str, Any], f: Fields) -> None:
-    items = p["studentJson"]
-    f["uids"] = tuple(int(i["uid"]) for i in items)
-    f["names"] = tuple(i.get("name") for i in items)
-    f["customs"] = tuple(i.get("customColumn") for i in items)
-
-
-def _lesson_members_text(c: Call) -> str:
-    return "[" + ",".join([
-        (f'{{"customColumn":{_esc(x)},' if x is not None else "{")
-        + f'"name":{_esc(n) if n is not None else "null"},"uid":"{u}"}}'
-        for u, n, x in zip(c.uids, c.names, c.customs, strict=True)]) + "]"
-
-
-LESSON_MEMBER_JSON = Param("studentJson", _lesson_members_encode, _lesson_members_decode,
-                           _lesson_members_text)
-
-
-def _uid_list_decode(p: Mapping[str, Any], f: Fields) -> None:
-    f["uids"] = tuple(int(u) for u in p["studentUidJson"])
-
-
-UID_JSON = Param("studentUidJson", lambda c: [str(u) for u in c.uids], _uid_list_decode,
-                 lambda c: _quoted_uids(c.uids, "", ""))
-
-
-def _group_name_decode(p: Mapping[str, Any], f: Fields) -> None:
-    f["group_name"] = str(p["groupName"])
-
-
-GROUP_NAME = Param("groupName", lambda c: c.group_name, _group_name_decode)
-
-
-def group_list(teams: Sequence[Team]) -> list[list[dict[str, int]]]:
-    """The `groupList` parameter: one list per team, leader first."""
-    return [
-        [{"studentUid": t.leader, "isLeader": 1}]
-        + [{"studentUid": u, "isLeader": 0} for u in t.members]
-        for t in teams
-    ]
-
-
-def _group_list_decode(p: Mapping[str, Any], f: Fields) -> None:
-    f["teams"] = tuple(
-        Team(
-            leader=next(int(x["studentUid"]) for x in t if int(x["isLeader"]) == 1),
-            members=tuple(int(x["studentUid"]) for x in t if int(x["isLeader"]) != 1),
-        )
-        for t in p["groupList"]
-    )
-
-
-GROUP_LIST = Param("groupList", lambda c: group_list(c.teams), _group_list_decode)
-
-
 # -- endpoints -----------------------------------------------------------------------
 
 
@@ -283,12 +134,14 @@ class Endpoint:
     # per-item fields of the answer that echo what was sent, as (answer key, Call
     # attribute): checked before an item is recorded against its member
     echoes: tuple[tuple[str, str], ...] = ()
-    # the parameters in JSON key order, each with its key as JSON text
-    keyed: tuple[tuple[str, Param], ...] = field(init=False, repr=False)
+    # the parameters in JSON key order: each one's key as JSON text, and what
+    # writes its value as JSON text (None: left out)
+    keyed: tuple[tuple[str, Callable[[Call], str | None]], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ordered = sorted(self.params, key=lambda p: p.name)
-        object.__setattr__(self, "keyed", tuple((f"{_esc(p.name)}:", p) for p in ordered))
+        object.__setattr__(self, "keyed", tuple(
+            (f"{json_string(p.name)}:", p.text or p.json_text) for p in ordered))
 
     @property
     def is_batch(self) -> bool:
@@ -306,8 +159,8 @@ class Endpoint:
 
     def json_text(self, call: Call) -> str:
         """`{"action": ..., "params": ...}` of `call` as canonical JSON text."""
-        parts = [key + v for key, p in self.keyed if (v := p.json_text(call)) is not None]
-        return f'{{"action":{_esc(self.name)},"params":{{{",".join(parts)}}}}}'
+        parts = [key + v for key, text in self.keyed if (v := text(call)) is not None]
+        return f'{{"action":{json_string(self.name)},"params":{{{",".join(parts)}}}}}'
 
     def encode(self, call: Call) -> dict[str, Any]:
         out: dict[str, Any] = {}

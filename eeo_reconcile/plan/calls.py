@@ -26,7 +26,8 @@ from dataclasses import replace as dc_replace
 from typing import cast
 
 from ..classin import api
-from ..classin.api import AUDITOR, STUDENT, Call, Endpoint
+from ..classin.api import Call, Endpoint
+from ..classin.params import AUDITOR, STUDENT
 from ..model import BatchSizes, Role
 from .changes import (
     Action,
