@@ -30,12 +30,17 @@ def _ms(values: list[float]) -> dict[str, Any]:
 
 
 def report_json(r: ApplyResult | None, where: str, r_: Redactor = PLAIN,
-                sid: int | None = None) -> dict[str, Any]:
-    """The report; `r` None: the plan had no changes, nothing was sent."""
+                sid: int | None = None, lazy: bool = False) -> dict[str, Any]:
+    """The report; `r` None: the plan had no changes, nothing was sent. With
+    `lazy`, the per-member outcomes (one per member of an apply) are an
+    iterator made as a streaming writer takes them (`cli.jsonout`), not a
+    list."""
     if r is None:
         return {"format_version": REPORT_FORMAT_VERSION, "sid": sid, "ok": True,
                 "changes": False, "state": {"where": where}}
     a = r_.address
+    outcomes = ({"address": a(o.address), "action": o.action, "errno": o.errno,
+                 "outcome": o.outcome} for o in r.outcomes)
     return {
         "format_version": REPORT_FORMAT_VERSION,
         "sid": sid,
@@ -52,8 +57,7 @@ def report_json(r: ApplyResult | None, where: str, r_: Redactor = PLAIN,
                    "deleted": r.groups_deleted},
         "names_recorded": r.labels,
         "courses_forgotten": r.forgotten,
-        "outcomes": [{"address": a(o.address), "action": o.action, "errno": o.errno,
-                      "outcome": o.outcome} for o in r.outcomes],
+        "outcomes": outcomes if lazy else list(outcomes),
         "failures": [{"address": a(f.address), "action": f.action, "errno": f.errno,
                       "meaning": f.meaning, "members": f.members} for f in r.failures],
         "held": [{"course": h.course, "removals": h.removals, "calls": h.calls,

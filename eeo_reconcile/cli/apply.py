@@ -191,7 +191,7 @@ def _report(outcome: ApplyOutcome, interrupted_code: int, red: Redactor, out: Ou
         err(f"Warning: {w}")
     result = outcome.result
     if out.fmt == "json":
-        echo_json(report_json(result, outcome.store, red, outcome.plan.sid))
+        echo_json(report_json(result, outcome.store, red, outcome.plan.sid, lazy=True))
     if result is None:
         return
     out.say("\n" + summary_text(result, red))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 import click
@@ -19,16 +20,19 @@ _ITEMS_A_PIECE = 2000
 
 
 def json_pieces(doc: Mapping[str, Any]) -> Iterator[str]:
-    """`doc` as JSON text, in pieces."""
+    """`doc` as JSON text, in pieces. A top-level value that is an iterator is
+    written as a list, its items taken as they are written (a report's
+    per-member outcomes are never all built at once)."""
     yield "{"
     for i, (key, value) in enumerate(doc.items()):
         yield f'{"," if i else ""}\n  {_encode(key)}: '
-        if type(value) is list and value:
+        if (type(value) is list and value) or isinstance(value, Iterator):
             yield "["
-            for at in range(0, len(value), _ITEMS_A_PIECE):
-                lines = ",".join([f"\n    {_encode(v)}" for v in value[at:at + _ITEMS_A_PIECE]])
-                yield ("," if at else "") + lines
-            yield "\n  ]"
+            items, first = iter(value), True
+            while batch := list(islice(items, _ITEMS_A_PIECE)):
+                yield ("" if first else ",") + ",".join([f"\n    {_encode(v)}" for v in batch])
+                first = False
+            yield "]" if first else "\n  ]"
         else:
             yield _encode(value)
     yield "\n}\n"
