@@ -25,17 +25,6 @@ class ApiResult:
         """Per item of a batch answer, the value it carries under `key` (None if absent)."""
         return [it.get(key) if isinstance(it, dict) else None for it in self.data or []]
 
-    def items(self) -> list[tuple[int, str]]:
-        """Per-item (errno, error) of a batch answer, in request order."""
-        out = []
-        for it in self.data or []:
-            if isinstance(it, dict):
-                out.append((errno_of(it.get("errno")), str(it.get("error", ""))))
-            else:
-                out.append((-1, "malformed item in the answer"))
-        return out
-
-
     def codes(self) -> list[int]:
         """Per-item errnos of a batch answer, in request order (-1: malformed item)."""
         return [errno_of(it.get("errno")) if type(it) is dict else -1
