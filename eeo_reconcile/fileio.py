@@ -4,9 +4,10 @@
 it, renames it over the target and fsyncs the directory, so a reader sees
 either the old file or the new one, never a torn one, even after a crash.
 `read_regular` reads only a regular file, without following a link at the
-path and without blocking on a pipe, up to a size limit. Files can come from
-a pull request: nothing here follows a planted link or truncates a planted
-file.
+path and without blocking on a pipe, up to a size limit. `bounded_lines` and
+`lines_backwards` read a file a line at a time, skipping a line over a limit
+without holding it. Files can come from a pull request: nothing here follows
+a planted link or truncates a planted file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -174,3 +176,43 @@ def remove_stale_temps(path: str) -> int:
         except OSError:
             continue
     return removed
+
+
+def bounded_lines(fh: BinaryIO, limit: int) -> Iterator[bytes]:
+    """The lines of `fh` (with their newline), first to last; a line longer
+    than `limit` bytes is skipped, read through in pieces, never held whole."""
+    while line := fh.readline(limit + 1):
+        if len(line) <= limit or line.endswith(b"\n"):
+            yield line
+            continue
+        while (piece := fh.readline(limit)) and not piece.endswith(b"\n"):
+            pass  # the rest of an over-long line
+
+
+def lines_backwards(fd: int, size: int, limit: int, chunk: int = 1 << 20
+                    ) -> Iterator[tuple[int, bytes]]:
+    """The complete lines of the first `size` bytes of `fd`, last first, as
+    (the offset just after the line's newline, the line without it). Trailing
+    bytes with no newline (a cut write) are not a line. Read backwards a chunk
+    at a time; a line longer than `limit` is skipped, never held whole."""
+    pos, end = size, size
+    parts: list[bytes] = []  # the end of the line that ends at `end`, last part first
+    held = 0  # bytes in `parts`
+    newline = skipping = False  # a newline ends that line; it is over `limit`
+    while pos > 0:
+        start = max(0, pos - chunk)
+        os.lseek(fd, start, os.SEEK_SET)
+        data = os.read(fd, pos - start)
+        pos = start
+        i = len(data)
+        while (j := data.rfind(b"\n", 0, i)) >= 0:
+            if newline and not skipping and held + i - j - 1 <= limit:
+                yield end, b"".join([data[j + 1:i], *reversed(parts)])
+            parts, held, skipping, newline, end, i = [], 0, False, True, start + j + 1, j
+        if not skipping and i:
+            parts.append(data[:i])
+            held += i
+            if held > limit:
+                parts, held, skipping = [], 0, True
+    if newline and not skipping:
+        yield end, b"".join(reversed(parts))

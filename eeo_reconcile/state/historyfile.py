@@ -34,12 +34,15 @@ from typing import Any
 
 from .._fork import ChildFailed, Forked, can_fork
 from ..errors import StateError
-from ..fileio import O_CLOEXEC, O_NOFOLLOW, fsync_dir
+from ..fileio import O_CLOEXEC, O_NOFOLLOW, bounded_lines, fsync_dir, lines_backwards
 from ..provenance import Provenance
 from .history import Bulk, Change, HistoryEntry, count, matches
 
 _END = b'{"end":'
 _CHUNK = 1 << 20
+# no line written here comes near this (a bulk line of 8,192 members with long
+# names is a few MB); a longer one is damage or planted, skipped without being read whole
+_MAX_LINE = 64 << 20
 
 
 def history_path(state_path: str) -> str:
@@ -56,34 +59,15 @@ def _dumps(d: object) -> bytes:
 
 def _end_lines(fd: int, size: int) -> Iterator[tuple[int, dict[str, object]]]:
     """The end lines, last first: (offset just after the line, its content).
-    Reads backwards, a chunk at a time; a line cut by a chunk boundary is
-    carried into the next chunk."""
-    start = size
-    carry = b""  # the first, possibly cut, line of the region read so far
-    carried_newline = False  # whether a newline follows `carry` in the file
-    while start > 0:
-        new_start = max(0, start - _CHUNK)
-        os.lseek(fd, new_start, os.SEEK_SET)
-        data = os.read(fd, start - new_start) + carry
-        start = new_start
-        lines = data.split(b"\n")
-        offsets = []
-        o = start
-        for ln in lines:
-            offsets.append(o)
-            o += len(ln) + 1
-        last = len(lines) - 1
-        for k in range(last, -1 if start == 0 else 0, -1):  # the first line may be cut
-            ln = lines[k]
-            if (k < last or carried_newline) and ln.startswith(_END):
-                try:
-                    d = json.loads(ln)
-                except ValueError:
-                    continue
-                if isinstance(d, dict):
-                    yield offsets[k] + len(ln) + 1, d
-        carried_newline = carried_newline or last > 0
-        carry = lines[0]
+    Read backwards a chunk at a time; an over-long line is skipped unheld."""
+    for offset, ln in lines_backwards(fd, size, _MAX_LINE, _CHUNK):
+        if ln.startswith(_END):
+            try:
+                d = json.loads(ln)
+            except ValueError:
+                continue
+            if isinstance(d, dict):
+                yield offset, d
 
 
 _esc = json.encoder.encode_basestring  # a str as _encode writes it (non-ASCII kept)
@@ -277,7 +261,7 @@ def read(path: str, prefix: str = "", since: str | None = None,
     needle = b'"address":"' + p.encode() if p else b""
     pending: list[bytes] = []
     with fh:
-        for line in fh:
+        for line in bounded_lines(fh, _MAX_LINE):
             if line.startswith(_END):
                 for raw in pending:
                     for e in _parse(raw, p):

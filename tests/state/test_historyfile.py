@@ -91,6 +91,30 @@ def test_damaged_bulk_lines_are_skipped_and_the_others_read(tmp_path):
     assert [e.address for e in got] == [f"course/5/student/{u}" for u in (1, 2, 22)]
 
 
+def test_an_over_long_line_is_skipped_in_reading_and_appending(tmp_path, monkeypatch):
+    """A planted line longer than any the history writes (here over 4 KiB) is
+    skipped unread, in the middle of a batch and as a cut write at the end."""
+    monkeypatch.setattr(historyfile, "_MAX_LINE", 4096)
+    path = _written(tmp_path, CHANGES[:1])
+    with open(path, encoding="utf-8") as fh:
+        good = fh.read().splitlines()
+    planted = json.dumps({"time": T, "address": "course/5/student/1", "x": "a" * 9000})
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("\n".join([good[0], planted, good[1]]) + "\n" + planted)  # and a cut one
+    parsed = []
+    parse = historyfile._parse
+    monkeypatch.setattr(historyfile, "_parse", lambda raw, p: parsed.append(raw) or parse(raw, p))
+    assert [e.address for e in historyfile.read(path, "course/5/student/1")] == \
+        ["course/5/student/1"]
+    assert parsed == [(good[0] + "\n").encode()]  # the planted line was never taken
+    # the next batch finds the last end line past the cut over-long tail, and cuts it off
+    historyfile.append_events(path, 4, "L", TimedAt(T, CHANGES[1:2]), PROV)
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    assert lines[:3] == [good[0], planted, good[1]] and len(lines) == 5
+    assert [e.serial for e in historyfile.read(path, "course/5/student/7")] == [4]
+
+
 def _bytes(path):
     with open(path, "rb") as fh:
         return fh.read()
