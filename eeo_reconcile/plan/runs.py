@@ -19,7 +19,6 @@ in a fraction of the time. `schemas/plan-file.schema.json` describes them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import groupby
 from operator import attrgetter
@@ -35,8 +34,8 @@ from .changes import (
     parse_reason,
     parse_role,
 )
+from .encode import canonical
 
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 _member_key = attrgetter("course", "action", "role", "reason")
 _lesson_key = attrgetter("course", "lesson", "action", "reason")
 _uid_of, _name_of, _custom_of = attrgetter("uid"), attrgetter("name"), attrgetter("custom")
@@ -54,7 +53,7 @@ def run_texts(changes: Sequence[Change]) -> Iterator[str]:
                     _optional(d, "names", list(map(_name_of, run)))
                     if reason is not None:
                         d["reason"] = reason.value
-                    yield _dumps(d)
+                    yield canonical(d)
         elif t is LessonChange:
             for (course, lesson, action, reason), group in groupby(same_type, _lesson_key):
                 for run in _pieces(list(group)):
@@ -64,10 +63,10 @@ def run_texts(changes: Sequence[Change]) -> Iterator[str]:
                     _optional(d, "customs", list(map(_custom_of, run)))
                     if reason is not None:
                         d["reason"] = reason.value
-                    yield _dumps(d)
+                    yield canonical(d)
         else:  # groupings and courses: few, each its own object
             for c in same_type:
-                yield _dumps(c.to_json())
+                yield canonical(c.to_json())
 
 
 def _pieces(run: list[Any]) -> Iterator[list[Any]]:
@@ -105,7 +104,7 @@ def changes_from_runs(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
         if item["type"] == "lesson-student":
             lesson = int(item["lesson"])
             customs = _parallel(item, "customs", len(uids))
-            out.extend([LessonChange(action, course, lesson, int(u), x, c, reason)
+            out.extend([LessonChange(action, course, lesson, u, x, c, reason)
                         for u, x, c in zip(uids, names, customs, strict=True)])
         else:
             out.extend(member_run(action, course, parse_role(item["type"]), uids, names,
