@@ -308,3 +308,38 @@ def test_a_plan_that_cannot_be_saved_is_an_error_from_the_writer_too(tmp_path, m
     good = str(tmp_path / "p.plan")
     planfile.save_plan_meanwhile(_plan(), good)()
     assert load_plan_file(good)[0] == _plan()
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "too-big", "truncated", "utf-16"])
+def test_a_planted_plan_file_is_refused_without_hanging(tmp_path, monkeypatch, kind):
+    """A saved plan can come from a pull request's artifacts like any file."""
+    import os
+
+    from eeo_reconcile.plan import planfile
+
+    good = tmp_path / "good.plan"
+    save_plan(_plan(), str(good))
+    path = tmp_path / "p.plan"
+    if kind == "link":  # to a valid plan, even: a link is never followed
+        path.symlink_to(good)
+        want = "is a symbolic link"
+    elif kind == "fifo":  # nobody writes to it: a blocking open would hang
+        os.mkfifo(path)
+        want = "is a FIFO|not a regular file"
+    elif kind == "too-big":
+        monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", 1000)
+        path.write_bytes(good.read_bytes())
+        want = "more than the 1,000 allowed"
+    elif kind == "truncated":
+        path.write_bytes(good.read_bytes()[:-200])
+        want = "not a saved plan|not JSON|altered|malformed"
+    else:  # the same JSON in another encoding (json reads UTF-16): put back in canonical
+        # form, as an indented plan is, it is the body the checksum covers, and nothing else
+        path.write_bytes(good.read_text(encoding="utf-8").encode("utf-16"))
+        assert load_plan_file(str(path))[0] == _plan()
+        path.write_bytes(good.read_text(encoding="utf-8").replace(
+            '"action":"add"', '"action":"remove"', 1).encode("utf-16"))
+        want = "altered"
+    with pytest.raises(PlanFileError, match=want) as info:
+        load_plan_file(str(path))
+    assert "Traceback" not in str(info.value)
