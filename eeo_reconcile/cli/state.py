@@ -170,17 +170,17 @@ def state_diff(a: str, b: str, fmt: str, redact: str | None, **where: Any) -> No
         sb, lb = _state_at(b, store)
     r = redactor_for_state(redact, school, lambda: sb.salt or sa.salt)
     diffs = diff_states(sa, sb)
-    for d in diffs:
-        if r.active:
+    if r.active:
+        for d in diffs:
             d.drift = {r.address(k): [r.text(x, (), team_uids(*_values(d.events, k)))
                                       for x in v] for k, v in d.drift.items()}
             d.events = [shown(r, e) for e in d.events]
-    if fmt == "json":
-        echo_json({"from": la, "to": lb, "courses": [
+    if fmt == "json":  # a course's item made as it is written
+        echo_json({"from": la, "to": lb, "courses": (
             {"course": d.course, "name": d.name,
              "changes": [{"action": e.action, "address": e.address, "old": e.old,
                           "new": e.new} for e in d.events],
-             "groupings": d.drift} for d in diffs]})
+             "groupings": d.drift} for d in diffs)})
         return
     click.echo(f"From {printable(la)} (serial {sa.serial}) to {printable(lb)} (serial "
                f"{sb.serial}):")
