@@ -88,8 +88,8 @@ def _count(d: dict[str, int], key: str, n: int) -> None:
 def import_roster(state: State, roster: Roster, merge: bool = False,
                   only: Iterable[int] = ()) -> list[CourseImport]:
     """Record the roster into `state` (changed in place); what changed, per course.
-    The state takes over the roster's member dicts where it can: do not use
-    the roster afterwards."""
+    The state takes over the roster's member dicts where it can: do not change
+    the roster afterwards (reading it, its sizes say, is safe)."""
     wanted = set(only)
     out = []
     for cid in sorted(roster.courses):
