@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace as dc_replace
-from typing import cast
+from typing import NoReturn
 
 from ..classin import api
 from ..classin.api import Call, Endpoint
 from ..classin.params import AUDITOR, STUDENT
 from ..model import BatchSizes, Role
+from ..never import assert_never
 from .changes import (
     Action,
     Change,
@@ -56,13 +57,15 @@ def _chunked(
     lesson: int | None = None,
 ) -> None:
     """Calls of a batch `endpoint` carrying `uids`, in chunks of its batch size;
-    a single member goes through the endpoint's single twin when it has one."""
+    a single member goes through the endpoint's single twin when it has one
+    (with everything the batch would carry for it: name and custom column)."""
     n = len(uids)
     if n == 0:
         return
     if n == 1 and endpoint.single is not None:
         out.append(Call(endpoint.single, course, identity, lesson, (uids[0],),
-                        (names[0],) if names is not None else ()))
+                        (names[0],) if names is not None else (),
+                        (customs[0],) if customs is not None else ()))
         return
     assert endpoint.batch_size is not None
     size = endpoint.batch_size(batch, identity)
@@ -74,14 +77,25 @@ def _chunked(
         ))
 
 
+def _no_member_change(ch: MemberChange | LessonChange) -> NoReturn:
+    """ClassIn cannot change a member in place: a plan never holds such a change
+    (a saved plan that does is refused where its calls are made again)."""
+    raise ValueError(f"{ch.address}: a member cannot be changed in place, only added "
+                     "or removed")
+
+
 def _group_call(course: int, ch: GroupChange) -> Call:
-    if ch.action is _REMOVE:
-        assert ch.group_id is not None
-        return Call(api.DEL_COURSE_GROUP, course, group_id=ch.group_id)
-    if ch.action is _ADD:
-        return Call(api.ADD_COURSE_GROUP, course, group_name=ch.name, teams=ch.teams)
-    return Call(api.EDIT_COURSE_GROUP, course, group_id=ch.group_id, group_name=ch.name,
-                teams=ch.teams)
+    match ch.action:
+        case Action.REMOVE:
+            assert ch.group_id is not None
+            return Call(api.DEL_COURSE_GROUP, course, group_id=ch.group_id)
+        case Action.ADD:
+            return Call(api.ADD_COURSE_GROUP, course, group_name=ch.name, teams=ch.teams)
+        case Action.CHANGE:
+            return Call(api.EDIT_COURSE_GROUP, course, group_id=ch.group_id,
+                        group_name=ch.name, teams=ch.teams)
+        case _:
+            assert_never(ch.action)
 
 
 def _early(changes: Sequence[Change],
@@ -95,34 +109,63 @@ def _early(changes: Sequence[Change],
     for ch in changes:
         if ch.action is not _REMOVE:
             continue
-        if type(ch) is MemberChange and (ch.reason in _FIRST or ch.uid in lesson_added):
-            roles.add(ch.role)
-        elif type(ch) is LessonChange and ch.reason in _FIRST:
-            lessons.add(ch.lesson)
+        match ch:
+            case MemberChange():
+                if ch.reason in _FIRST or ch.uid in lesson_added:
+                    roles.add(ch.role)
+            case LessonChange():
+                if ch.reason in _FIRST:
+                    lessons.add(ch.lesson)
+            case GroupChange() | CourseChange():
+                pass
+            case _:
+                assert_never(ch)
     return roles, lessons
+
+
+# The steps of a course's apply order (see the module's docstring).
+_EARLY_MEMBER_RM, _EARLY_LESSON_RM, _MEMBER_ADD, _LESSON_ADD = 0, 1, 2, 3
+_MEMBER_RM, _LESSON_RM, _GROUP_DEL, _GROUP_SET = 4, 5, 6, 7
+
+
+def _step(ch: Change, roles: set[Role], lessons: set[int]) -> int:
+    """Which step of the apply order carries `ch`."""
+    match ch:
+        case MemberChange():
+            match ch.action:
+                case Action.ADD:
+                    return _MEMBER_ADD
+                case Action.REMOVE:
+                    return _EARLY_MEMBER_RM if ch.role in roles else _MEMBER_RM
+                case Action.CHANGE:
+                    _no_member_change(ch)
+                case _:
+                    assert_never(ch.action)
+        case LessonChange():
+            match ch.action:
+                case Action.ADD:
+                    return _LESSON_ADD
+                case Action.REMOVE:
+                    return _EARLY_LESSON_RM if ch.lesson in lessons else _LESSON_RM
+                case Action.CHANGE:
+                    _no_member_change(ch)
+                case _:
+                    assert_never(ch.action)
+        case GroupChange():
+            return _GROUP_DEL if ch.action is _REMOVE else _GROUP_SET
+        case CourseChange():
+            return _GROUP_SET  # no call: last, with the course's other bookkeeping
+        case _:
+            assert_never(ch)
 
 
 def apply_order(changes: Sequence[Change]) -> list[Change]:
     """One course's changes in the order the calls carry them out (see above);
     each step keeps the order it was given (students before auditors, by uid)."""
     roles, lessons = _early(changes)
-    steps: list[list[Change]] = [[] for _ in range(8)]
+    steps: list[list[Change]] = [[] for _ in range(_GROUP_SET + 1)]
     for ch in changes:
-        t = type(ch)
-        if t is MemberChange:
-            if ch.action is _ADD:
-                steps[2].append(ch)
-            else:
-                steps[0 if ch.role in roles else 4].append(ch)  # type: ignore[union-attr]
-        elif t is LessonChange:
-            if ch.action is _ADD:
-                steps[3].append(ch)
-            else:
-                steps[1 if ch.lesson in lessons else 5].append(ch)  # type: ignore[union-attr]
-        elif t is GroupChange:
-            steps[6 if ch.action is _REMOVE else 7].append(ch)
-        else:
-            steps[7].append(ch)
+        steps[_step(ch, roles, lessons)].append(ch)
     return [ch for step in steps for ch in step]
 
 
@@ -136,10 +179,20 @@ def ordered(m_rm: list[Change], m_add: list[Change], l_rm: list[Change],
     return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set)
 
 
+def _identity(role: Role) -> int:
+    match role:
+        case Role.STUDENT:
+            return STUDENT
+        case Role.AUDITOR:
+            return AUDITOR
+        case _:
+            assert_never(role)
+
+
 def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) -> list[Call]:
     """The ordered calls that carry out one course's changes."""
     roles, early_lessons = _early(changes)
-    early = {STUDENT if r is _STUDENT else AUDITOR for r in roles}
+    early = {_identity(r) for r in roles}
     add_s: list[int] = []
     add_a: list[int] = []
     add_a_names: list[str | None] = []
@@ -150,31 +203,46 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     group_del: list[Call] = []
     group_set: list[Call] = []
     for ch in changes:
-        t = type(ch)
-        if t is MemberChange:
-            m = cast(MemberChange, ch)
-            if m.action is _ADD:
-                if m.role is _STUDENT:
-                    add_s.append(m.uid)
-                else:
-                    add_a.append(m.uid)
-                    add_a_names.append(m.name)
-            else:
-                (rm_s if m.role is _STUDENT else rm_a).append(m.uid)
-        elif t is LessonChange:
-            lc = cast(LessonChange, ch)
-            if lc.action is _ADD:
-                bucket = lesson_add.get(lc.lesson)
-                if bucket is None:
-                    bucket = lesson_add[lc.lesson] = ([], [], [])
-                bucket[0].append(lc.uid)
-                bucket[1].append(lc.name)
-                bucket[2].append(lc.custom)
-            else:
-                lesson_rm.setdefault(lc.lesson, []).append(lc.uid)
-        elif t is GroupChange:
-            gc = cast(GroupChange, ch)
-            (group_del if gc.action is _REMOVE else group_set).append(_group_call(course, gc))
+        match ch:
+            case MemberChange():
+                match ch.action:
+                    case Action.ADD:
+                        match ch.role:
+                            case Role.STUDENT:
+                                add_s.append(ch.uid)
+                            case Role.AUDITOR:
+                                add_a.append(ch.uid)
+                                add_a_names.append(ch.name)
+                            case _:
+                                assert_never(ch.role)
+                    case Action.REMOVE:
+                        (rm_s if ch.role is _STUDENT else rm_a).append(ch.uid)
+                    case Action.CHANGE:
+                        _no_member_change(ch)
+                    case _:
+                        assert_never(ch.action)
+            case LessonChange():
+                match ch.action:
+                    case Action.ADD:
+                        bucket = lesson_add.get(ch.lesson)
+                        if bucket is None:
+                            bucket = lesson_add[ch.lesson] = ([], [], [])
+                        bucket[0].append(ch.uid)
+                        bucket[1].append(ch.name)
+                        bucket[2].append(ch.custom)
+                    case Action.REMOVE:
+                        lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
+                    case Action.CHANGE:
+                        _no_member_change(ch)
+                    case _:
+                        assert_never(ch.action)
+            case GroupChange():
+                (group_del if ch.action is _REMOVE else group_set).append(
+                    _group_call(course, ch))
+            case CourseChange():
+                pass  # no call: apply drops the course from the state
+            case _:
+                assert_never(ch)
     rm = {STUDENT: rm_s, AUDITOR: rm_a}
     adds: dict[int, tuple[list[int], list[str | None]]] = {
         STUDENT: (add_s, [None] * len(add_s)), AUDITOR: (add_a, add_a_names)}
@@ -206,31 +274,44 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     return out
 
 
+def _batch_size(ch: MemberChange | LessonChange, batch: BatchSizes) -> int:
+    """The batch size that carries `ch`, counted independently of the endpoints."""
+    match ch.action:
+        case Action.CHANGE:
+            _no_member_change(ch)
+        case Action.ADD | Action.REMOVE:
+            pass
+        case _:
+            assert_never(ch.action)
+    match ch:
+        case LessonChange():
+            return batch.lesson_students
+        case MemberChange():
+            if ch.action is Action.REMOVE:
+                return batch.removals
+            return batch.students if ch.role is Role.STUDENT else batch.auditors
+        case _:
+            assert_never(ch)
+
+
 def minimum_calls(changes: Iterable[Change], batch: BatchSizes) -> int:
     """The fewest calls that can carry `changes` with these batch sizes,
     counted independently of `calls_for_course` (used by tests and benches)."""
-    counts: dict[tuple[object, ...], int] = {}
+    counts: dict[tuple[object, ...], tuple[int, int]] = {}
     groups = 0
     for ch in changes:
-        if isinstance(ch, GroupChange):
-            groups += 1
-            continue
-        if isinstance(ch, CourseChange):
-            continue
-        if isinstance(ch, MemberChange):
-            key: tuple[object, ...] = ("m", ch.course, ch.role, ch.action)
-        else:
-            key = ("l", ch.course, ch.lesson, ch.action)
-        counts[key] = counts.get(key, 0) + 1
-    total = groups
-    for key, n in counts.items():
-        if key[0] == "m":
-            role, action = key[2], key[3]
-            if action is Action.ADD:
-                size = batch.students if role is Role.STUDENT else batch.auditors
-            else:
-                size = batch.removals
-        else:
-            size = batch.lesson_students
-        total += -(-n // size)
-    return total
+        match ch:
+            case GroupChange():
+                groups += 1
+                continue
+            case CourseChange():
+                continue
+            case MemberChange():
+                key: tuple[object, ...] = ("m", ch.course, ch.role, ch.action)
+            case LessonChange():
+                key = ("l", ch.course, ch.lesson, ch.action)
+            case _:
+                assert_never(ch)
+        n, size = counts.get(key, (0, 0))
+        counts[key] = (n + 1, size or _batch_size(ch, batch))
+    return groups + sum(-(-n // size) for n, size in counts.values())

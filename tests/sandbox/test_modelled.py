@@ -1,0 +1,31 @@
+"""The sandbox's errno catalogue and the client's agree, both ways."""
+
+from eeo_reconcile.classin.api import ENDPOINTS
+from eeo_reconcile.classin.errnos import ERRNOS
+from eeo_reconcile.sandbox import modelled
+
+
+def _sandbox_codes():
+    codes = {c for c, _ in modelled.EVERY_ACTION} | set(modelled.FAULT_ONLY)
+    for entries in modelled.MODELLED.values():
+        codes |= {c for c, _ in entries}
+    return codes
+
+
+def test_every_errno_the_sandbox_answers_is_in_the_clients_catalogue():
+    missing = sorted(_sandbox_codes() - ERRNOS.keys())
+    assert not missing, f"the sandbox answers errnos the client cannot classify: {missing}"
+
+
+def test_every_errno_of_the_catalogue_is_modelled_or_said_why_not():
+    told = _sandbox_codes() | {1}
+    for entries in modelled.NOT_MODELLED.values():
+        told |= {c for c, _ in entries}
+    untold = sorted(ERRNOS.keys() - told)
+    assert not untold, f"errnos neither modelled by the sandbox nor said why not: {untold}"
+
+
+def test_both_catalogues_cover_exactly_the_endpoints():
+    names = {e.name for e in ENDPOINTS}
+    assert set(modelled.MODELLED) == names
+    assert set(modelled.NOT_MODELLED) == names
