@@ -12,18 +12,52 @@ from collections.abc import Iterable, Mapping, Sequence
 from ..classin.api import Call, Effect, Subject
 from ..classin.params import AUDITOR, STUDENT
 from ..model import Team
+from ..never import assert_never
 from ..plan.labels import LabelUpdate
 from ..state.ops import OpKind, StateOp
 from ..state.records import GroupRecord, Unconfirmed
 
-_MEMBER_OPS: dict[tuple[Subject, Effect, int | None], OpKind] = {
-    (Subject.MEMBER, Effect.ADD, STUDENT): OpKind.ADD_STUDENTS,
-    (Subject.MEMBER, Effect.ADD, AUDITOR): OpKind.ADD_AUDITORS,
-    (Subject.MEMBER, Effect.REMOVE, STUDENT): OpKind.REMOVE_STUDENTS,
-    (Subject.MEMBER, Effect.REMOVE, AUDITOR): OpKind.REMOVE_AUDITORS,
-    (Subject.LESSON_STUDENT, Effect.ADD, None): OpKind.ADD_LESSON_STUDENTS,
-    (Subject.LESSON_STUDENT, Effect.REMOVE, None): OpKind.REMOVE_LESSON_STUDENTS,
-}
+
+def _member_kind(call: Call) -> OpKind:
+    """The op kind recording members of `call` (by its endpoint's subject and
+    effect, and the call's identity)."""
+    ep = call.action
+    match ep.subject:
+        case Subject.MEMBER:
+            student = _is_student(call.identity)
+            match ep.effect:
+                case Effect.ADD:
+                    return OpKind.ADD_STUDENTS if student else OpKind.ADD_AUDITORS
+                case Effect.REMOVE:
+                    return OpKind.REMOVE_STUDENTS if student else OpKind.REMOVE_AUDITORS
+                case Effect.CREATE | Effect.EDIT | Effect.DELETE:
+                    raise ValueError(f"{ep.name}: a member is added or removed, not "
+                                     f"{ep.effect.value}d")
+                case _:
+                    assert_never(ep.effect)
+        case Subject.LESSON_STUDENT:
+            match ep.effect:
+                case Effect.ADD:
+                    return OpKind.ADD_LESSON_STUDENTS
+                case Effect.REMOVE:
+                    return OpKind.REMOVE_LESSON_STUDENTS
+                case Effect.CREATE | Effect.EDIT | Effect.DELETE:
+                    raise ValueError(f"{ep.name}: a lesson student is added or removed, not "
+                                     f"{ep.effect.value}d")
+                case _:
+                    assert_never(ep.effect)
+        case Subject.GROUP:
+            raise ValueError(f"{ep.name}: a grouping is recorded by its own ops")
+        case _:
+            assert_never(ep.subject)
+
+
+def _is_student(identity: int | None) -> bool:
+    if identity == STUDENT:
+        return True
+    if identity == AUDITOR:
+        return False
+    raise ValueError(f"identity {identity!r} is neither a student (1) nor an auditor (2)")
 
 
 def member_op(call: Call, idx: Sequence[int],
@@ -32,23 +66,22 @@ def member_op(call: Call, idx: Sequence[int],
     students added are recorded with their `labels` (uid -> label) when given."""
     if not idx:
         return None
-    ep = call.action
-    identity = call.identity if ep.subject is Subject.MEMBER else None
-    kind = _MEMBER_OPS[(ep.subject, ep.effect, identity)]
+    kind = _member_kind(call)
     uids = tuple(call.uids[i] for i in idx)
-    if kind is OpKind.ADD_AUDITORS:
-        names = tuple((call.names[i] if call.names else None) or "" for i in idx)
-        return StateOp(kind, call.course, uids=uids, names=names)
-    if kind is OpKind.ADD_LESSON_STUDENTS:
-        return StateOp(
-            kind, call.course, lesson=call.lesson, uids=uids,
-            names=tuple(call.names[i] or "" for i in idx),
-            customs=tuple(call.customs[i] for i in idx),
-        )
-    if kind is OpKind.ADD_STUDENTS and labels:
-        got = tuple(labels.get(u) for u in uids)
-        if any(n is not None for n in got):
-            return StateOp(kind, call.course, uids=uids, names=got)
+    match kind:
+        case OpKind.ADD_AUDITORS:
+            names = tuple((call.names[i] if call.names else None) or "" for i in idx)
+            return StateOp(kind, call.course, uids=uids, names=names)
+        case OpKind.ADD_LESSON_STUDENTS:
+            return StateOp(
+                kind, call.course, lesson=call.lesson, uids=uids,
+                names=tuple(call.names[i] or "" for i in idx),
+                customs=tuple(call.customs[i] for i in idx),
+            )
+        case OpKind.ADD_STUDENTS if labels:
+            got = tuple(labels.get(u) for u in uids)
+            if any(n is not None for n in got):
+                return StateOp(kind, call.course, uids=uids, names=got)
     return StateOp(kind, call.course, uids=uids, lesson=call.lesson)
 
 

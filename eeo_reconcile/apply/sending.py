@@ -26,6 +26,7 @@ from ..classin.api import Call, Effect, Subject
 from ..classin.errnos import ErrClass, classify, meaning
 from ..ids import as_id
 from ..model import Role, Team
+from ..never import assert_never
 from ..plan.changes import Action, MemberChange
 from ..plan.labels import LabelUpdate
 from ..plan.plan import Plan
@@ -251,48 +252,57 @@ class Sender:
         ops: list[StateOp] = []
         note: Failure | None = None
         ok = cls in (ErrClass.SUCCESS, ErrClass.WARNING)
-        if effect is Effect.CREATE:
-            gid = as_id(res.data)
-            if ok and gid is not None:
-                # 898: saved without the uids it refused
-                teams = self._kept_teams(call) if cls is ErrClass.WARNING else None
-                ops.append(set_group(call, gid, teams))
-            elif ok:  # created, but its id did not come back: it stays unconfirmed
-                note = Failure(addr, action, res.errno,
-                               f"{meaning(res.errno)} but no group id came back: recorded as "
-                               "probably created, id unknown (plan says what to do)")
-            elif res.errno == 892:
-                ops.append(group_unconfirmed(call, Unconfirmed.ALREADY_CREATED))
-                note = Failure(addr, action, 892, meaning(892) + " Recorded as probably "
-                               "created, id unknown; it is not sent again (plan says what to do).")
-            elif cls is ErrClass.TRANSIENT:  # not sent again: its outcome is unknown
-                note = Failure(addr, action, res.errno, meaning(res.errno) + " Whether the "
-                               "grouping was created is unknown: recorded as probably created "
-                               "(plan says what to do).")
-            else:
-                ops.append(group_not_created(call))
-                note = Failure(addr, action, res.errno, meaning(res.errno))
-        elif effect is Effect.EDIT:
-            assert call.group_id is not None
-            if ok:
-                ops.append(set_group(call, call.group_id))
-            elif res.errno == 893:
-                # the grouping is gone from ClassIn: forget it, so the next plan recreates it
-                ops.append(forget_group(call))
-                rec = self.journal.state.courses.get(call.course)
-                pending = rec.unconfirmed.get(call.group_name or "") if rec else None
-                if pending is not None and pending.id == call.group_id:
-                    # an id the operator gave that ClassIn does not know: the grouping
-                    # itself may still exist, so the finding stays (without that id)
-                    ops.append(group_unconfirmed(call, pending.reason, pending.teams))
-                note = Failure(addr, action, 893, meaning(893) + " It was forgotten; if it was "
-                               "adopted by id, check the id, else apply again to create it.")
-            else:
-                note = Failure(addr, action, res.errno, meaning(res.errno))
-        elif cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):  # delete
-            ops.append(forget_group(call))
-        else:
-            note = Failure(addr, action, res.errno, meaning(res.errno))
+        match effect:
+            case Effect.CREATE:
+                gid = as_id(res.data)
+                if ok and gid is not None:
+                    # 898: saved without the uids it refused
+                    teams = self._kept_teams(call) if cls is ErrClass.WARNING else None
+                    ops.append(set_group(call, gid, teams))
+                elif ok:  # created, but its id did not come back: it stays unconfirmed
+                    note = Failure(addr, action, res.errno,
+                                   f"{meaning(res.errno)} but no group id came back: recorded "
+                                   "as probably created, id unknown (plan says what to do)")
+                elif res.errno == 892:
+                    ops.append(group_unconfirmed(call, Unconfirmed.ALREADY_CREATED))
+                    note = Failure(addr, action, 892, meaning(892) + " Recorded as probably "
+                                   "created, id unknown; it is not sent again (plan says what "
+                                   "to do).")
+                elif cls is ErrClass.TRANSIENT:  # not sent again: its outcome is unknown
+                    note = Failure(addr, action, res.errno, meaning(res.errno) + " Whether the "
+                                   "grouping was created is unknown: recorded as probably "
+                                   "created (plan says what to do).")
+                else:
+                    ops.append(group_not_created(call))
+                    note = Failure(addr, action, res.errno, meaning(res.errno))
+            case Effect.EDIT:
+                assert call.group_id is not None
+                if ok:
+                    ops.append(set_group(call, call.group_id))
+                elif res.errno == 893:
+                    # the grouping is gone from ClassIn: forget it, so the next plan
+                    # recreates it
+                    ops.append(forget_group(call))
+                    rec = self.journal.state.courses.get(call.course)
+                    pending = rec.unconfirmed.get(call.group_name or "") if rec else None
+                    if pending is not None and pending.id == call.group_id:
+                        # an id the operator gave that ClassIn does not know: the grouping
+                        # itself may still exist, so the finding stays (without that id)
+                        ops.append(group_unconfirmed(call, pending.reason, pending.teams))
+                    note = Failure(addr, action, 893, meaning(893) + " It was forgotten; if "
+                                   "it was adopted by id, check the id, else apply again to "
+                                   "create it.")
+                else:
+                    note = Failure(addr, action, res.errno, meaning(res.errno))
+            case Effect.DELETE:
+                if cls in (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED):
+                    ops.append(forget_group(call))
+                else:
+                    note = Failure(addr, action, res.errno, meaning(res.errno))
+            case Effect.ADD | Effect.REMOVE:
+                raise ValueError(f"{action}: a grouping is created, edited or deleted")
+            case _:
+                assert_never(effect)
         if ops:
             self.record(ops)
         with self.lock:
@@ -301,14 +311,19 @@ class Sender:
             if cls is ErrClass.WARNING:
                 self.result.warnings.append(f"{addr}: {meaning(res.errno)}")
             if ops and note is None:
-                if effect is Effect.CREATE:
-                    self.result.groups_created += 1
-                elif effect is Effect.EDIT:
-                    self.result.groups_changed += 1
-                elif cls is ErrClass.CONVERGED:
-                    self.result.already += 1
-                else:
-                    self.result.groups_deleted += 1
+                match effect:
+                    case Effect.CREATE:
+                        self.result.groups_created += 1
+                    case Effect.EDIT:
+                        self.result.groups_changed += 1
+                    case Effect.DELETE if cls is ErrClass.CONVERGED:
+                        self.result.already += 1
+                    case Effect.DELETE:
+                        self.result.groups_deleted += 1
+                    case Effect.ADD | Effect.REMOVE:
+                        pass  # refused above
+                    case _:
+                        assert_never(effect)
 
     def _kept_teams(self, call: Call) -> tuple[Team, ...]:
         """What ClassIn kept of a grouping it answered 898 to: it leaves out the

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import BatchSizes, Team
+from ..never import assert_never
 from .params import (
     AUDITOR,
     CLASS_ID,
@@ -178,11 +179,15 @@ class Endpoint:
 
     def address(self, call: Call, uid: int | None = None) -> str:
         base = f"course/{call.course}"
-        if self.subject is Subject.LESSON_STUDENT:
-            return f"{base}/lesson/{call.lesson}/student/{uid}"
-        if self.subject is Subject.GROUP:
-            return f"{base}/group/{call.group_name or call.group_id}"
-        return f"{base}/{'student' if call.identity == STUDENT else 'auditor'}/{uid}"
+        match self.subject:
+            case Subject.LESSON_STUDENT:
+                return f"{base}/lesson/{call.lesson}/student/{uid}"
+            case Subject.GROUP:
+                return f"{base}/group/{call.group_name or call.group_id}"
+            case Subject.MEMBER:
+                return f"{base}/{'student' if call.identity == STUDENT else 'auditor'}/{uid}"
+            case _:
+                assert_never(self.subject)
 
     def __repr__(self) -> str:
         return f"<Endpoint {self.name}>"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, NamedTuple, TypeAlias
 
+from ..never import assert_never
 from ..provenance import Provenance
 from .model import State
 from .ops import OpKind, StateOp
@@ -162,76 +163,81 @@ def _group_json(g: GroupRecord) -> dict[str, Any]:
 
 def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Change]:
     base = f"course/{op.course}"
-    k = op.kind
-    if k is OpKind.ADD_STUDENTS:
-        if c is None or c.students.isdisjoint(op.uids):  # the usual case: all new
-            yield Bulk("add", f"{base}/student", op.uids, None, op.names or None)
-        else:
-            have = c.students
-            new = [i for i, u in enumerate(op.uids) if u not in have]
-            if new:
-                yield Bulk("add", f"{base}/student", [op.uids[i] for i in new], None,
-                           [op.names[i] for i in new] if op.names else None)
-    elif k is OpKind.REMOVE_STUDENTS:
-        if c is not None:
-            have, labels = c.students, c.labels
-            dropped = [u for u in op.uids if u in have]
-            if dropped:
-                yield Bulk("remove", f"{base}/student", dropped,
-                           [labels.get(u) for u in dropped] if labels else None)
-    elif k is OpKind.ADD_AUDITORS:
-        for u, n in zip(op.uids, op.names, strict=True):
-            old = c.auditors.get(u) if c is not None else None
-            if old != n:
-                yield Event("add", f"{base}/auditor/{u}",
-                            {"name": old} if old is not None else None, {"name": n})
-    elif k is OpKind.REMOVE_AUDITORS:
-        for u in op.uids:
-            if c is not None and u in c.auditors:
-                yield Event("remove", f"{base}/auditor/{u}", {"name": c.auditors[u]})
-    elif k is OpKind.ADD_LESSON_STUDENTS:
-        members = c.lessons.get(op.lesson or 0, {}) if c is not None else {}
-        for u, n, x in zip(op.uids, op.names, op.customs, strict=True):
-            was = members.get(u)
-            if was is None or (was.name, was.custom) != (n, x):
-                yield Event("add", f"{base}/lesson/{op.lesson}/student/{u}",
-                            {"name": was.name, "custom": was.custom} if was else None,
-                            {"name": n, "custom": x})
-    elif k is OpKind.REMOVE_LESSON_STUDENTS:
-        members = c.lessons.get(op.lesson or 0, {}) if c is not None else {}
-        for u in op.uids:
-            gone = members.get(u)
-            if gone is not None:
-                yield Event("remove", f"{base}/lesson/{op.lesson}/student/{u}",
-                            {"name": gone.name, "custom": gone.custom})
-    elif k is OpKind.SET_GROUP:
-        assert op.group is not None
-        groups = c.groups if c is not None else {}
-        prev = next(((n, g) for n, g in groups.items() if g.id == op.group.id), None)
-        if prev is None:
-            yield Event("create", f"{base}/group/{op.group_name}", None, _group_json(op.group))
-        elif prev != (op.group_name, op.group):
-            yield Event("edit", f"{base}/group/{op.group_name}",
-                        {"name": prev[0], **_group_json(prev[1])}, _group_json(op.group))
-    elif k is OpKind.DELETE_GROUP:
-        for n, g in (c.groups.items() if c is not None else ()):
-            if g.id == op.group_id or (op.group_id is None and n == op.group_name):
-                yield Event("delete", f"{base}/group/{n}", _group_json(g))
-    elif k is OpKind.NAME:
-        old = (c.name if op.lesson is None else c.lesson_names.get(op.lesson)) if c else None
-        where = base if op.lesson is None else f"{base}/lesson/{op.lesson}"
-        if old != op.title:
-            yield Event("label", where, {"name": old} if old else None, {"name": op.title})
-    elif k is OpKind.LABELS:
-        for u, n in zip(op.uids, op.names, strict=True):
-            old = c.labels.get(u) if c is not None else None
-            if c is not None and u in c.students and old != n:
-                yield Event("label", f"{base}/student/{u}", {"name": old} if old else None,
-                            {"name": n})
-    elif k is OpKind.FORGET_COURSE and c is not None:
-        yield Event("forget", base, {"members": c.member_count()})
-    # GROUP_UNCONFIRMED / GROUP_NOT_CREATED are bookkeeping about a create whose
-    # outcome is unknown: no confirmed change in ClassIn
+    match op.kind:
+        case OpKind.ADD_STUDENTS:
+            if c is None or c.students.isdisjoint(op.uids):  # the usual case: all new
+                yield Bulk("add", f"{base}/student", op.uids, None, op.names or None)
+            else:
+                have = c.students
+                new = [i for i, u in enumerate(op.uids) if u not in have]
+                if new:
+                    yield Bulk("add", f"{base}/student", [op.uids[i] for i in new], None,
+                               [op.names[i] for i in new] if op.names else None)
+        case OpKind.REMOVE_STUDENTS:
+            if c is not None:
+                have, labels = c.students, c.labels
+                dropped = [u for u in op.uids if u in have]
+                if dropped:
+                    yield Bulk("remove", f"{base}/student", dropped,
+                               [labels.get(u) for u in dropped] if labels else None)
+        case OpKind.ADD_AUDITORS:
+            for u, n in zip(op.uids, op.names, strict=True):
+                old = c.auditors.get(u) if c is not None else None
+                if old != n:
+                    yield Event("add", f"{base}/auditor/{u}",
+                                {"name": old} if old is not None else None, {"name": n})
+        case OpKind.REMOVE_AUDITORS:
+            for u in op.uids:
+                if c is not None and u in c.auditors:
+                    yield Event("remove", f"{base}/auditor/{u}", {"name": c.auditors[u]})
+        case OpKind.ADD_LESSON_STUDENTS:
+            members = c.lessons.get(op.lesson or 0, {}) if c is not None else {}
+            for u, n, x in zip(op.uids, op.names, op.customs, strict=True):
+                was = members.get(u)
+                if was is None or (was.name, was.custom) != (n, x):
+                    yield Event("add", f"{base}/lesson/{op.lesson}/student/{u}",
+                                {"name": was.name, "custom": was.custom} if was else None,
+                                {"name": n, "custom": x})
+        case OpKind.REMOVE_LESSON_STUDENTS:
+            members = c.lessons.get(op.lesson or 0, {}) if c is not None else {}
+            for u in op.uids:
+                gone = members.get(u)
+                if gone is not None:
+                    yield Event("remove", f"{base}/lesson/{op.lesson}/student/{u}",
+                                {"name": gone.name, "custom": gone.custom})
+        case OpKind.SET_GROUP:
+            assert op.group is not None
+            groups = c.groups if c is not None else {}
+            prev = next(((n, g) for n, g in groups.items() if g.id == op.group.id), None)
+            if prev is None:
+                yield Event("create", f"{base}/group/{op.group_name}", None, _group_json(op.group))
+            elif prev != (op.group_name, op.group):
+                yield Event("edit", f"{base}/group/{op.group_name}",
+                            {"name": prev[0], **_group_json(prev[1])}, _group_json(op.group))
+        case OpKind.DELETE_GROUP:
+            for n, g in (c.groups.items() if c is not None else ()):
+                if g.id == op.group_id or (op.group_id is None and n == op.group_name):
+                    yield Event("delete", f"{base}/group/{n}", _group_json(g))
+        case OpKind.NAME:
+            old = (c.name if op.lesson is None else c.lesson_names.get(op.lesson)) if c else None
+            where = base if op.lesson is None else f"{base}/lesson/{op.lesson}"
+            if old != op.title:
+                yield Event("label", where, {"name": old} if old else None, {"name": op.title})
+        case OpKind.LABELS:
+            for u, n in zip(op.uids, op.names, strict=True):
+                old = c.labels.get(u) if c is not None else None
+                if c is not None and u in c.students and old != n:
+                    yield Event("label", f"{base}/student/{u}", {"name": old} if old else None,
+                                {"name": n})
+        case OpKind.FORGET_COURSE:
+            if c is not None:
+                yield Event("forget", base, {"members": c.member_count()})
+        case OpKind.GROUP_UNCONFIRMED | OpKind.GROUP_NOT_CREATED:
+            # bookkeeping about a create whose outcome is unknown: no confirmed
+            # change in ClassIn
+            pass
+        case _:
+            assert_never(op.kind)
 
 
 def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[Change]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import LessonMember, Team
+from ..never import assert_never
 from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
 
 
@@ -115,7 +116,7 @@ class StateOp:
 
     def apply_to(self, c: CourseRecord) -> None:
         """Change the course record as this op says."""
-        _APPLY[self.kind](self, c)
+        _apply(self, c)
 
 
 _KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r", "T"])
@@ -261,21 +262,36 @@ def _forget_course(op: StateOp, c: CourseRecord) -> None:
     c.clear()
 
 
-_APPLY = {
-    OpKind.ADD_STUDENTS: _add_students,
-    OpKind.REMOVE_STUDENTS: _remove_students,
-    OpKind.ADD_AUDITORS: _add_auditors,
-    OpKind.REMOVE_AUDITORS: _remove_auditors,
-    OpKind.ADD_LESSON_STUDENTS: _add_lesson_students,
-    OpKind.REMOVE_LESSON_STUDENTS: _remove_lesson_students,
-    OpKind.SET_GROUP: _set_group,
-    OpKind.DELETE_GROUP: _delete_group,
-    OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
-    OpKind.GROUP_NOT_CREATED: _group_not_created,
-    OpKind.NAME: _name,
-    OpKind.LABELS: _labels,
-    OpKind.FORGET_COURSE: _forget_course,
-}
+def _apply(op: StateOp, c: CourseRecord) -> None:
+    match op.kind:
+        case OpKind.ADD_STUDENTS:
+            _add_students(op, c)
+        case OpKind.REMOVE_STUDENTS:
+            _remove_students(op, c)
+        case OpKind.ADD_AUDITORS:
+            _add_auditors(op, c)
+        case OpKind.REMOVE_AUDITORS:
+            _remove_auditors(op, c)
+        case OpKind.ADD_LESSON_STUDENTS:
+            _add_lesson_students(op, c)
+        case OpKind.REMOVE_LESSON_STUDENTS:
+            _remove_lesson_students(op, c)
+        case OpKind.SET_GROUP:
+            _set_group(op, c)
+        case OpKind.DELETE_GROUP:
+            _delete_group(op, c)
+        case OpKind.GROUP_UNCONFIRMED:
+            _group_unconfirmed(op, c)
+        case OpKind.GROUP_NOT_CREATED:
+            _group_not_created(op, c)
+        case OpKind.NAME:
+            _name(op, c)
+        case OpKind.LABELS:
+            _labels(op, c)
+        case OpKind.FORGET_COURSE:
+            _forget_course(op, c)
+        case _:
+            assert_never(op.kind)
 
 
 def ops_from_json(data: Any) -> list[StateOp]:

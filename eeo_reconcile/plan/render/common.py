@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ...model import Role, Team
+from ...never import assert_never
 from ...privacy import PLAIN, Redactor
 from ...text import printable
 from ..changes import (
@@ -100,15 +101,20 @@ def describe_change(c: Change, plan: Plan | None = None, r: Redactor = PLAIN) ->
         text = f"group {_name(c.name)!r}"
         if c.group_id is not None:
             text += f" (id {c.group_id})"
-        if c.action is Action.ADD:
-            text += f": {teams_text(c.teams)}"
-        elif c.action is Action.CHANGE:
-            if c.old_name is not None:
-                text += f": renamed from {_name(c.old_name)!r}"
-            if c.old_teams is not None and c.old_teams != c.teams:
-                text += f": {teams_text(c.old_teams)} -> {teams_text(c.teams)}"
-            elif c.old_teams is None:
-                text += f": set to {teams_text(c.teams)}"
+        match c.action:
+            case Action.ADD:
+                text += f": {teams_text(c.teams)}"
+            case Action.CHANGE:
+                if c.old_name is not None:
+                    text += f": renamed from {_name(c.old_name)!r}"
+                if c.old_teams is not None and c.old_teams != c.teams:
+                    text += f": {teams_text(c.old_teams)} -> {teams_text(c.teams)}"
+                elif c.old_teams is None:
+                    text += f": set to {teams_text(c.teams)}"
+            case Action.REMOVE:
+                pass
+            case _:
+                assert_never(c.action)
     if c.reason is not None and c.reason is not Reason.RENAME:
         text += f"  [{REASON_TEXT[c.reason]}]"
     return text
@@ -124,13 +130,17 @@ def detail_lines(c: Change, r: Redactor = PLAIN) -> list[str]:
         name = _person(r, labels.get(u))
         return r.uid(u) + (f" ({name})" if name else "")
 
-    if c.action is Action.ADD:
-        return teams_listing(c.teams, who)
-    if c.action is Action.CHANGE:
-        if c.old_teams is None:
+    match c.action:
+        case Action.ADD:
             return teams_listing(c.teams, who)
-        return team_lines(c.old_teams, c.teams, who)
-    return []
+        case Action.CHANGE:
+            if c.old_teams is None:
+                return teams_listing(c.teams, who)
+            return team_lines(c.old_teams, c.teams, who)
+        case Action.REMOVE:
+            return []
+        case _:
+            assert_never(c.action)
 
 
 def by_course(plan: Plan) -> Iterator[tuple[int, list[Change]]]:
@@ -149,15 +159,20 @@ def by_course(plan: Plan) -> Iterator[tuple[int, list[Change]]]:
 
 def counts(changes: Sequence[Change]) -> tuple[int, int, int]:
     """(adds, removals, changes) of one course; a forgotten course counts as none."""
-    a = r = 0
+    a = r = x = 0
     for c in changes:
         if type(c) is CourseChange:
             continue
-        if c.action is Action.ADD:
-            a += 1
-        elif c.action is Action.REMOVE:
-            r += 1
-    return a, r, sum(1 for c in changes if type(c) is not CourseChange) - a - r
+        match c.action:
+            case Action.ADD:
+                a += 1
+            case Action.REMOVE:
+                r += 1
+            case Action.CHANGE:
+                x += 1
+            case _:
+                assert_never(c.action)
+    return a, r, x
 
 
 def summary_line(plan: Plan) -> str:

@@ -1,6 +1,6 @@
 """The state as rows: read a snapshot, replace it, record ops.
 
-Every op becomes row inserts or deletes (`OP_SQL`, one entry per `OpKind`);
+Every op becomes row inserts or deletes (`write_op`, one branch per `OpKind`);
 a batch of ops is one transaction that also bumps the serial. Member kinds
 are the `KIND_*` constants of `schema`, passed as parameters.
 """
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...model import LessonMember, Team
+from ...never import assert_never
 from ..model import State
 from ..ops import OpKind, StateOp
 from ..records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
@@ -157,7 +158,7 @@ def write_ops(conn: Any, ws: int, ops: Sequence[StateOp], after: After | None = 
     `after`, which records the history of it)."""
     with conn.transaction():
         for op in ops:
-            OP_SQL[op.kind](conn, ws, op)
+            write_op(conn, ws, op)
         row = conn.execute(
             "UPDATE eeo_workspaces SET serial = serial + 1, updated = now() "
             "WHERE id = %s RETURNING serial", (ws,)).fetchone()
@@ -180,12 +181,10 @@ def _add_students(conn: Any, ws: int, op: StateOp) -> None:
         (ws, op.course, KIND_STUDENT, list(op.uids), list(op.names)))
 
 
-def _remover(kind: int) -> Callable[[Any, int, StateOp], None]:
-    def remove(conn: Any, ws: int, op: StateOp) -> None:
-        conn.execute("DELETE FROM eeo_members WHERE ws = %s AND course = %s AND kind = %s "
-                     "AND lesson = 0 AND uid = ANY(%s::bigint[])",
-                     (ws, op.course, kind, list(op.uids)))
-    return remove
+def _remove_members(conn: Any, ws: int, op: StateOp, kind: int) -> None:
+    conn.execute("DELETE FROM eeo_members WHERE ws = %s AND course = %s AND kind = %s "
+                 "AND lesson = 0 AND uid = ANY(%s::bigint[])",
+                 (ws, op.course, kind, list(op.uids)))
 
 
 def _add_auditors(conn: Any, ws: int, op: StateOp) -> None:
@@ -265,18 +264,34 @@ def _forget_course(conn: Any, ws: int, op: StateOp) -> None:
                      (ws, op.course))
 
 
-OP_SQL: dict[OpKind, Callable[[Any, int, StateOp], None]] = {
-    OpKind.ADD_STUDENTS: _add_students,
-    OpKind.REMOVE_STUDENTS: _remover(KIND_STUDENT),
-    OpKind.ADD_AUDITORS: _add_auditors,
-    OpKind.REMOVE_AUDITORS: _remover(KIND_AUDITOR),
-    OpKind.ADD_LESSON_STUDENTS: _add_lesson_students,
-    OpKind.REMOVE_LESSON_STUDENTS: _remove_lesson_students,
-    OpKind.SET_GROUP: _set_group,
-    OpKind.DELETE_GROUP: _delete_group,
-    OpKind.GROUP_UNCONFIRMED: _group_unconfirmed,
-    OpKind.GROUP_NOT_CREATED: _group_not_created,
-    OpKind.NAME: _name,
-    OpKind.LABELS: _labels,
-    OpKind.FORGET_COURSE: _forget_course,
-}
+def write_op(conn: Any, ws: int, op: StateOp) -> None:
+    """The row writes that record `op` in workspace `ws`."""
+    match op.kind:
+        case OpKind.ADD_STUDENTS:
+            _add_students(conn, ws, op)
+        case OpKind.REMOVE_STUDENTS:
+            _remove_members(conn, ws, op, KIND_STUDENT)
+        case OpKind.ADD_AUDITORS:
+            _add_auditors(conn, ws, op)
+        case OpKind.REMOVE_AUDITORS:
+            _remove_members(conn, ws, op, KIND_AUDITOR)
+        case OpKind.ADD_LESSON_STUDENTS:
+            _add_lesson_students(conn, ws, op)
+        case OpKind.REMOVE_LESSON_STUDENTS:
+            _remove_lesson_students(conn, ws, op)
+        case OpKind.SET_GROUP:
+            _set_group(conn, ws, op)
+        case OpKind.DELETE_GROUP:
+            _delete_group(conn, ws, op)
+        case OpKind.GROUP_UNCONFIRMED:
+            _group_unconfirmed(conn, ws, op)
+        case OpKind.GROUP_NOT_CREATED:
+            _group_not_created(conn, ws, op)
+        case OpKind.NAME:
+            _name(conn, ws, op)
+        case OpKind.LABELS:
+            _labels(conn, ws, op)
+        case OpKind.FORGET_COURSE:
+            _forget_course(conn, ws, op)
+        case _:
+            assert_never(op.kind)
