@@ -16,7 +16,7 @@ from district import Shape, build, churn
 
 HISTORY_OURS = """
 import sys, time
-from eeo_reconcile.cli import main
+from eeo_reconcile.cli import run as main
 t = time.perf_counter()
 try:
     main(["history", sys.argv[2], "--state", sys.argv[1], "--format", "json"],
@@ -27,7 +27,7 @@ finally:
 
 DIFF_OURS = """
 import sys, time
-from eeo_reconcile.cli import main
+from eeo_reconcile.cli import run as main
 t = time.perf_counter()
 try:
     main(["state", "diff", sys.argv[1], sys.argv[2], "--state", sys.argv[2]],

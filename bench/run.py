@@ -300,7 +300,7 @@ print(time.perf_counter() - t)
 """
 IMPORT_OURS = """
 import sys, time
-from eeo_reconcile.cli import main
+from eeo_reconcile.cli import run as main
 t = time.perf_counter()
 main(["import", sys.argv[1], "--state", sys.argv[2]], standalone_mode=False)
 print(time.perf_counter() - t)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
-from ._gc import paused_gc
 from .apply import ApplyResult, apply_plan
 from .apply.observe import CallLog, Observer
 from .apply.sending import Progress
@@ -306,7 +305,7 @@ def import_rosters(
     if missing:
         raise StateError("--course " + ", ".join(map(str, missing)) + " is not in the files: "
                          "nothing was imported")
-    with store.lock("import", lock_timeout), paused_gc():  # a member is a few objects
+    with store.lock("import", lock_timeout):  # a member is a few objects
         state = store.read()
         sid = config.school.sid if config is not None else None
         if sid is not None and state.sid is not None and state.sid != sid:

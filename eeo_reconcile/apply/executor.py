@@ -16,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from .._gc import paused_gc
 from ..classin.api import Call
 from ..errors import ApiError, StateError
 from ..plan.changes import CourseChange
@@ -99,8 +98,7 @@ def apply_plan(
         run.result.call_ms = observer.call_ms
         run.result.outcomes = observer.outcomes
         try:
-            with paused_gc():
-                run.result.state = journal.close()
+            run.result.state = journal.close()
         except StateError as exc:
             run.result.state = None
             if run.result.stopped is None:

@@ -1,5 +1,6 @@
 """The `eeo-reconcile` command line: a thin click layer over the library.
 
+  entry.py     the process entry point (the only place that tunes the process)
   app.py       the command group, errors -> messages and exit codes
   options.py   the option stacks the commands share
   commands.py  validate, plan, apply, show
@@ -11,5 +12,6 @@
 """
 
 from .app import main
+from .entry import run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

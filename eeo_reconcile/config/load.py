@@ -16,7 +16,6 @@ import re
 import stat
 from collections.abc import Iterator
 
-from .._gc import paused_gc
 from ..errors import ConfigError, Diagnostic, Location
 from ..fileio import FileProblem, kind_of, read_regular
 from ..model import Config
@@ -217,8 +216,7 @@ _FILE_HINT = "remove it, or give the configuration as a directory of regular ros
 
 def load_config(path: str | os.PathLike[str] = ".") -> Config:
     """Load and validate a configuration; raise `ConfigError` with every problem."""
-    with paused_gc():
-        return build_config(YamlSource(path))
+    return build_config(YamlSource(path))
 
 
 def build_config(source: Source) -> Config:

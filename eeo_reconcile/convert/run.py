@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._gc import paused_gc
 from ..roster.read import read_rosters
 from .model import ConvertedCourse, ConvertReport
 from .oneroster import OneRosterOptions, count, read_oneroster
@@ -26,18 +25,16 @@ def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, o
 def convert_oneroster(directory: str, out: str, opts: OneRosterOptions = OneRosterOptions(),
                       prune: bool = False, dry_run: bool = False) -> ConvertReport:
     """Write the YAML files a OneRoster 1.1 bulk export makes into `out`."""
-    with paused_gc():
-        courses, report = read_oneroster(directory, opts)
-        return _write("oneroster", courses, report, out, prune, dry_run)
+    courses, report = read_oneroster(directory, opts)
+    return _write("oneroster", courses, report, out, prune, dry_run)
 
 
 def convert_csv(paths: Sequence[str], out: str, encoding: str | None = None,
                 sheet: str | None = None, prune: bool = False,
                 dry_run: bool = False) -> ConvertReport:
     """Write the YAML files roster spreadsheets (the import contract) make into `out`."""
-    with paused_gc():
-        roster = read_rosters(paths, encoding, sheet)
-        courses = [ConvertedCourse(cid, None, None, dict(c.students), dict(c.auditors),
-                                   {lid: dict(m) for lid, m in c.lessons.items()})
-                   for cid, c in sorted(roster.courses.items())]
-        return _write("csv", courses, ConvertReport("csv"), out, prune, dry_run)
+    roster = read_rosters(paths, encoding, sheet)
+    courses = [ConvertedCourse(cid, None, None, dict(c.students), dict(c.auditors),
+                               {lid: dict(m) for lid, m in c.lessons.items()})
+               for cid, c in sorted(roster.courses.items())]
+    return _write("csv", courses, ConvertReport("csv"), out, prune, dry_run)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .._gc import paused_gc
 from ..address import Address, CourseAddress, parse_address
 from ..classin.api import Call
 from ..errors import StateError
@@ -86,8 +85,7 @@ def make_plan(
     """Plan the changes that make ClassIn match `config`, given what `state`
     recorded. `allow` says which guard findings the command line allows (the
     plan shows them as allowed; apply needs the same flags)."""
-    with paused_gc():
-        return _make_plan(config, state, targets, replace, allow)
+    return _make_plan(config, state, targets, replace, allow)
 
 
 def _make_plan(

@@ -34,7 +34,6 @@ from itertools import chain, islice
 from typing import Any
 
 from .._fork import ChildFailed, Forked, can_fork
-from .._gc import paused_gc
 from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
@@ -79,13 +78,12 @@ def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None 
             f'"plan":{canonical(plan.to_json(changes=False, calls=False))}'
             + (f',"redaction_salt":{canonical(plan.salt)}' if plan.salt else "")
             + f',"version":{PLAN_FILE_VERSION}')
-    with paused_gc():
-        for text in chain(('{"changes":[',), _joined(run_texts(plan.changes)), (rest,)):
-            piece = text.encode()
-            digest.update(piece)
-            if mac is not None:
-                mac.update(piece)
-            yield piece
+    for text in chain(('{"changes":[',), _joined(run_texts(plan.changes)), (rest,)):
+        piece = text.encode()
+        digest.update(piece)
+        if mac is not None:
+            mac.update(piece)
+        yield piece
     digest.update(b"}")
     tail = b',"checksum":' + json.dumps("sha256:" + digest.hexdigest()).encode()
     if mac is not None:
@@ -242,8 +240,7 @@ def _document(text: bytes, path: str) -> dict[str, Any]:
 def load_saved_plan(path: str) -> SavedPlan:
     """The saved plan; refuses a file that is unreadable, altered, malformed,
     or whose changes do not make the calls its summary counts."""
-    with paused_gc():  # a large plan is many small acyclic objects
-        return _load_saved_plan(path)
+    return _load_saved_plan(path)
 
 
 def _load_saved_plan(path: str) -> SavedPlan:

@@ -16,7 +16,6 @@ import os
 import zipfile
 from collections.abc import Iterator, Sequence
 
-from .._gc import paused_gc
 from ..errors import ConfigError, Location
 from ..fileio import FileProblem, read_regular
 from ..text import printable, token
@@ -137,8 +136,7 @@ def _xlsx(c: Collector, path: str, display: str, sheet: str | None) -> None:
 def read_rosters(paths: Sequence[str], encoding: str | None = None,
                  sheet: str | None = None) -> Roster:
     """Every file's memberships; ConfigError with every problem found."""
-    with paused_gc():
-        return _read_rosters(paths, encoding, sheet)
+    return _read_rosters(paths, encoding, sheet)
 
 
 def _read_rosters(paths: Sequence[str], encoding: str | None, sheet: str | None) -> Roster:

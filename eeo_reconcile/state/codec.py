@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-from .._gc import paused_gc
 from ..errors import StateError
 from ..model import LessonMember, Team
 from ..text import UNSAFE
@@ -82,8 +81,7 @@ def course_json(c: CourseRecord) -> dict[str, Any]:
 
 def dumps(state: State) -> bytes:
     """Deterministic JSON: one course per line, numeric order."""
-    with paused_gc():
-        return _dumps(state)
+    return _dumps(state)
 
 
 def _dumps(state: State) -> bytes:
@@ -130,16 +128,15 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def loads(raw: bytes | str, source: str = "state") -> State:
     """Parse and check a state document; StateError naming `source` otherwise."""
-    with paused_gc():
-        try:
-            data = json.loads(raw, object_pairs_hook=_no_duplicates)
-        except Bad as exc:
-            raise StateError(f"{source} is not a valid state: {exc}") from None
-        except RecursionError:
-            raise StateError(f"{source} is not a valid state: it is nested too deeply") from None
-        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
-            raise StateError(f"{source} is not valid JSON: {exc}") from None
-        return from_json(data, source)
+    try:
+        data = json.loads(raw, object_pairs_hook=_no_duplicates)
+    except Bad as exc:
+        raise StateError(f"{source} is not a valid state: {exc}") from None
+    except RecursionError:
+        raise StateError(f"{source} is not a valid state: it is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise StateError(f"{source} is not valid JSON: {exc}") from None
+    return from_json(data, source)
 
 
 def from_json(data: Any, source: str = "state") -> State:

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..._gc import paused_gc
 from ..encode import plan_json, plan_json_pieces
 from ..plan import Plan
 from .common import View
 
 
 def render_json(plan: Plan, view: View = View()) -> str:
-    with paused_gc():
-        return plan_json(plan, view.redactor) + "\n"
+    return plan_json(plan, view.redactor) + "\n"
 
 
 def render_json_pieces(plan: Plan, view: View = View()) -> Iterator[str]:
     """`render_json` in pieces, for writing as they are made."""
-    with paused_gc():
-        yield from plan_json_pieces(plan, view.redactor)
+    yield from plan_json_pieces(plan, view.redactor)
     yield "\n"

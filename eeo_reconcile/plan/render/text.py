@@ -3,7 +3,6 @@ colours it, `cli.view.colorize`)."""
 
 from __future__ import annotations
 
-from ..._gc import paused_gc
 from ...text import printable
 from ..changes import Action, GroupChange
 from ..plan import Plan
@@ -25,8 +24,7 @@ _SYMBOL = {Action.ADD: "+", Action.REMOVE: "-", Action.CHANGE: "~"}
 
 def render_text(plan: Plan, view: View = View()) -> str:
     """The plan as people read it in a terminal or CI log."""
-    with paused_gc():
-        return _render_text(plan, view)
+    return _render_text(plan, view)
 
 
 def _course_table(plan: Plan) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..._gc import paused_gc
 from ...errors import StateError
 from ...model import StateRef
 from ...provenance import Provenance
@@ -88,7 +87,7 @@ class PostgresStore(StateStore):
 
     # -- state --------------------------------------------------------------------
     def read(self) -> State:
-        with self._db.use("reading the state") as conn, paused_gc():
+        with self._db.use("reading the state") as conn:
             return read_state(conn, self._workspace_id(conn))
 
     def snapshot(self) -> State:
@@ -106,7 +105,7 @@ class PostgresStore(StateStore):
         salt = state.salt or (State.new_salt() if serial is None else None)
         timed = [(now(), e) for e in events]
         prov = self.provenance()
-        with self._db.use("writing the state") as conn, paused_gc():
+        with self._db.use("writing the state") as conn:
             ws = self._workspace_id(conn)
             new_serial = replace_state(
                 conn, ws, state, lineage, serial, salt,
