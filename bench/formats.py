@@ -15,9 +15,7 @@ Targets (issue 15): every row <= 1.0x the bare parse; json and show-json <= 1.15
 the text plan's wall and <= 2x its peak; out <= 1.2x the text plan; show <= 1.0x
 the text plan. Output goes to /dev/null for every row alike.
 
-`plan --out` writes the file from a forked child while the parent renders; the
-child's peak (ru_maxrss of the waited-for children, which counts the pages it
-shares with the parent) is reported beside the parent's own.
+`plan --out` renders the plan, then writes the file, in one process.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ def _report() -> None:
                     break
     except OSError:
         pass
-    # children this process forked and waited for (plan --out's writer)
+    # children this process forked and waited for (none of ours today)
     kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     os.write(2, f"__CHILD_PEAK_KB__ {kb}\n".encode())
 

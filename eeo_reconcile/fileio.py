@@ -17,7 +17,7 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows
@@ -113,16 +113,13 @@ def _create_exclusive(prefix: str) -> tuple[str, int]:
 
 
 def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = None,
-                 durable: bool = True, before_replace: Callable[[], None] | None = None
-                 ) -> None:
+                 durable: bool = True) -> None:
     """Write `data` (bytes, or pieces of bytes written as they come) to `path`
     atomically with mode 0600, keeping the old file as `backup` (if given).
     The temp file has an unpredictable name and is created exclusively; a
     crash may leave it behind (see remove_stale_temps). `durable=False` skips
     the fsyncs: still all or nothing, but a power cut may lose the write (for
-    files that are made again, like generated YAML). `before_replace` runs
-    once the new content is durable, before it replaces the file; when it
-    raises, nothing is replaced."""
+    files that are made again, like generated YAML)."""
     tmp, fd = _create_exclusive(temp_prefix(path))
     try:
         for piece in (data,) if isinstance(data, bytes) else data:
@@ -132,8 +129,6 @@ def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = 
                 view = view[n:]
         if durable:
             os.fsync(fd)
-        if before_replace is not None:
-            before_replace()
     except BaseException:
         os.close(fd)
         with contextlib.suppress(OSError):

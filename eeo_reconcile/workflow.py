@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
@@ -37,7 +37,7 @@ from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
 from .roster.read import read_rosters
 from .state import backends
-from .state.history import Change, Deferred, course_changes
+from .state.history import course_changes
 from .state.model import State
 from .state.store import StateStore
 
@@ -322,10 +322,7 @@ def import_rosters(
                 state.sid = sid
             after = state.courses
 
-            def changes() -> Iterator[Change]:  # made as the history is written
-                for cid in sorted(touched):
-                    yield from course_changes(cid, before.get(cid), after.get(cid))
-
-            weight = sum(c.member_count() for c in roster.courses.values())
-            report.serial_after = store.write(state, Deferred(changes, weight)).serial
+            changes = [c for cid in sorted(touched)
+                       for c in course_changes(cid, before.get(cid), after.get(cid))]
+            report.serial_after = store.write(state, changes).serial
     return report

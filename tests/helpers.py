@@ -166,3 +166,26 @@ def write_tree(root: str, files: dict[str, str]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(textwrap.dedent(text) if not text.startswith("\n") else text[1:])
+
+
+def load_plan_file(path):
+    """A saved plan and its creation time (what tests compare)."""
+    from eeo_reconcile.plan.planfile import load_saved_plan
+
+    saved = load_saved_plan(path)
+    return saved.plan, saved.created
+
+
+def wait_for(condition, timeout=60.0, what="the condition"):
+    """Poll `condition` until it is true (its value is returned): tests wait for an
+    observed event, never for a fixed time. AssertionError after `timeout` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        got = condition()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.005)

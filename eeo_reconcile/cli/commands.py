@@ -9,7 +9,7 @@ import click
 
 from ..config.load import config_root, load_config
 from ..errors import ConfigError, Diagnostic
-from ..plan.planfile import load_saved_plan, save_plan_meanwhile
+from ..plan.planfile import load_saved_plan, save_plan
 from ..plan.render import View
 from ..plan.safety import Allow
 from ..text import printable
@@ -102,12 +102,11 @@ def plan(
         show_warnings(store)
         store.close()
     secret = os.environ.get(config.school.secret_env)
-    saved = save_plan_meanwhile(the_plan, out, secret) if out else None
     view = View(redactor_for(the_plan, redact, config.school), summary)
     echo_plan(the_plan, fmt, view, use_color(no_color))
-    if saved is not None:
+    if out:
         sys.stdout.flush()
-        saved()
+        save_plan(the_plan, out, secret=secret)
         how = "signed with the school's secret" if secret else \
             f"not signed: ${config.school.secret_env} is not set here"
         err(f"Saved the plan to {out} ({how}). Apply exactly this plan with: "

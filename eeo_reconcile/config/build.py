@@ -8,7 +8,6 @@ the typed model. It only knows `config.source.Document`, never YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Diagnostic, Location
@@ -35,15 +34,6 @@ from .source import Document, Locator
 _RETIRE = {r.value: r for r in Retire}
 _REDACT = {r.value for r in Redact}
 _ON_CHANGE = {o.value for o in OnNameChange}
-
-
-@dataclass(frozen=True)
-class Prebuilt:
-    """What one valid file contributes, built on its own (`config.parallel`)."""
-
-    courses: tuple[tuple[int, Location, CourseSpec], ...]
-    lessons: dict[int, tuple[int, Location]]  # lesson id -> (course id, where)
-    retired: dict[int, tuple[Retire, Location]]
 
 
 class Builder:
@@ -101,21 +91,6 @@ class Builder:
                                    f"{self.retired[cid][1]}", "list it once")
                     continue
                 self.retired[cid] = (_RETIRE[action], here)
-
-    def merge(self, pre: Prebuilt) -> bool:
-        """Take a file built on its own (`config.parallel`) when nothing in it meets
-        what earlier files gave; False, changing nothing: build it in order."""
-        lesson_where = self.parts.lesson_where
-        if any(cid in self.course_where for cid, _, _ in pre.courses) \
-                or any(lid in lesson_where for lid in pre.lessons) \
-                or any(cid in self.retired for cid in pre.retired):
-            return False
-        for cid, here, spec in pre.courses:
-            self.course_where[cid] = here
-            self.courses[cid] = spec
-        lesson_where.update(pre.lessons)
-        self.retired.update(pre.retired)
-        return True
 
     def check_retired(self) -> dict[int, Retire]:
         """Retired courses, after refusing one that is also in `courses`."""

@@ -21,7 +21,6 @@ from ..fileio import FileProblem, kind_of, read_regular
 from ..model import Config
 from ..text import printable
 from .build import Builder
-from .parallel import LaterFiles, merge_prebuilt, split_point
 from .schema import schema_diagnostics
 from .source import Document, Source
 from .yamlload import load_bytes, unreadable
@@ -91,14 +90,6 @@ def config_root(path: str) -> str | None:
         if parent == d or ".git" in names:
             return None
         d = parent
-
-
-def _size(path: str) -> int:
-    """A file's size, to share out the parsing (0 when it cannot be known)."""
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
 
 
 def display_name(path: str) -> str:
@@ -174,38 +165,12 @@ class YamlSource:
             self._digest.update(b"\0")
 
     def documents(self) -> Iterator[Document]:
-        """Every file as a document, in order, each read as it is parsed. In a
-        large configuration (by the files' sizes) the later files are read
-        first and parsed by a second process meanwhile (`config.parallel`);
-        `build_config` merges what that one prebuilt."""
+        """Every file as a document, in order, each read as it is parsed."""
         single = os.path.isfile(self.root)
-        k = split_point([_size(f) for f in self.files])
-        later_read: list[bytes | Document] = []
-        later = None
-        if k is not None:
-            later_read = [self._read(f, single) for f in self.files[k:]]
-            later = LaterFiles([(f, display_name(f), r) for f, r in
-                                zip(self.files[k:], later_read, strict=True)
-                                if isinstance(r, bytes)])
-        try:
-            for fname in self.files[:k]:
-                r = self._read(fname, single)
-                self._count(fname, r)
-                yield load_bytes(r, fname, display_name(fname)) if isinstance(r, bytes) else r
-            if later is None:
-                return
-            prebuilt = iter(later.documents())
-            later = None
-            for i, (fname, r) in enumerate(zip(self.files[k:], later_read, strict=True)):
-                later_read[i] = b""  # the document holds the bytes it may need
-                self._count(fname, r)
-                if isinstance(r, bytes):
-                    yield next(prebuilt)
-                else:
-                    yield r
-        finally:
-            if later is not None:
-                later.cancel()
+        for fname in self.files:
+            r = self._read(fname, single)
+            self._count(fname, r)
+            yield load_bytes(r, fname, display_name(fname)) if isinstance(r, bytes) else r
 
     def digest(self) -> str:
         return self._digest.hexdigest()
@@ -230,9 +195,6 @@ def build_config(source: Source) -> Config:
         count += 1
         if first_doc is None:
             first_doc = doc
-        if merge_prebuilt(builder, doc):
-            doc.release()
-            continue
         diagnostics.extend(doc.diagnostics)
         if not doc.parsed:
             unparsed.extend(doc.diagnostics)

@@ -317,11 +317,6 @@ def load_bytes(raw: bytes, path: str, display: str | None = None) -> YamlDocumen
     return load_text(text, path, display)
 
 
-def load_file(path: str, display: str | None = None) -> YamlDocument:
-    with open(path, "rb") as fh:
-        return load_bytes(fh.read(), path, display)
-
-
 Index = dict[Any, tuple[yaml.Node, yaml.Node]]
 
 

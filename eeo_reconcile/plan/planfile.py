@@ -27,13 +27,12 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import replace as dc_replace
 from itertools import chain, islice
 from typing import Any
 
-from .._fork import ChildFailed, Forked, can_fork
 from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
@@ -100,41 +99,12 @@ def _joined(items: Iterator[str], per_piece: int = 2000) -> Iterator[str]:
         first = False
 
 
-def plan_file_bytes(plan: Plan, created: str | None = None, secret: str | None = None) -> bytes:
-    return b"".join(plan_file_pieces(plan, created, secret))
-
-
 def save_plan(plan: Plan, path: str, created: str | None = None,
               secret: str | None = None) -> None:
     try:
         atomic_write(os.path.abspath(path), plan_file_pieces(plan, created, secret))
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan file {path}: {exc.strerror}") from None
-
-
-def save_plan_meanwhile(plan: Plan, path: str, secret: str | None = None
-                        ) -> Callable[[], None]:
-    """Start saving `plan` and return a function that waits for it (raising
-    PlanFileError if it failed). Where the platform can fork, a child process
-    writes the file while this one goes on (showing the plan, say): the two
-    take the two halves of the work on two cores. Elsewhere it is saved now."""
-    if not can_fork():
-        save_plan(plan, path, secret=secret)
-        return lambda: None
-
-    def work() -> bytes:
-        save_plan(plan, path, secret=secret)
-        return b""
-
-    child = Forked(work)
-
-    def wait() -> None:
-        try:
-            child.result()
-        except ChildFailed as exc:
-            raise PlanFileError(exc.why or f"saving the plan to {path} failed") from None
-
-    return wait
 
 
 def looks_like_plan_file(path: str) -> bool:
@@ -293,12 +263,6 @@ def _load_saved_plan(path: str) -> SavedPlan:
 
 def _shown(v: Any) -> str:
     return "none" if v is None else str(v)[:20] if isinstance(v, int) else "not a number"
-
-
-def load_plan_file(path: str) -> tuple[Plan, str]:
-    """The plan and its creation time (see `load_saved_plan`)."""
-    saved = load_saved_plan(path)
-    return saved.plan, saved.created
 
 
 def _with_calls(plan: Plan, summary: Any, path: str) -> Plan:

@@ -20,7 +20,6 @@ from ..errors import ConfigError, Location
 from ..fileio import FileProblem, read_regular
 from ..text import printable, token
 from .columns import COLUMNS, Role
-from .halves import body_start, read_in_halves
 from .model import Roster, RosterCourse
 from .rows import Collector
 
@@ -61,8 +60,7 @@ def _decode(raw: bytes, display: str, encoding: str | None) -> tuple[str | None,
                       "encoding with --encoding")
 
 
-def _csv(c: Collector, path: str, display: str, encoding: str | None,
-         more_files: bool = True) -> None:
+def _csv(c: Collector, path: str, display: str, encoding: str | None) -> None:
     raw = read_regular(path, MAX_FILE_BYTES)
     text, why = _decode(raw, display, encoding)
     if text is None:
@@ -74,10 +72,6 @@ def _csv(c: Collector, path: str, display: str, encoding: str | None,
             if any(cell.strip() for cell in header):
                 cols = c.header(display, header, line)
                 if cols is None:
-                    return
-                start = body_start(text, line)
-                if start is not None and read_in_halves(c, display, text, start, line + 1, cols,
-                                                        more_files):
                     return
                 c.rows(display, rows, line + 1, cols, text_only=True)
                 return
@@ -141,7 +135,7 @@ def read_rosters(paths: Sequence[str], encoding: str | None = None,
 
 def _read_rosters(paths: Sequence[str], encoding: str | None, sheet: str | None) -> Roster:
     c = Collector()
-    for i, path in enumerate(paths):
+    for path in paths:
         display = printable(os.path.relpath(path) if not os.path.relpath(path).startswith("..")
                             else path)
         try:
@@ -150,7 +144,7 @@ def _read_rosters(paths: Sequence[str], encoding: str | None, sheet: str | None)
                     raise FileProblem("is not a regular file")
                 _xlsx(c, path, display, sheet)
             else:
-                _csv(c, path, display, encoding, more_files=i < len(paths) - 1)
+                _csv(c, path, display, encoding)
         except FileProblem as exc:
             c.err(Location(display, 1, 1), f"this file {exc.why}")
             continue

@@ -18,7 +18,7 @@ backend).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, NamedTuple, TypeAlias
@@ -83,36 +83,6 @@ def expand(changes: Iterable[Change]) -> Iterator[Event]:
             yield from c.events()
         else:
             yield c  # type: ignore[misc]
-
-
-def count(changes: Iterable[Change]) -> int:
-    """How many events `changes` stand for (a `Deferred`'s estimate, unmade)."""
-    if isinstance(changes, Deferred):
-        return changes.weight
-    return sum(len(c.keys) if type(c) is Bulk else 1 for c in changes)
-
-
-class Deferred(Sequence[Change]):
-    """Changes made only when they are read: when a large batch is written to
-    the history by another process (see `historyfile.Appending`), that
-    process makes them. `weight`: about how many events they stand for.
-    Made again at each read; read them before the states they compare move."""
-
-    def __init__(self, make: Callable[[], Iterable[Change]], weight: int) -> None:
-        self.make = make  # may make them as they are read (a generator)
-        self.weight = weight
-
-    def __iter__(self) -> Iterator[Change]:
-        return iter(self.make())
-
-    def __len__(self) -> int:
-        return len(list(self.make()))
-
-    def __bool__(self) -> bool:
-        return self.weight > 0
-
-    def __getitem__(self, i: int) -> Change:  # type: ignore[override]
-        return list(self.make())[i]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,14 +29,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import islice
 from typing import Any
 
-from .._fork import ChildFailed, Forked, can_fork
 from ..errors import StateError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, bounded_lines, fsync_dir, lines_backwards
 from ..provenance import Provenance
-from .history import Bulk, Change, HistoryEntry, count, matches
+from .history import Bulk, Change, HistoryEntry, matches
 
 _END = b'{"end":'
 _CHUNK = 1 << 20
@@ -176,69 +175,6 @@ def append_events(path: str, serial: int, lineage: str | None,
     """Append the entries (`entries(events, prov, serial)`, written without
     making them) of the change that makes `serial`, durably, once."""
     _append(path, serial, lineage, entry_lines(events, prov, serial), note=False)
-
-
-_FORK_EVENTS = 50_000  # events from which the history is written by a second process
-_MADE_HERE = 0.45  # of a deferred batch's changes, made before the fork (see Appending)
-
-
-class Appending:
-    """`append_events` under way: a large batch is made (deferred changes
-    included) and written by a forked child while this process goes on (the
-    state's encoding and its temp file: an import of a million members,
-    0.7 s and 0.6 s, on two cores); a small one, or where no fork is safe,
-    is written here at once. `wait()` returns once the batch is durable;
-    StateError when it could not be written, whoever wrote it."""
-
-    def __init__(self, path: str, serial: int, lineage: str | None,
-                 events: Sequence[tuple[str, Change]], prov: Provenance) -> None:
-        self._args = (path, serial, lineage, events, prov)  # to write it here after all
-        self._writer: Forked | None = None
-        if not events:
-            return
-        weight = getattr(events, "weight", None)  # a TimedAt's, maybe of deferred changes
-        if weight is None:
-            weight = count(c for _, c in events)
-        if weight < _FORK_EVENTS or not can_fork():
-            append_events(*self._args)
-            return
-        # the first changes are made here, the rest by the child (a deferred batch
-        # is made as it is read): its share of the work is then about this one's
-        it = iter(events)
-        made: list[tuple[str, Change]] = []
-        done = 0
-        for pair in it:
-            made.append(pair)
-            done += count((pair[1],))
-            if done >= weight * _MADE_HERE:
-                break
-
-        def child() -> bytes:
-            try:
-                append_events(path, serial, lineage, chain(made, it), prov)
-            except StateError as exc:
-                return b"E" + str(exc).encode("utf-8", "replace")
-            return b"K"
-
-        self._writer = Forked(child)
-
-    def wait(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is None:
-            return
-        try:
-            answer = writer.result()
-        except ChildFailed:  # it died: write the batch here (appending it twice is a no-op)
-            append_events(*self._args)
-            return
-        if answer[:1] == b"E":
-            raise StateError(answer[1:].decode("utf-8", "replace"))
-
-    def cancel(self) -> None:
-        """Stop the child, if any (a batch it cut short is cut off by the next append)."""
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
 
 
 def append_note(path: str, serial: int, lineage: str | None,

@@ -148,17 +148,11 @@ class LocalStore(StateStore):
             salt=state.salt or State.new_salt(),
         )
         # the history batch is durable before the state is replaced
-        history = historyfile.Appending(self.history_path, state.serial + 1, lineage, events,
-                                        prov)
+        historyfile.append_events(self.history_path, state.serial + 1, lineage, events, prov)
         try:
-            atomic_write(self.path, codec.dumps(new), backup=self.backup_path,
-                         before_replace=history.wait)
+            atomic_write(self.path, codec.dumps(new), backup=self.backup_path)
         except OSError as exc:
-            history.cancel()
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
-        except BaseException:
-            history.cancel()
-            raise
         state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new
 

@@ -19,7 +19,7 @@ from itertools import repeat
 from ..errors import StateError
 from ..model import StateRef
 from ..provenance import Provenance, detect
-from .history import Change, Event, HistoryEntry, count, events_between, events_from_ops
+from .history import Change, Event, HistoryEntry, events_between, events_from_ops
 from .lock import Lock, LockInfo
 from .model import State
 from .ops import StateOp
@@ -40,11 +40,6 @@ class TimedAt(Sequence[TimedEvent]):
 
     def __bool__(self) -> bool:
         return bool(self.events)
-
-    @property
-    def weight(self) -> int:
-        """How many events (`history.count`), without making deferred ones."""
-        return count(self.events)
 
     def __iter__(self) -> Iterator[TimedEvent]:
         return zip(repeat(self.when), self.events)

@@ -59,7 +59,8 @@ def test_plan_out_and_show(ex, tmp_path):
 
 
 def test_show_escapes_what_the_plan_file_says_of_itself(ex, tmp_path):
-    from eeo_reconcile.plan.planfile import load_plan_file, save_plan
+    from eeo_reconcile.plan.planfile import save_plan
+    from tests.helpers import load_plan_file
 
     out = tmp_path / "p.plan"
     assert run("plan", ex, "--out", out).exit_code == 0

@@ -66,8 +66,9 @@ def test_examples_validate():
 
 def test_each_example_file_passes_the_schema_alone():
     from eeo_reconcile.config.schema import schema_diagnostics
-    from eeo_reconcile.config.yamlload import load_file
+    from eeo_reconcile.config.yamlload import load_bytes
 
     for f in glob.glob(os.path.join(EXAMPLES, "*.yaml")):
-        doc = load_file(f)
+        with open(f, "rb") as fh:
+            doc = load_bytes(fh.read(), f)
         assert not doc.diagnostics and not schema_diagnostics(doc), f

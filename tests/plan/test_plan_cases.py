@@ -13,7 +13,7 @@ from eeo_reconcile.model import Redact
 from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
 from eeo_reconcile.plan.encode import canonical, plan_json
-from eeo_reconcile.plan.planfile import load_plan_file, save_plan
+from eeo_reconcile.plan.planfile import save_plan
 from eeo_reconcile.plan.redact import redact_plan_json
 from eeo_reconcile.plan.render import render_text
 from eeo_reconcile.plan.safety import Allow
@@ -21,7 +21,7 @@ from eeo_reconcile.privacy import Redactor
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import CASES
-from tests.helpers import simulate, write_tree
+from tests.helpers import load_plan_file, simulate, write_tree
 
 CASE_FILES = sorted(glob.glob(os.path.join(CASES, "plan", "*.yaml")))
 

@@ -1,20 +1,15 @@
 """The local history file: bulk lines read back as the entries they stand
-for, damaged lines are skipped, and a batch written by a second process is
-the batch one process writes."""
+for, damaged lines are skipped."""
 
 import json
-import threading
 
 import pytest
 
-from eeo_reconcile.errors import StateError
 from eeo_reconcile.provenance import Provenance
 from eeo_reconcile.state import historyfile
 from eeo_reconcile.state.history import (
     Bulk,
-    Deferred,
     Event,
-    count,
     entries,
     expand,
     matches,
@@ -113,67 +108,3 @@ def test_an_over_long_line_is_skipped_in_reading_and_appending(tmp_path, monkeyp
         lines = fh.read().splitlines()
     assert lines[:3] == [good[0], planted, good[1]] and len(lines) == 5
     assert [e.serial for e in historyfile.read(path, "course/5/student/7")] == [4]
-
-
-def _bytes(path):
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def _fork_allowed(monkeypatch):
-    if threading.active_count() != 1:  # forking a threaded process is not safe
-        pytest.skip("another test left a thread running")
-    monkeypatch.delenv("EEO_NO_FORK", raising=False)
-    monkeypatch.setattr(historyfile, "can_fork", lambda: True)
-    monkeypatch.setattr(historyfile, "_FORK_EVENTS", 1)
-
-
-def test_a_batch_written_by_a_second_process_is_the_batch_one_process_writes(tmp_path,
-                                                                             monkeypatch):
-    made = []
-
-    def changes():  # a generator: the parent makes the first, the child the rest
-        for c in CHANGES * 50:
-            made.append(c)
-            yield c
-
-    deferred = Deferred(changes, count(CHANGES * 50))
-    _fork_allowed(monkeypatch)
-    forked = str(tmp_path / "forked.jsonl")
-    historyfile.Appending(forked, 3, "L", TimedAt(T, deferred), PROV).wait()
-    assert 0 < len(made) < len(CHANGES) * 50  # the rest were made by the child
-    monkeypatch.setattr(historyfile, "can_fork", lambda: False)
-    here = str(tmp_path / "here.jsonl")
-    historyfile.Appending(here, 3, "L", TimedAt(T, deferred), PROV).wait()
-    assert _bytes(forked) == _bytes(here)
-    # the same batch once more: already there, nothing appended
-    historyfile.Appending(forked, 3, "L", TimedAt(T, CHANGES * 50), PROV).wait()
-    assert _bytes(forked) == _bytes(here)
-
-
-def test_a_second_process_that_cannot_write_says_why(tmp_path, monkeypatch):
-    _fork_allowed(monkeypatch)
-    (tmp_path / "h.jsonl").mkdir()
-    appending = historyfile.Appending(str(tmp_path / "h.jsonl"), 3, "L",
-                                      TimedAt(T, CHANGES), PROV)
-    with pytest.raises(StateError, match="cannot open the history"):
-        appending.wait()
-
-
-def test_a_batch_whose_writer_died_is_written_here(tmp_path, monkeypatch):
-    import os
-
-    _fork_allowed(monkeypatch)
-    parent = os.getpid()
-    real = historyfile.append_events
-
-    def dies_in_the_child(*args):
-        if os.getpid() != parent:
-            os._exit(9)  # killed mid-way, as by the OOM killer
-        real(*args)
-
-    monkeypatch.setattr(historyfile, "append_events", dies_in_the_child)
-    path = str(tmp_path / "h.jsonl")
-    historyfile.Appending(path, 3, "L", TimedAt(T, CHANGES), PROV).wait()
-    want = [e for e in entries([(T, c) for c in CHANGES], PROV, 3)]
-    assert list(historyfile.read(path)) == want
