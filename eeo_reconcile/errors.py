@@ -99,7 +99,3 @@ class ApplyRefused(EeoError):
 
 class ApiError(EeoError):
     """A ClassIn call failed in a way that stops the run (auth, bug, transport)."""
-
-
-class SandboxError(EeoError):
-    """The sandbox world file is invalid or the server cannot start."""

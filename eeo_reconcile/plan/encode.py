@@ -6,8 +6,8 @@ document is the one `Plan.to_json` describes (a test checks that they parse
 to equal values on every plan case); it is written here without building it
 first: the course members and lesson students that make up almost all of a
 plan are formatted straight into text (their names escaped by json's C escaper), the rest goes
-through json's C encoder. `Plan.to_json` and the pure-Python encoder that
-`indent=` forces took 4.2 s and 600 MB for a 207,000-membership plan.
+through json's C encoder. (`bench/RESULTS.md` has what building the
+document first and encoding it with `indent=` cost.)
 """
 
 from __future__ import annotations

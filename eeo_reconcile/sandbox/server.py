@@ -285,19 +285,3 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8750) -> SandboxHTTPServer:
     """Bind a server (port 0: any free port); call `serve_forever()` on it."""
     return SandboxHTTPServer((host, port), sandbox)
-
-
-class BackgroundSandbox:
-    """A sandbox server on a thread (for scripts); tests use a separate process."""
-
-    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0):
-        self.server = serve(sandbox, host, port)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SandboxHTTPServer:
-        self.thread.start()
-        return self.server
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -222,13 +222,6 @@ def _obj(v: Any, where: str, allowed: frozenset[str],
     return v
 
 
-def _distinct(uids: list[int], where: str) -> set[int]:
-    s = set(uids)
-    if len(s) != len(uids):
-        raise Bad(where, "lists a uid twice")
-    return s
-
-
 def _teams(v: Any, where: str) -> list[list[int]]:
     if type(v) is not list:
         raise Bad(where, "must be a list of teams")
