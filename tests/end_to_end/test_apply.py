@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.e2e import E2E
+from tests.helpers import wait_for
 from tests.sandbox_proc import world_doc
 
 
@@ -234,9 +235,19 @@ def test_kill_9_at_several_points_then_plan_and_apply_finish_the_job(tmp_path):
         total_calls = e.plan_json()["summary"]["calls"]
         assert total_calls > 80
         parallelism = 2
-        for delay in (0.4, 1.0, 1.6):
+        journal = e.state_path + ".journal"
+        # killed on observed events, never on a timer: the first confirmed result
+        # in the journal, then after 15 and 40 more calls reached the sandbox
+        for point in ("journal", 15, 40):
+            sent = e.sb.stats()["total"]
             p = e.popen("apply", e.dir, "--auto-approve", "--parallelism", str(parallelism))
-            time.sleep(delay)
+            if point == "journal":
+                wait_for(lambda: os.path.exists(journal) and os.path.getsize(journal) > 0,
+                         what="a journal line")
+            else:
+                wait_for(lambda n=point, s=sent, proc=p: e.sb.stats()["total"] - s >= n or
+                         proc.poll() is not None, what=f"{point} calls at the sandbox")
+            assert p.poll() is None, "apply finished before the kill point"
             os.kill(p.pid, signal.SIGKILL)
             p.communicate()
             # the next command takes the lock at once (the kernel released it) and folds

@@ -66,6 +66,41 @@ def test_roster_case(case_file, tmp_path, monkeypatch):
         assert list(roster.ignored_columns.values()) == [case["ignored"]]
 
 
+def _outcome(paths, case):
+    try:
+        roster = read_rosters(paths, case.get("encoding"), case.get("sheet"))
+    except ConfigError as exc:
+        return [str(d) for d in exc.diagnostics]
+    return _as_data(roster), roster.rows, dict(roster.ignored_columns)
+
+
+@pytest.mark.parametrize("case_file", CASE_FILES, ids=lambda p: os.path.basename(p)[:-5])
+def test_the_column_checker_and_the_row_checker_agree_on_every_case(case_file, tmp_path,
+                                                                     monkeypatch):
+    """The fast path (a chunk checked column by column) gives exactly what the
+    plain path (row by row) gives: the same roster, or the same located errors."""
+    from eeo_reconcile.roster.rows import Collector
+
+    with open(case_file, encoding="utf-8") as fh:
+        case = yaml.safe_load(fh)
+    monkeypatch.chdir(tmp_path)
+    paths = [_write(tmp_path, name, spec) for name, spec in case["files"].items()]
+    taken = []
+    real = Collector._fast
+
+    def counted(self, *args):
+        ok = real(self, *args)
+        taken.append(ok)
+        return ok
+
+    monkeypatch.setattr(Collector, "_fast", counted)
+    fast = _outcome(paths, case)
+    monkeypatch.setattr(Collector, "_fast", lambda self, *args: False)
+    assert _outcome(paths, case) == fast
+    if os.path.basename(case_file) in ("ok-english.yaml", "ok-chinese-gbk.yaml"):
+        assert any(taken), "a plain valid CSV is checked column by column"
+
+
 def test_the_example_export_follows_the_contract_and_its_schema():
     import csv
 
