@@ -2,7 +2,8 @@
 
   executor.py  parallel courses, the journal, what needs no call
   course.py    one course's calls in order: skips, held removals, the 130 retry
-  sending.py   one call: send it, read the answer, record what it confirmed
+  sending.py   one call: send it, record what it confirmed, count it (the run)
+  answers.py   what an answer means: call + answer -> ops, failures, tallies (pure)
   record.py    confirmed answers -> state ops
   result.py    what an apply did
 """

@@ -36,7 +36,7 @@ def _subset(call: Call, idx: Sequence[int]) -> Call:
     if len(idx) == 1 and ep.single is not None:
         ep = ep.single
     return dc_replace(call, action=ep, uids=pick(call.uids), names=pick(call.names),
-                      customs=pick(call.customs))
+                      customs=pick(call.customs), labels=pick(call.labels))
 
 
 def _members(calls: Sequence[Call]) -> int:

@@ -7,7 +7,7 @@ name. Groupings are recorded by `group_ops` (a create answers the new id).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..classin.api import Call, Effect, Subject
 from ..classin.params import AUDITOR, STUDENT
@@ -60,10 +60,9 @@ def _is_student(identity: int | None) -> bool:
     raise ValueError(f"identity {identity!r} is neither a student (1) nor an auditor (2)")
 
 
-def member_op(call: Call, idx: Sequence[int],
-              labels: Mapping[int, str | None] | None = None) -> StateOp | None:
+def member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
     """The op recording that the members at positions `idx` of `call` are done;
-    students added are recorded with their `labels` (uid -> label) when given."""
+    students added are recorded with the labels the call carries."""
     if not idx:
         return None
     kind = _member_kind(call)
@@ -78,8 +77,8 @@ def member_op(call: Call, idx: Sequence[int],
                 names=tuple(call.names[i] or "" for i in idx),
                 customs=tuple(call.customs[i] for i in idx),
             )
-        case OpKind.ADD_STUDENTS if labels:
-            got = tuple(labels.get(u) for u in uids)
+        case OpKind.ADD_STUDENTS if call.labels:
+            got = tuple(call.labels[i] for i in idx)
             if any(n is not None for n in got):
                 return StateOp(kind, call.course, uids=uids, names=got)
     return StateOp(kind, call.course, uids=uids, lesson=call.lesson)

@@ -82,7 +82,8 @@ class Call:
 
     Members are parallel tuples: `uids[i]` with `names[i]` (auditors and lesson
     students) and `customs[i]` (lesson students); item i of a batch answer
-    belongs to `uids[i]`."""
+    belongs to `uids[i]`. `labels[i]` is a student's label: recorded with the
+    student once added, never sent (like `hold`, not part of the request)."""
 
     action: Endpoint
     course: int
@@ -97,6 +98,7 @@ class Call:
     # a plain removal, sent after the course's adds: held back when an add failed
     # for a member reason (the plan's structure, not part of the request)
     hold: bool = field(default=False, compare=False)
+    labels: tuple[str | None, ...] = field(default=(), compare=False)
 
     def params(self) -> dict[str, Any]:
         return self.action.encode(self)

@@ -55,17 +55,19 @@ def _chunked(
     customs: Sequence[str | None] | None = None,
     identity: int | None = None,
     lesson: int | None = None,
+    labels: Sequence[str | None] | None = None,
 ) -> None:
     """Calls of a batch `endpoint` carrying `uids`, in chunks of its batch size;
     a single member goes through the endpoint's single twin when it has one
-    (with everything the batch would carry for it: name and custom column)."""
+    (with everything the batch would carry for it: name, custom column, label)."""
     n = len(uids)
     if n == 0:
         return
     if n == 1 and endpoint.single is not None:
         out.append(Call(endpoint.single, course, identity, lesson, (uids[0],),
                         (names[0],) if names is not None else (),
-                        (customs[0],) if customs is not None else ()))
+                        (customs[0],) if customs is not None else (),
+                        labels=(labels[0],) if labels is not None else ()))
         return
     assert endpoint.batch_size is not None
     size = endpoint.batch_size(batch, identity)
@@ -74,6 +76,7 @@ def _chunked(
             endpoint, course, identity, lesson, tuple(uids[i:i + size]),
             tuple(names[i:i + size]) if names is not None else (),
             tuple(customs[i:i + size]) if customs is not None else (),
+            labels=tuple(labels[i:i + size]) if labels is not None else (),
         ))
 
 
@@ -194,6 +197,7 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     roles, early_lessons = _early(changes)
     early = {_identity(r) for r in roles}
     add_s: list[int] = []
+    add_s_labels: list[str | None] = []  # recorded with the students, never sent
     add_a: list[int] = []
     add_a_names: list[str | None] = []
     rm_s: list[int] = []
@@ -210,6 +214,7 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
                         match ch.role:
                             case Role.STUDENT:
                                 add_s.append(ch.uid)
+                                add_s_labels.append(ch.name)
                             case Role.AUDITOR:
                                 add_a.append(ch.uid)
                                 add_a_names.append(ch.name)
@@ -244,8 +249,10 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
             case _:
                 assert_never(ch)
     rm = {STUDENT: rm_s, AUDITOR: rm_a}
-    adds: dict[int, tuple[list[int], list[str | None]]] = {
-        STUDENT: (add_s, [None] * len(add_s)), AUDITOR: (add_a, add_a_names)}
+    labelled = any(n is not None for n in add_s_labels)
+    adds: dict[int, tuple[list[int], list[str | None] | None, list[str | None] | None]] = {
+        STUDENT: (add_s, None, add_s_labels if labelled else None),
+        AUDITOR: (add_a, add_a_names, None)}
     out: list[Call] = []
     removal = api.DEL_COURSE_STUDENT_MULTIPLE
     lesson_removal = api.DEL_CLASS_STUDENT_MULTIPLE
@@ -255,9 +262,9 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     for lesson in sorted(early_lessons):
         _chunked(out, lesson_removal, batch, course, lesson_rm[lesson], lesson=lesson)
     for identity in (STUDENT, AUDITOR):
-        uids, names = adds[identity]
-        _chunked(out, api.ADD_COURSE_STUDENT_MULTIPLE, batch, course, uids,
-                 names if identity == AUDITOR else None, identity=identity)
+        uids, names, labels = adds[identity]
+        _chunked(out, api.ADD_COURSE_STUDENT_MULTIPLE, batch, course, uids, names,
+                 identity=identity, labels=labels)
     for lesson in sorted(lesson_add):
         uids, names, customs = lesson_add[lesson]
         _chunked(out, api.ADD_CLASS_STUDENT_MULTIPLE, batch, course, uids, names, customs,

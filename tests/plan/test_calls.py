@@ -25,8 +25,10 @@ BATCH = BatchSizes()
 def _twin_of(ep, identity=None, lesson=None):
     """The call `_chunked` makes for one member of `ep`, carrying a name and a custom."""
     out = []
-    calls._chunked(out, ep, BATCH, 7, [42], ["Ann"], ["c-1"], identity=identity, lesson=lesson)
+    calls._chunked(out, ep, BATCH, 7, [42], ["Ann"], ["c-1"], identity=identity, lesson=lesson,
+                   labels=["Label"])
     assert len(out) == 1
+    assert out[0].labels == ("Label",)  # recorded with the member, never sent
     return out[0]
 
 
