@@ -4,7 +4,8 @@ able to misbehave on purpose (seeded, so a run can be repeated).
     POST /partner/api/course.api.php?action=<action>   form-encoded, as ClassIn
     GET  /_sandbox/courses/<courseId>                   the course's true roster
     GET  /_sandbox/export[?course=ID]                   the true rosters as a roster CSV
-    GET  /_sandbox/stats                                {"total": N, "calls": {action: N}}
+    GET  /_sandbox/stats                                {"total": N, "calls": {action: N},
+                                                         "in_flight": N, ...}
     POST /_sandbox/reset                                reload the world, zero the counters
 
 Faults, drawn per API request from one seeded generator:
@@ -181,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path == "/_sandbox/stats":
             with sb._lock:
-                self._send(200, sb.stats.to_json())
+                self._send(200, {**sb.stats.to_json(), "in_flight": sb.in_flight})
             return
         prefix = "/_sandbox/courses/"
         if path.startswith(prefix) and path[len(prefix):].isdigit():

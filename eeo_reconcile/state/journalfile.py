@@ -1,70 +1,32 @@
-"""The local backend's journal: confirmed results of an apply in progress.
+"""The journal of an apply in progress, as lines, for every backend.
 
 JSON lines: a header (format, lineage, serial of the state it records into,
 the provenance of the apply), then one line per recorded call -- its time and
-its ops -- fsync'd before `record` returns (group-committed across threads).
-The next command that reads the state folds a journal a killed apply left;
-`fold` checks every line, because a journal can be damaged or planted like
-any file, and gives the history events of what it folds (the same events the
-apply would have recorded had it finished).
+its ops -- durable before `record` returns (group-committed across threads;
+`driver.DriverJournal` writes them through the backend's driver). The next
+command that reads the state folds a journal a killed apply left;
+`fold_lines` checks every line, because a journal can be damaged or planted
+like any file, and gives the history events of what it folds (the same
+events the apply would have recorded had it finished).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import StateError
-from ..fileio import O_CLOEXEC, O_NOFOLLOW, FileProblem, fsync_dir, read_regular
+from ..fileio import FileProblem, fsync_dir, read_regular
 from ..provenance import Provenance
 from .history import events_from_ops
 from .model import State
 from .ops import ops_from_json
-from .store import GroupCommitJournal, Record, TimedEvent
+from .store import TimedEvent
 
 JOURNAL_FORMAT = "eeo-reconcile-journal"
 MAX_JOURNAL_BYTES = 1 << 30
-
-
-class LocalJournal(GroupCommitJournal):
-    """Appends to `path`, created exclusively (never a planted file or link);
-    `close` writes the state with `write` and removes the journal."""
-
-    def __init__(self, path: str, state: State,
-                 write: Callable[[State, Sequence[TimedEvent], Provenance], State],
-                 provenance: Provenance):
-        super().__init__(state)
-        self.path = path
-        self._write = write
-        self.provenance = provenance
-        header = {"format": JOURNAL_FORMAT, "lineage": state.lineage, "serial": state.serial,
-                  "provenance": provenance.to_json()}
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
-                           | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        os.write(self._fd, json.dumps(header).encode() + b"\n")
-        os.fsync(self._fd)
-        fsync_dir(path)
-
-    def _flush(self, batch: list[Record]) -> None:
-        data = b"".join(
-            json.dumps({"t": r.time, "o": [op.to_json() for op in r.ops]},
-                       ensure_ascii=False).encode() + b"\n"
-            for r in batch
-        )
-        try:
-            os.write(self._fd, data)
-            os.fsync(self._fd)
-        except OSError as exc:
-            raise StateError(f"cannot write the journal {self.path}: {exc.strerror}") from None
-
-    def close(self) -> State:
-        self._mark_closed()
-        os.close(self._fd)
-        written = self._write(self.state, self.events, self.provenance)
-        remove(self.path)
-        return written
 
 
 def remove(path: str) -> None:
@@ -81,13 +43,18 @@ class Folded:
 
 
 def fold(path: str, state: State) -> Folded:
-    """`state` with the journal at `path` folded in, whether it must be written
-    into the state, and the history events of what was folded."""
+    """`state` with the journal file at `path` folded in (see `fold_lines`)."""
     try:
         raw = read_regular(path, MAX_JOURNAL_BYTES)
     except FileProblem as exc:
         raise StateError(f"the journal {path} {exc.why}: move it away to continue") from None
-    lines = raw.split(b"\n")
+    return fold_lines(raw.split(b"\n"), state, f"the journal {path}")
+
+
+def fold_lines(lines: Sequence[bytes], state: State, where: str) -> Folded:
+    """`state` with a journal's lines folded in, whether it must be written into
+    the state, and the history events of what was folded. `where` names the
+    journal in messages. The same for every backend."""
     unknown = Provenance("apply", "unknown (a journal without provenance)")
     if not lines or not lines[0].strip():
         return Folded(state, False, [], unknown)  # crashed before the header reached disk
@@ -97,14 +64,13 @@ def fold(path: str, state: State) -> Folded:
         header = None
     if type(header) is not dict:
         raise StateError(
-            f"the journal {path} has an unreadable header; inspect it and move it away to "
-            "continue"
+            f"{where} has an unreadable header; inspect it and move it away to continue"
         )
     if header.get("format") != JOURNAL_FORMAT:
-        raise StateError(f"{path} is not an eeo-reconcile journal")
+        raise StateError(f"{where} is not an eeo-reconcile journal")
     if header.get("lineage") != state.lineage:
         raise StateError(
-            f"the journal {path} belongs to state lineage {str(header.get('lineage'))[:64]}, "
+            f"{where} belongs to state lineage {str(header.get('lineage'))[:64]}, "
             f"but the state has lineage {state.lineage}; inspect both and move the journal "
             "away to continue"
         )
@@ -113,7 +79,7 @@ def fold(path: str, state: State) -> Folded:
         if type(serial) is int and serial < state.serial:
             return Folded(state, False, [], unknown)  # already folded before a crash
         raise StateError(
-            f"the journal {path} was made against serial {str(serial)[:20]}, not the "
+            f"{where} was made against serial {str(serial)[:20]}, not the "
             f"state's {state.serial}; inspect both and move the journal away to continue"
         )
     prov = Provenance.from_json(header.get("provenance")) or unknown
@@ -134,7 +100,7 @@ def fold(path: str, state: State) -> Folded:
             if all(not rest.strip() for rest in body[i + 1:]):
                 break  # a torn last line: the call it describes was not confirmed
             raise StateError(
-                f"the journal {path} is damaged at line {i + 2} ({str(exc)[:120]}); inspect "
+                f"{where} is damaged at line {i + 2} ({str(exc)[:120]}); inspect "
                 "it and move it away to continue"
             ) from None
         events.extend((when[:40], e) for e in events_from_ops(state, ops))

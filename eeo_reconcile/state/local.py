@@ -21,16 +21,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import StateError
-from ..fileio import FileProblem, atomic_write, read_regular, remove_stale_temps
+from ..fileio import (
+    O_CLOEXEC,
+    O_NOFOLLOW,
+    FileProblem,
+    atomic_write,
+    fsync_dir,
+    read_regular,
+    remove_stale_temps,
+)
 from ..model import DEFAULT_STATE_PATH, StateRef
 from ..provenance import Provenance
 from . import codec, historyfile, journalfile
+from .driver import Driver, DriverStore
 from .filelock import FileLocker
-from .history import Change, Event, HistoryEntry, entries
-from .lock import Lock, LockInfo, acquire
+from .history import HistoryEntry, entries
+from .lock import Lock
 from .model import State
 from .registry import Overrides, register
-from .store import Journal, StateStore, TimedAt, TimedEvent, now
+from .store import Journal, StateStore, TimedEvent
 
 MAX_STATE_BYTES = 1 << 30  # a 1,000,000-membership state is about 15 MB
 
@@ -47,25 +56,22 @@ def load_state_file(path: str) -> State:
     return codec.loads(raw, path)
 
 
-class LocalStore(StateStore):
-    def __init__(self, ref: StateRef):
-        path = ref.get("path")
-        if not path:
-            raise StateError("the local state backend needs a path")
-        if "\x00" in path:
-            raise StateError("the state path has a NUL character in it: give a plain file name")
-        self.ref = ref
-        self.warnings: list[str] = []
+class LocalDriver(Driver):
+    """The state file, its backup, the journal and the history beside it."""
+
+    def __init__(self, path: str, warnings: list[str]) -> None:
         self.path = os.path.abspath(path)
         self.backup_path = self.path + ".backup"
         self.journal_path = self.path + ".journal"
         self.history_path = historyfile.history_path(self.path)
-        self._locker = FileLocker(self.path + ".lock", self.describe())
+        self.locker = FileLocker(self.path + ".lock", self.describe())
+        self.warnings = warnings
+        self._fd: int | None = None  # the journal being written
 
     def describe(self) -> str:
         return self.path
 
-    def _ensure_dir(self) -> None:
+    def ensure_dir(self) -> None:
         d = os.path.dirname(self.path)
         if not os.path.isdir(d):
             raise StateError(
@@ -73,20 +79,10 @@ class LocalStore(StateStore):
                 "or point `state.path` / --state elsewhere"
             )
 
-    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
-        self._ensure_dir()
-        lock = acquire(self._locker, self.describe(), operation, timeout)
-        self.operation = operation
+    def after_lock(self) -> None:
         remove_stale_temps(self.path)  # left by a write that was killed
-        return lock
 
-    def lock_info(self) -> LockInfo | None:
-        return self._locker.info()
-
-    def force_unlock(self, lock_id: str) -> LockInfo:
-        return self._locker.force_unlock(lock_id)
-
-    def _read_file(self) -> State:
+    def get(self) -> State:
         try:
             raw = read_regular(self.path, MAX_STATE_BYTES)
         except FileNotFoundError:
@@ -107,90 +103,91 @@ class LocalStore(StateStore):
                 "children's names and ids; it is written with mode 0600 from now on"
             )
 
-    def read(self) -> State:
-        state = self._read_file()
-        if os.path.lexists(self.journal_path):
-            state = self._recover(state)
-        return state
-
-    def snapshot(self) -> State:
-        """The file, and a journal folded in memory: the state is read first, so a
-        journal folded meanwhile shows as already folded (its serial is older)."""
-        state = self._read_file()
-        if os.path.lexists(self.journal_path):
-            try:
-                state = journalfile.fold(self.journal_path, state).state
-            except FileNotFoundError:
-                pass  # folded and removed meanwhile: the file read is that version
-        return state
-
-    def _recover(self, state: State) -> State:
-        """Fold the journal of an apply that did not finish into the state (and
-        what it changed into the history)."""
-        f = journalfile.fold(self.journal_path, state)
-        written = self._write(f.state, f.events, f.provenance) if f.needed else f.state
-        journalfile.remove(self.journal_path)
-        return written
-
-    def write(self, state: State, events: Sequence[Change] = ()) -> State:
-        when = now()
-        return self._write(state, TimedAt(when, events), self.provenance())
-
-    def _write(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> State:
-        """Serial + 1: the history batch of that serial first, then the state."""
-        self._ensure_dir()
-        lineage = state.lineage or State.new_lineage()
-        new = State(
-            lineage=lineage,
-            serial=state.serial + 1,
-            sid=state.sid,
-            courses=state.courses,
-            salt=state.salt or State.new_salt(),
-        )
-        # the history batch is durable before the state is replaced
-        historyfile.append_events(self.history_path, state.serial + 1, lineage, events, prov)
-        try:
-            atomic_write(self.path, codec.dumps(new), backup=self.backup_path)
-        except OSError as exc:
-            raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
-        state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
-        return new
-
-    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
-        self._ensure_dir()
+    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
+        """The history batch of the state's serial first (durable), then the state."""
+        self.ensure_dir()
         if events:
-            historyfile.append_events(self.history_path, state.serial, state.lineage,
-                                      TimedAt(now(), events), self.provenance())
+            historyfile.append_events(self.history_path, state.serial, state.lineage, events,
+                                      prov)
         try:
             atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
-        return state
 
-    def history(self, prefix: str = "", since: str | None = None,
-                until: str | None = None) -> Iterator[HistoryEntry]:
-        return historyfile.read(self.history_path, prefix, since, until)
-
-    def note(self, events: Sequence[Event]) -> None:
-        """Events that change no state go in a batch of the current serial (after
-        what made it), so the history keeps its order."""
-        st = self._read_file()
-        when = now()
-        historyfile.append_note(self.history_path, st.serial, st.lineage,
-                                entries([(when, e) for e in events], self.provenance(),
-                                        st.serial))
-
-    def open_journal(self, state: State) -> Journal:
-        if state.lineage is None:
-            self.write(state)  # give a new state its lineage before recording into it
+    # -- the journal: created exclusively (never a planted file or link), fsync'd --
+    def journal_start(self, header: bytes) -> None:
         try:
-            return journalfile.LocalJournal(self.journal_path, state, self._write,
-                                            self.provenance())
+            self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                               | os.O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         except FileExistsError:
             raise StateError(
                 f"a journal {self.journal_path} already exists: another apply is running "
                 "without the lock, or a crash left it; run plan to fold it"
             ) from None
+        self.journal_append([header])
+        fsync_dir(self.journal_path)
+
+    def journal_append(self, lines: Sequence[bytes]) -> None:
+        assert self._fd is not None
+        try:
+            os.write(self._fd, b"".join(line + b"\n" for line in lines))
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise StateError(f"cannot write the journal {self.journal_path}: "
+                             f"{exc.strerror}") from None
+
+    def journal_lines(self) -> list[bytes] | None:
+        if not os.path.lexists(self.journal_path):
+            return None
+        try:
+            raw = read_regular(self.journal_path, journalfile.MAX_JOURNAL_BYTES)
+        except FileNotFoundError:
+            return None  # folded and removed meanwhile
+        except FileProblem as exc:
+            raise StateError(f"the journal {self.journal_path} {exc.why}: move it away to "
+                             "continue") from None
+        return raw.split(b"\n")
+
+    def journal_end(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        journalfile.remove(self.journal_path)
+
+    # -- the history ---------------------------------------------------------------
+    def history(self, prefix: str = "", since: str | None = None,
+                until: str | None = None) -> Iterator[HistoryEntry]:
+        return historyfile.read(self.history_path, prefix, since, until)
+
+    def note(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
+        historyfile.append_note(self.history_path, state.serial, state.lineage,
+                                entries(events, prov, state.serial))
+
+
+class LocalStore(DriverStore):
+    def __init__(self, ref: StateRef):
+        path = ref.get("path")
+        if not path:
+            raise StateError("the local state backend needs a path")
+        if "\x00" in path:
+            raise StateError("the state path has a NUL character in it: give a plain file name")
+        warnings: list[str] = []
+        driver = LocalDriver(path, warnings)
+        super().__init__(ref, driver)
+        self.warnings = warnings
+        self.local = driver
+        self.path = driver.path
+        self.backup_path = driver.backup_path
+        self.journal_path = driver.journal_path
+        self.history_path = driver.history_path
+
+    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
+        self.local.ensure_dir()
+        return super().lock(operation, timeout)
+
+    def open_journal(self, state: State) -> Journal:
+        self.local.ensure_dir()
+        return super().open_journal(state)
 
 
 class LocalBackend:

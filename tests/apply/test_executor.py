@@ -12,7 +12,7 @@ from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import StateError
 from eeo_reconcile.model import StateRef
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.state.journalfile import LocalJournal
+from eeo_reconcile.state.driver import DriverJournal
 from eeo_reconcile.state.local import LocalStore
 from tests.helpers import write_tree
 
@@ -126,7 +126,7 @@ def test_lesson_failure_skips_only_that_lesson(tmp_path):
 
 def test_store_refusing_a_result_stops_the_run_once(tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = LocalJournal._flush
+    real = DriverJournal._flush
 
     def flaky(self, batch):
         calls["n"] += 1
@@ -134,7 +134,7 @@ def test_store_refusing_a_result_stops_the_run_once(tmp_path, monkeypatch):
             raise StateError("disk full")
         return real(self, batch)
 
-    monkeypatch.setattr(LocalJournal, "_flush", flaky)
+    monkeypatch.setattr(DriverJournal, "_flush", flaky)
     _, result, client, after, _ = run(tmp_path, ok)
     assert "could not be recorded (disk full)" in result.stopped
     assert "Then the state could not be saved" not in result.stopped

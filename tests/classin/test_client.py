@@ -24,6 +24,15 @@ class Script:
     def __init__(self, answers):
         self.answers = list(answers)
         self.forms = []
+        self.closed = threading.Event()  # the server closed a connection
+
+
+class _Server(ThreadingHTTPServer):
+    script: Script
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        self.script.closed.set()
 
 
 def _server(script):
@@ -60,8 +69,10 @@ def _server(script):
             self.end_headers()
             self.wfile.write(body)
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = _Server(("127.0.0.1", 0), H)
+    srv.script = script
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.01},
+                     daemon=True).start()
     return srv
 
 
@@ -228,11 +239,10 @@ def test_through_a_proxy_calls_go_on_urllib3s_pool_with_the_same_rules(monkeypat
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused(make):
-    import time
-
     client, script, _ = make(["close-after", {"error_info": {"errno": 1}, "data": 9}])
     assert client.call("delCourseStudent", {"courseId": 1}).errno == 1
-    time.sleep(0.2)  # the server has closed the connection, without saying so before
+    # the server has closed the connection, without saying so before
+    assert script.closed.wait(30)
     params = {"courseId": 5, "groupName": "G", "groupList": [[{"studentUid": 1,
                                                                "isLeader": 1}]]}
     result = client.call("addCourseGroup", params, idempotent=False)

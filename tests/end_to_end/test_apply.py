@@ -290,10 +290,8 @@ def test_two_applies_at_once(tmp_path):
         e.write(_big_config(courses=4, students=30))
         first = e.popen("apply", e.dir, "--auto-approve", "--parallelism", "1")
         lock = e.state_path + ".lock"
-        for _ in range(100):
-            if os.path.exists(lock) and os.path.getsize(lock) > 0:
-                break
-            time.sleep(0.05)
+        wait_for(lambda: os.path.exists(lock) and os.path.getsize(lock) > 0,
+                 what="the first apply's lock")
         r = e.apply()
         assert r.returncode == 1
         assert "held by another process" in r.stderr

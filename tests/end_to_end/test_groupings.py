@@ -3,9 +3,9 @@ again in a loop, and recovered with its id or after removing it in ClassIn."""
 
 import os
 import signal
-import time
 
 from tests.e2e import E2E
+from tests.helpers import wait_for
 from tests.sandbox_proc import world_doc
 
 COURSES = """
@@ -23,6 +23,11 @@ def _world(**extra):
     w["courses"] = [{"id": 176465, "students": [1000152, 1000109, 1000101, 1000100],
                      "groups": [], **extra}]
     return w
+
+
+def _read(path):
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def _groups_named(e, name):
@@ -72,17 +77,14 @@ def test_a_kill_while_the_create_is_in_flight_then_the_id_in_yaml(tmp_path):
         e.write(COURSES)
         p = e.popen("apply", e.dir, "--auto-approve")
         journal = e.state_path + ".journal"
-        deadline = time.time() + 30
-        while time.time() < deadline:  # the intent is journaled before the request
-            if os.path.exists(journal):
-                with open(journal, "rb") as fh:
-                    if b'"g?"' in fh.read():
-                        break
-            time.sleep(0.05)
-        time.sleep(0.3)  # the request is at the sandbox now
+        # the intent is journaled before the request, then the request is at the sandbox
+        wait_for(lambda: os.path.exists(journal) and b'"g?"' in _read(journal),
+                 what="the create's intent in the journal")
+        wait_for(lambda: e.sb.stats()["in_flight"] >= 1, what="the create at the sandbox")
         os.kill(p.pid, signal.SIGKILL)
         p.communicate()
-        time.sleep(1.6)  # the sandbox finishes the create; the answer has nowhere to go
+        # the sandbox finishes the create; the answer has nowhere to go
+        wait_for(lambda: e.sb.stats()["in_flight"] == 0, what="the create done")
         assert len(_groups_named(e, "Teams")) == 1
         plan, findings = _finding(e)
         assert len(findings) == 1 and "never came back" in findings[0]["message"]

@@ -6,13 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 import uuid
 
 import pytest
 
 from tests.e2e import E2E
 from tests.end_to_end.test_apply import _big_config, _big_world
+from tests.helpers import wait_for
 
 
 def _git_repo(path, env):
@@ -39,7 +39,9 @@ def _run(e, dsn=None):
     e.env = {**e.env, "GITHUB_ACTOR": "registrar", "GITHUB_REPOSITORY": "school/rosters",
              "GITHUB_RUN_ID": "77"}
     p = e.popen("apply", e.dir, "--auto-approve", "--parallelism", "2")
-    time.sleep(1.0)
+    wait_for(lambda: e.sb.stats()["total"] >= 8 or p.poll() is not None,
+             what="8 calls at the sandbox")
+    assert p.poll() is None, "the apply finished before the kill"
     os.kill(p.pid, signal.SIGKILL)
     p.communicate()
     e.plan_json()  # folds the journal (local); nothing to fold in postgres

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e import E2E
 from tests.end_to_end.test_apply import _big_config, _big_world
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -22,12 +23,14 @@ def env(tmp_path):
     e.close()
 
 
-def _interrupt(e, sig, times=1, after=1.2, gap=0.05):
+def _interrupt(e, sig, after_calls=10):
+    """Signal an apply once `after_calls` of its calls reached the sandbox (an
+    observed event: it is sending, so a signal stops it cleanly)."""
     p = e.popen("apply", e.dir, "--auto-approve", "--parallelism", "2")
-    time.sleep(after)
-    for _ in range(times):
-        os.kill(p.pid, sig)
-        time.sleep(gap)
+    wait_for(lambda: e.sb.stats()["total"] >= after_calls or p.poll() is not None,
+             what=f"{after_calls} calls at the sandbox")
+    assert p.poll() is None, "the apply finished before it could be interrupted"
+    os.kill(p.pid, sig)
     out, err = p.communicate(timeout=60)
     e.outputs.extend([out, err])
     return p.returncode, out, err
@@ -61,22 +64,24 @@ def test_a_second_signal_exits_at_once_and_the_journal_keeps_what_was_confirmed(
     try:
         p = env.popen("apply", env.dir, "--auto-approve")
         journal = env.state_path + ".journal"
-        deadline = time.time() + 20
-        while not os.path.exists(journal) and time.time() < deadline:
-            time.sleep(0.02)  # the apply has begun: a call is in flight for 2 s
-        time.sleep(0.3)
+        # the apply has begun: a call is at the sandbox, in flight for 2 s
+        wait_for(lambda: env.sb.stats()["in_flight"] >= 1, what="a call in flight")
         t0 = time.monotonic()
         os.kill(p.pid, signal.SIGINT)
-        time.sleep(0.3)
+        errs = []
+        # the first signal was taken (it says so), then the second
+        wait_for(lambda: errs.append(p.stderr.readline()) or "Stopping" in errs[-1],
+                 what="the first signal taken")
         os.kill(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=30)
+        err = "".join(errs) + err
         env.outputs.extend([out, err])
         assert p.returncode == 130 and "Stopped at once" in err
         assert time.monotonic() - t0 < 1.5  # it did not wait for the call in flight
         assert os.path.exists(journal)  # left for the next command to fold
         # the next command folds the journal: the state holds what ClassIn confirmed,
         # and nothing it did not (the call in flight may have taken effect unrecorded)
-        time.sleep(2)
+        wait_for(lambda: env.sb.stats()["in_flight"] == 0, what="the call in flight done")
         assert env.plan().returncode == 0 and not os.path.exists(journal)
         for cid, rec in env.state().courses.items():
             assert rec.students <= set(env.sb.roster(cid)["students"])

@@ -5,12 +5,19 @@ import html
 import json
 import re
 
+import pytest
 from markdown_it import MarkdownIt
 
 from eeo_reconcile.config.load import load_config
 from eeo_reconcile.model import Redact, Team
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.plan.render import View, render_json, render_markdown, render_text
+from eeo_reconcile.plan.render import (
+    RENDERERS,
+    View,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from eeo_reconcile.plan.render.markdown import fence_for, md_text
 from eeo_reconcile.plan.render.teams import team_lines
 from eeo_reconcile.privacy import Redactor, redaction_key, stricter
@@ -110,6 +117,27 @@ def test_text_output_shows_planted_control_characters_as_escapes(tmp_path):
     text = render_text(_hostile_plan(tmp_path))
     assert "(line\\x0abreak ```\\x0a</details>)" in text
     assert "\nbreak" not in text
+
+
+@pytest.mark.parametrize("fmt", sorted(RENDERERS))
+def test_no_renderer_shows_a_planted_line_break_or_control_character(tmp_path, fmt):
+    """Every format in the registry (the CLI's --format choices), not a hand list."""
+    out = RENDERERS[fmt](_hostile_plan(tmp_path), View())
+    assert "\nbreak" not in out and "\x1b" not in out and "\u202e" not in out
+
+
+@pytest.mark.parametrize("fmt", sorted(RENDERERS))
+@pytest.mark.parametrize("summary", [False, True])
+def test_redaction_masks_names_and_hashes_uids_in_every_renderer(tmp_path, fmt, summary):
+    plan = _hostile_plan(tmp_path)
+    r = Redactor(Redact.ALL, redaction_key("s3cret-school-key", None))
+    out = RENDERERS[fmt](plan, View(r, summary))
+    for n in ("`a` | <b>", "L" * 30, "old `name`", "hide the rest", "onerror"):
+        assert n not in out
+    for uid in (500, 501, 10, 11, 90, 91):
+        for shown in (f"student {uid} ", f"auditor {uid} ", f"/{uid}\"", f"{uid} (leader)",
+                      f'"uid": {uid}', f'"studentUid": "{uid}"', f"/{uid}\n", f"/{uid} "):
+            assert shown not in out
 
 
 def test_redaction_masks_names_and_hashes_uids_everywhere(tmp_path):

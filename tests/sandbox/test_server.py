@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tests.helpers import wait_for
 from tests.sandbox_proc import SECRET, SID, SandboxProc, sign, world_doc
 
 
@@ -340,8 +341,8 @@ def test_log_has_one_line_per_call_and_never_the_safe_key(sandbox):
     n_before = len(sandbox.logs)
     sandbox.call("addCourseStudentMultiple", signed, courseId=442447, identity=1,
                  studentJson=[{"uid": 5}, {"uid": 6}])
-    time.sleep(0.2)
-    new = [ln for ln in sandbox.logs[n_before:] if "addCourseStudentMultiple" in ln]
+    new = wait_for(lambda: [ln for ln in sandbox.logs[n_before:]
+                            if "addCourseStudentMultiple" in ln], what="the call's log line")
     assert len(new) == 1 and "items=2" in new[0] and "errno 1" in new[0]
     text = "".join(sandbox.logs)
     assert signed["safeKey"] not in text

@@ -60,7 +60,8 @@ def test_an_apply_killed_at_any_moment_records_each_change_once(tmp_path):
                 if moment == "torn-history":  # ... or part of it
                     with open(s.history_path, "rb+") as fh:
                         fh.truncate(os.path.getsize(s.history_path) - 30)
-            os.close(j._fd)  # the process dies: no state write, the journal stays
+            os.close(s.local._fd)  # the process dies: no state write, the journal stays
+            s.local._fd = None
         with s.lock("plan"):
             st = s.read()  # folds the journal
         assert st.courses[5].students == {1, 2}

@@ -104,7 +104,9 @@ def test_journal_left_by_a_crash_is_folded_on_next_read(tmp_path):
         j.record([StateOp(OpKind.ADD_LESSON_STUDENTS, 5, uids=(9,), names=("n",),
                           customs=(None,), lesson=70)])
         # crash: the journal is never closed; simulate a torn last line too
-        os.write(j._fd, b'[{"k":"s+","c":5,"u":[3')
+        os.write(store.local._fd, b'[{"k":"s+","c":5,"u":[3')
+        os.close(store.local._fd)  # the process dies
+        store.local._fd = None
     with store.lock("plan"):
         recovered = store.read()
     assert recovered.courses[5].students == {1, 2}

@@ -61,7 +61,7 @@ def test_empty_workspace_then_write_read_same_as_local(pg, tmp_path):
     s.close()
 
 
-def test_journal_records_each_result_as_a_small_transaction(pg):
+def test_journal_records_each_result_durably_and_folds_once(pg):
     s = store(pg)
     with s.lock("apply"):
         st = s.read()
@@ -76,12 +76,14 @@ def test_journal_records_each_result_as_a_small_transaction(pg):
                           group=GroupRecord(10, (Team(1),)))])  # renamed by id
         j.record([StateOp(OpKind.ADD_LESSON_STUDENTS, 5, lesson=70, uids=(4,), names=("l",),
                           customs=("c",))])
-        # durable before close: another connection sees it at once
+        # durable before close: another connection's snapshot (no lock) sees it at
+        # once, from the journal; the version moves once, when the apply ends
         other = PostgresStore(s.ref, pg.dsn())
-        mid = other.read()
+        mid = other.snapshot()
         assert mid.courses[5].students == {1, 3}
-        assert mid.serial > serial0
+        assert mid.serial == serial0
         final = j.close()
+        assert final.serial == serial0 + 1
     assert final.courses[5].students == {1, 3}
     assert final.courses[5].auditors == {9: "n"}
     assert final.courses[5].groups == {"G2": GroupRecord(10, (Team(1),))}
@@ -450,3 +452,25 @@ def test_the_history_is_read_through_its_address_index(pg):
                    "AND (address COLLATE \"C\") >= 'course/5' "
                    "AND (address COLLATE \"C\") < 'course/50'", db="eeo")
     assert "eeo_history_address" in plan
+
+
+def test_a_journal_an_apply_left_is_folded_by_the_next_read_with_its_history(pg):
+    s = store(pg)
+    with s.lock("apply"):
+        st = s.read()
+        j = s.open_journal(st)
+        serial0 = st.serial
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(1, 2))])
+        j.record([StateOp(OpKind.ADD_AUDITORS, 5, uids=(9,), names=("n",))])
+        # the process dies here: the journal is never closed
+    t = store(pg, workspace=s.workspace)
+    with t.lock("plan"):
+        with pytest.raises(StateError, match="a journal already exists"):
+            t.open_journal(t.driver.get())  # never a second journal over one left
+        again = t.read()
+        assert again.courses[5].students == {1, 2} and again.serial == serial0 + 1
+    assert t.driver.journal_lines() is None
+    assert {e.address for e in t.history("course/5")} >= {"course/5/student/1",
+                                                          "course/5/auditor/9"}
+    s.close()
+    t.close()

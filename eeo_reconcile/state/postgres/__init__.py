@@ -3,12 +3,13 @@
   schema.py   tables, their versions and migrations, the member kinds
   conn.py     one connection per store, errors scrubbed of the DSN
   locker.py   the per-workspace advisory lock (a `Locker`)
-  sql.py      the state as rows: read it, replace it, record ops
-  store.py    `PostgresStore` and its journal
+  sql.py      the state as rows: read it, replace it
+  store.py    `PostgresDriver` (snapshot, journal lines, history) under the shared
+              `state.driver.DriverStore`
   backend.py  `state: {backend: postgres, ...}`, registered on import
 """
 
 from .backend import PostgresBackend
-from .store import PostgresJournal, PostgresStore
+from .store import PostgresDriver, PostgresStore
 
-__all__ = ["PostgresBackend", "PostgresJournal", "PostgresStore"]
+__all__ = ["PostgresBackend", "PostgresDriver", "PostgresStore"]

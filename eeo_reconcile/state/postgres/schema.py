@@ -14,6 +14,9 @@
                   tables can still migrate)
   eeo_history     every confirmed change: time, operation, action, address, old, new,
                   serial, who, commit, run (version 4), in the transaction of the change
+  eeo_journal     (ws, seq) -> line: the journal of an apply in progress, the same JSON
+                  lines as the local backend's journal file (version 5); folded into
+                  the other tables when the apply ends, or by the next read after a crash
 
 `ensure_schema` creates or migrates them, under a transaction-level advisory
 lock so that two first runs cannot race.
@@ -25,7 +28,7 @@ from typing import Any
 
 from ...errors import StateError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
 
 KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
@@ -113,8 +116,18 @@ CREATE INDEX IF NOT EXISTS eeo_history_address ON eeo_history (ws, (address COLL
 CREATE INDEX IF NOT EXISTS eeo_history_time ON eeo_history (ws, time);
 """
 
+_SCHEMA_V5 = """
+CREATE TABLE IF NOT EXISTS eeo_journal (
+    ws      bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    seq     bigserial,
+    line    bytea NOT NULL,
+    PRIMARY KEY (ws, seq)
+);
+"""
+
 # version -> statements that bring the previous version to it
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4,
+                              5: _SCHEMA_V5}
 
 
 def ensure_schema(conn: Any) -> None:

@@ -1,8 +1,10 @@
-"""`PostgresStore`: one workspace's state in PostgreSQL, and its journal.
+"""`PostgresStore`: one workspace's state in PostgreSQL, through a thin driver.
 
-Recording one applied membership is one small write: the journal inserts or
-deletes rows (group-committed, one transaction per batch) and bumps the
-serial; nothing rewrites the whole state. See `schema` for the tables.
+The snapshot is rows (see `schema`); an apply's confirmed results are journal
+lines in `eeo_journal`, each flush one small transaction (group-committed);
+the store folds them, as it folds the local journal file, and replaces the
+snapshot with its history in one transaction when the apply ends (or when the
+next command reads the state after a crash).
 """
 
 from __future__ import annotations
@@ -13,57 +15,30 @@ from typing import Any
 from ...errors import StateError
 from ...model import StateRef
 from ...provenance import Provenance
-from ..history import Change, Event, HistoryEntry
-from ..lock import Lock, LockInfo, acquire
+from ..driver import Driver, DriverStore
+from ..history import HistoryEntry
 from ..model import State
-from ..ops import StateOp
-from ..store import GroupCommitJournal, Journal, Record, StateStore, TimedEvent, now
+from ..store import TimedEvent
 from . import history as pg_history
 from .conn import Connection
 from .locker import AdvisoryLocker
 from .schema import workspace_id
-from .sql import read_state, replace_state, set_salt, write_ops
+from .sql import read_state, replace_state
 
 DEFAULT_DSN_ENV = "EEO_STATE_DSN"
 DEFAULT_WORKSPACE = "default"
 
 
-class PostgresJournal(GroupCommitJournal):
-    """Records ops as row inserts/deletes: each flush is one transaction (for
-    every record that arrived meanwhile) that also bumps the serial."""
-
-    def __init__(self, store: PostgresStore, state: State):
-        super().__init__(state)
-        self.store = store
-        self.provenance = store.provenance()
-
-    def _flush(self, batch: list[Record]) -> None:
-        events = [(r.time, e) for r in batch for e in r.events]
-        self.state.serial = self.store._write_ops([op for r in batch for op in r.ops], events,
-                                                  self.provenance)
-
-    def close(self) -> State:
-        """Every flush committed its rows and returned the new serial, so the
-        journal's state is the stored one: nothing to fold, nothing to re-read."""
-        self._mark_closed()
-        return self.state
-
-
-class PostgresStore(StateStore):
-    def __init__(self, ref: StateRef, dsn: str, connect_timeout: float = 10.0):
-        self.ref = ref
-        self.workspace = ref.get("workspace") or DEFAULT_WORKSPACE
-        self.dsn_env = ref.get("dsn_env") or DEFAULT_DSN_ENV
+class PostgresDriver(Driver):
+    def __init__(self, workspace: str, dsn_env: str, dsn: str, connect_timeout: float = 10.0):
+        self.workspace = workspace
+        self.dsn_env = dsn_env
         self._db = Connection(dsn, self.describe(), connect_timeout)
         self._ws_id: int | None = None
-        self._locker = AdvisoryLocker(self._db, self._workspace_id)
-        self.warnings: list[str] = []
+        self.locker = AdvisoryLocker(self._db, self._workspace_id)
 
     def describe(self) -> str:
         return f"postgres workspace {self.workspace!r} (${self.dsn_env})"
-
-    def __repr__(self) -> str:
-        return f"PostgresStore({self.describe()})"
 
     def close(self) -> None:
         self._db.close()
@@ -73,83 +48,66 @@ class PostgresStore(StateStore):
             self._ws_id = workspace_id(conn, self.workspace)
         return self._ws_id
 
-    # -- lock --------------------------------------------------------------------
-    def lock(self, operation: str, timeout: float = 0.0) -> Lock:
-        lock = acquire(self._locker, self.describe(), operation, timeout)
-        self.operation = operation
-        return lock
-
-    def lock_info(self) -> LockInfo | None:
-        return self._locker.info()
-
-    def force_unlock(self, lock_id: str) -> LockInfo:
-        return self._locker.force_unlock(lock_id)
-
-    # -- state --------------------------------------------------------------------
-    def read(self) -> State:
+    def get(self) -> State:
         with self._db.use("reading the state") as conn:
             return read_state(conn, self._workspace_id(conn))
 
-    def snapshot(self) -> State:
-        return self.read()  # one REPEATABLE READ transaction: consistent, no lock needed
-
-    def write(self, state: State, events: Sequence[Change] = ()) -> State:
-        """Replace the workspace's whole state (state rm, migrate); serial + 1."""
-        return self._replace(state, None, events)
-
-    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
-        return self._replace(state, state.serial, events)
-
-    def _replace(self, state: State, serial: int | None, events: Sequence[Change]) -> State:
-        lineage = state.lineage or State.new_lineage()
-        salt = state.salt or (State.new_salt() if serial is None else None)
-        timed = [(now(), e) for e in events]
-        prov = self.provenance()
+    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
+        """The rows, the serial and the history batch, in one transaction."""
+        assert state.lineage is not None
         with self._db.use("writing the state") as conn:
             ws = self._workspace_id(conn)
-            new_serial = replace_state(
-                conn, ws, state, lineage, serial, salt,
-                after=lambda c, s: pg_history.insert(c, ws, timed, prov, s))
-        state.lineage, state.serial, state.salt = lineage, new_serial, salt
-        return State(lineage, new_serial, state.sid, state.courses, salt)
+            replace_state(conn, ws, state, state.lineage, state.serial, state.salt,
+                          after=lambda c, s: pg_history.insert(c, ws, events, prov, s))
 
-    def open_journal(self, state: State) -> Journal:
+    def journal_start(self, header: bytes) -> None:
         with self._db.use("starting the apply") as conn:
             ws = self._workspace_id(conn)
-            if state.lineage is None:
-                lineage = State.new_lineage()
-                salt = state.salt or State.new_salt()
-                with conn.transaction():
-                    row = conn.execute(
-                        "UPDATE eeo_workspaces SET lineage = %s, sid = %s, serial = serial + 1 "
-                        "WHERE id = %s AND lineage IS NULL RETURNING serial",
-                        (lineage, state.sid, ws)).fetchone()
-                    if row is None:
-                        raise StateError(f"{self.describe()} was created by someone else "
-                                         "meanwhile: run plan again")
-                    set_salt(conn, ws, salt)
-                state.lineage, state.serial, state.salt = lineage, int(row[0]), salt
-        return PostgresJournal(self, state)
+            with conn.transaction():
+                if conn.execute("SELECT 1 FROM eeo_journal WHERE ws = %s LIMIT 1",
+                                (ws,)).fetchone() is not None:
+                    raise StateError(
+                        f"a journal already exists in {self.describe()}: another apply is "
+                        "running without the lock, or a crash left it; run plan to fold it")
+                conn.execute("INSERT INTO eeo_journal (ws, line) VALUES (%s, %s)", (ws, header))
 
-    def _write_ops(self, ops: Sequence[StateOp], events: Sequence[TimedEvent],
-                   prov: Provenance) -> int:
+    def journal_append(self, lines: Sequence[bytes]) -> None:
         with self._db.use("recording a result") as conn:
             ws = self._workspace_id(conn)
-            return write_ops(conn, ws, ops,
-                             lambda c, s: pg_history.insert(c, ws, events, prov, s))
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany("INSERT INTO eeo_journal (ws, line) VALUES (%s, %s)",
+                                [(ws, line) for line in lines])
 
-    # -- history ------------------------------------------------------------------
+    def journal_lines(self) -> list[bytes] | None:
+        with self._db.use("reading the journal") as conn:
+            rows = conn.execute("SELECT line FROM eeo_journal WHERE ws = %s ORDER BY seq",
+                                (self._workspace_id(conn),)).fetchall()
+        return [bytes(r[0]) for r in rows] if rows else None
+
+    def journal_end(self) -> None:
+        with self._db.use("ending the journal") as conn:
+            ws = self._workspace_id(conn)
+            with conn.transaction():
+                conn.execute("DELETE FROM eeo_journal WHERE ws = %s", (ws,))
+
     def history(self, prefix: str = "", since: str | None = None,
                 until: str | None = None) -> Iterator[HistoryEntry]:
         with self._db.use("reading the history") as conn:
             yield from pg_history.read(conn, self._workspace_id(conn), prefix, since, until)
 
-    def note(self, events: Sequence[Event]) -> None:
-        timed = [(now(), e) for e in events]
-        prov = self.provenance()
+    def note(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
         with self._db.use("recording the history") as conn:
             ws = self._workspace_id(conn)
-            row = conn.execute("SELECT serial FROM eeo_workspaces WHERE id = %s",
-                               (ws,)).fetchone()
             with conn.transaction():
-                pg_history.insert(conn, ws, timed, prov, int(row[0]) if row else 0)
+                pg_history.insert(conn, ws, events, prov, state.serial)
+
+
+class PostgresStore(DriverStore):
+    def __init__(self, ref: StateRef, dsn: str, connect_timeout: float = 10.0):
+        self.workspace = ref.get("workspace") or DEFAULT_WORKSPACE
+        self.dsn_env = ref.get("dsn_env") or DEFAULT_DSN_ENV
+        super().__init__(ref, PostgresDriver(self.workspace, self.dsn_env, dsn,
+                                             connect_timeout))
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.describe()})"
