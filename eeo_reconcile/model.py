@@ -19,6 +19,24 @@ DEFAULT_SECRET_ENV = "EEO_SECRET"
 DEFAULT_STATE_PATH = "eeo.state.json"
 
 
+class Action(enum.Enum):
+    """What happens to a member or a grouping, from plan to history: the one
+    vocabulary of the plan's changes, the endpoints (what a call does) and the
+    state's ops. A grouping added is created, changed is edited, removed is
+    deleted. The order of members is the display order."""
+
+    REMOVE = "remove"
+    ADD = "add"
+    CHANGE = "change"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {Action.REMOVE: "-", Action.ADD: "+", Action.CHANGE: "~"}
+
+
 class Role(enum.Enum):
     """A course membership identity, with its ClassIn `identity` number."""
 

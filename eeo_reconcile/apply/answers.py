@@ -21,10 +21,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..classin.answers import ApiResult
-from ..classin.api import Call, Effect, Subject
+from ..classin.api import Call, Subject
 from ..classin.errnos import ErrClass, classify, meaning
 from ..ids import as_id
-from ..model import Team
+from ..model import Action, Team
 from ..never import assert_never
 from ..state.ops import StateOp
 from ..state.records import CourseRecord, Unconfirmed
@@ -65,7 +65,7 @@ def read_answer(call: Call, res: ApiResult, course: CourseRecord | None,
     answered an errno in `defer` are left out of the failures (the caller
     retries them); `notes`: keep an outcome per member."""
     ep = call.action
-    creates = ep.effect is Effect.CREATE
+    creates = ep.creates
     top = classify(res.errno, ep, call.identity)
     out = Reading()
     if creates and top in (ErrClass.FATAL_RUN, ErrClass.FATAL_COURSE, ErrClass.FATAL_LESSON):
@@ -169,14 +169,14 @@ def _members(out: Reading, call: Call, codes: list[int], defer: Collection[int],
 
 def _group(out: Reading, call: Call, res: ApiResult, cls: ErrClass,
            course: CourseRecord | None) -> None:
-    """What a grouping call confirmed (by the endpoint's effect)."""
+    """What a grouping call confirmed (by what the endpoint does)."""
     action = call.action.name
-    effect = call.action.effect
+    does = call.action.does
     addr = call.address()
     note: Failure | None = None
     ok = cls in (ErrClass.SUCCESS, ErrClass.WARNING)
-    match effect:
-        case Effect.CREATE:
+    match does:
+        case Action.ADD:  # a create
             gid = as_id(res.data)
             if ok and gid is not None:
                 # 898: saved without the uids it refused
@@ -198,7 +198,7 @@ def _group(out: Reading, call: Call, res: ApiResult, cls: ErrClass,
             else:
                 out.ops.append(group_not_created(call))
                 note = Failure(addr, action, res.errno, meaning(res.errno))
-        case Effect.EDIT:
+        case Action.CHANGE:  # an edit
             assert call.group_id is not None
             if ok:
                 out.ops.append(set_group(call, call.group_id))
@@ -216,33 +216,29 @@ def _group(out: Reading, call: Call, res: ApiResult, cls: ErrClass,
                                "create it.")
             else:
                 note = Failure(addr, action, res.errno, meaning(res.errno))
-        case Effect.DELETE:
+        case Action.REMOVE:  # a delete
             if cls in DONE:
                 out.ops.append(forget_group(call))
             else:
                 note = Failure(addr, action, res.errno, meaning(res.errno))
-        case Effect.ADD | Effect.REMOVE:
-            raise ValueError(f"{action}: a grouping is created, edited or deleted")
         case _:
-            assert_never(effect)
+            assert_never(does)
     if note is not None:
         out.failures.append(note)
     if cls is ErrClass.WARNING:
         out.warnings.append(f"{addr}: {meaning(res.errno)}")
     if out.ops and note is None:
-        match effect:
-            case Effect.CREATE:
+        match does:
+            case Action.ADD:
                 out.groups_created += 1
-            case Effect.EDIT:
+            case Action.CHANGE:
                 out.groups_changed += 1
-            case Effect.DELETE if cls is ErrClass.CONVERGED:
+            case Action.REMOVE if cls is ErrClass.CONVERGED:
                 out.already += 1
-            case Effect.DELETE:
+            case Action.REMOVE:
                 out.groups_deleted += 1
-            case Effect.ADD | Effect.REMOVE:
-                pass  # refused above
             case _:
-                assert_never(effect)
+                assert_never(does)
 
 
 def _kept_teams(call: Call, course: CourseRecord | None) -> tuple[Team, ...]:

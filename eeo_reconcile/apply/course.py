@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace as dc_replace
 from typing import Any
 
-from ..classin.api import Call, Effect, Subject
+from ..classin.api import Call, Subject
 from ..errors import StateError
 from .record import name_ops
 from .result import Held, Skipped
@@ -77,7 +77,8 @@ class CourseRun:
                 self.held_members += len(call.uids)
                 s.tick(1, _members(calls[i:i + 1]))
                 continue
-            out = self._send(call, _DEFER if call.action.effect is Effect.ADD else frozenset())
+            member_add = call.action.adds and not call.action.creates
+            out = self._send(call, _DEFER if member_add else frozenset())
             s.tick(1, _members(calls[i:i + 1]))
             if out is None:
                 with s.lock:

@@ -1,7 +1,7 @@
 """From a confirmed answer to the `StateOp`s that record it.
 
 Generic over the endpoints: what an item means follows from the endpoint's
-subject and effect (`classin.api`) and the call's identity, never from its
+subject and what it does (`classin.api`) and the call's identity, never from its
 name. Groupings are recorded by `group_ops` (a create answers the new id).
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..classin.api import Call, Effect, Subject
+from ..classin.api import Call, Subject
 from ..classin.params import AUDITOR, STUDENT
-from ..model import Team
+from ..model import Action, Team
 from ..never import assert_never
 from ..plan.labels import LabelUpdate
 from ..state.ops import OpKind, StateOp
@@ -20,32 +20,31 @@ from ..state.records import GroupRecord, Unconfirmed
 
 def _member_kind(call: Call) -> OpKind:
     """The op kind recording members of `call` (by its endpoint's subject and
-    effect, and the call's identity)."""
+    what it does, and the call's identity)."""
     ep = call.action
     match ep.subject:
         case Subject.MEMBER:
             student = _is_student(call.identity)
-            match ep.effect:
-                case Effect.ADD:
+            match ep.does:
+                case Action.ADD:
                     return OpKind.ADD_STUDENTS if student else OpKind.ADD_AUDITORS
-                case Effect.REMOVE:
+                case Action.REMOVE:
                     return OpKind.REMOVE_STUDENTS if student else OpKind.REMOVE_AUDITORS
-                case Effect.CREATE | Effect.EDIT | Effect.DELETE:
-                    raise ValueError(f"{ep.name}: a member is added or removed, not "
-                                     f"{ep.effect.value}d")
+                case Action.CHANGE:
+                    raise ValueError(f"{ep.name}: a member is added or removed, not changed")
                 case _:
-                    assert_never(ep.effect)
+                    assert_never(ep.does)
         case Subject.LESSON_STUDENT:
-            match ep.effect:
-                case Effect.ADD:
+            match ep.does:
+                case Action.ADD:
                     return OpKind.ADD_LESSON_STUDENTS
-                case Effect.REMOVE:
+                case Action.REMOVE:
                     return OpKind.REMOVE_LESSON_STUDENTS
-                case Effect.CREATE | Effect.EDIT | Effect.DELETE:
+                case Action.CHANGE:
                     raise ValueError(f"{ep.name}: a lesson student is added or removed, not "
-                                     f"{ep.effect.value}d")
+                                     "changed")
                 case _:
-                    assert_never(ep.effect)
+                    assert_never(ep.does)
         case Subject.GROUP:
             raise ValueError(f"{ep.name}: a grouping is recorded by its own ops")
         case _:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..classin.answers import ApiResult, TransportError
-from ..classin.api import Call, Effect, Subject
+from ..classin.api import Call, Subject
 from ..plan.labels import LabelUpdate
 from ..plan.plan import Plan
 from ..state.ops import StateOp
@@ -106,7 +106,7 @@ class Sender:
         ep = call.action
         action = ep.name
         params = call.params()
-        creates = ep.effect is Effect.CREATE
+        creates = ep.creates
         if creates:  # not idempotent: what was about to happen survives a crash
             self.record([group_unconfirmed(call, Unconfirmed.NO_ANSWER)])
         try:

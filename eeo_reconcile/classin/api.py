@@ -1,7 +1,9 @@
 """The ClassIn partner API as data: the one description of every action we use.
 
 Each `Endpoint` says, in one place:
-  - its action name and what it acts on (`subject`) and does (`effect`);
+  - its action name, what it acts on (`subject`) and what it does (`does`, an
+    `Action`, the vocabulary of the plan: a grouping added is created, changed
+    is edited, removed is deleted);
   - its parameters, in the order they are sent (each described in
     `params.py`: how it is encoded from a `Call` and decoded back; arrays go
     as JSON strings, the client encodes);
@@ -15,7 +17,7 @@ Each `Endpoint` says, in one place:
   - whether sending it twice does it twice (`idempotent`).
 
 The planner builds `Call`s from these, the executor sends and records them
-(generically, by subject and effect), `classin.errnos.classify` asks them about
+(generically, by subject and what it does), `classin.errnos.classify` asks them about
 convergence, and the sandbox serves exactly these actions.
 
 Adding an endpoint: describe it here (a new parameter in `params.py`); teach
@@ -30,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import BatchSizes, Team
+from ..model import Action, BatchSizes, Team
 from ..never import assert_never
 from .params import (
     AUDITOR,
@@ -63,16 +65,6 @@ class Subject(enum.Enum):
     MEMBER = "member"  # a course student (identity 1) or auditor (identity 2)
     LESSON_STUDENT = "lesson-student"  # a lesson-only (transfer) student
     GROUP = "group"  # a course grouping
-
-
-class Effect(enum.Enum):
-    """What a confirmed call did."""
-
-    ADD = "add"
-    REMOVE = "remove"
-    CREATE = "create"  # answers the new object's id in `data`
-    EDIT = "edit"
-    DELETE = "delete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +116,7 @@ class Endpoint:
 
     name: str
     subject: Subject
-    effect: Effect
+    does: Action
     params: tuple[Param, ...]
     # errnos meaning "already as wanted", by identity (None: whatever the identity)
     converged: Mapping[int | None, frozenset[int]] = field(default_factory=dict)
@@ -153,7 +145,12 @@ class Endpoint:
 
     @property
     def adds(self) -> bool:
-        return self.effect in (Effect.ADD, Effect.CREATE)
+        return self.does is Action.ADD
+
+    @property
+    def creates(self) -> bool:
+        """Makes a new object whose id the answer carries (a grouping)."""
+        return self.subject is Subject.GROUP and self.does is Action.ADD
 
     def already(self, code: int, identity: int | None) -> bool:
         """Whether `code` means this call's wish already holds."""
@@ -204,43 +201,44 @@ _ALREADY_MEMBER: Mapping[int | None, frozenset[int]] = {
 }
 
 ADD_COURSE_STUDENT = Endpoint(
-    "addCourseStudent", Subject.MEMBER, Effect.ADD,
+    "addCourseStudent", Subject.MEMBER, Action.ADD,
     (COURSE_ID, IDENTITY, STUDENT_UID, STUDENT_NAME), converged=_ALREADY_MEMBER,
 )
 ADD_COURSE_STUDENT_MULTIPLE = Endpoint(
-    "addCourseStudentMultiple", Subject.MEMBER, Effect.ADD,
+    "addCourseStudentMultiple", Subject.MEMBER, Action.ADD,
     (COURSE_ID, IDENTITY, MEMBER_JSON), converged=_ALREADY_MEMBER,
     batch_size=_member_adds, single=ADD_COURSE_STUDENT,
 )
 DEL_COURSE_STUDENT = Endpoint(
-    "delCourseStudent", Subject.MEMBER, Effect.REMOVE,
+    "delCourseStudent", Subject.MEMBER, Action.REMOVE,
     (COURSE_ID, IDENTITY, STUDENT_UID), converged={None: frozenset({162})},
 )
 DEL_COURSE_STUDENT_MULTIPLE = Endpoint(
-    "delCourseStudentMultiple", Subject.MEMBER, Effect.REMOVE,
+    "delCourseStudentMultiple", Subject.MEMBER, Action.REMOVE,
     (COURSE_ID, IDENTITY, UID_JSON), converged={None: frozenset({162})},
     batch_size=lambda b, _: b.removals, single=DEL_COURSE_STUDENT,
 )
 ADD_CLASS_STUDENT_MULTIPLE = Endpoint(
-    "addClassStudentMultiple", Subject.LESSON_STUDENT, Effect.ADD,
+    "addClassStudentMultiple", Subject.LESSON_STUDENT, Action.ADD,
     (COURSE_ID, CLASS_ID, LESSON_IDENTITY, LESSON_MEMBER_JSON),
     converged={None: frozenset({166})}, batch_size=lambda b, _: b.lesson_students,
     echoes=(("customColumn", "customs"),),
 )
 DEL_CLASS_STUDENT_MULTIPLE = Endpoint(
-    "delClassStudentMultiple", Subject.LESSON_STUDENT, Effect.REMOVE,
+    "delClassStudentMultiple", Subject.LESSON_STUDENT, Action.REMOVE,
     (COURSE_ID, CLASS_ID, LESSON_IDENTITY, UID_JSON),
     converged={None: frozenset({167})}, batch_size=lambda b, _: b.lesson_students,
 )
 ADD_COURSE_GROUP = Endpoint(
-    "addCourseGroup", Subject.GROUP, Effect.CREATE, (COURSE_ID, GROUP_NAME, GROUP_LIST),
+    "addCourseGroup", Subject.GROUP, Action.ADD, (COURSE_ID, GROUP_NAME, GROUP_LIST),
     idempotent=False,
 )
 EDIT_COURSE_GROUP = Endpoint(
-    "editCourseGroup", Subject.GROUP, Effect.EDIT, (COURSE_ID, GROUP_ID, GROUP_NAME, GROUP_LIST),
+    "editCourseGroup", Subject.GROUP, Action.CHANGE,
+    (COURSE_ID, GROUP_ID, GROUP_NAME, GROUP_LIST),
 )
 DEL_COURSE_GROUP = Endpoint(
-    "delCourseGroup", Subject.GROUP, Effect.DELETE, (COURSE_ID, GROUP_ID),
+    "delCourseGroup", Subject.GROUP, Action.REMOVE, (COURSE_ID, GROUP_ID),
     converged={None: frozenset({893})},
 )
 

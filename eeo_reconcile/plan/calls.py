@@ -4,9 +4,10 @@ Per course and identity: one member uses the single endpoint, more use the
 `*Multiple` endpoint in chunks of the batch size (30 students, 20 auditors,
 30 removals, 30 lesson students per lesson by default). Within a course:
 
-  1. removals that must come first: an identity switch or a --replace (ClassIn
-     gives one identity per course, so the old one goes before the new one is
-     added), a course student who becomes a lesson student;
+  1. removals that must come first, as the planner marked them (`first`): an
+     identity switch or a --replace (ClassIn gives one identity per course, so
+     the old one goes before the new one is added), a course student who
+     becomes a lesson student. The change's `reason` is for people only;
   2. adds (course students, auditors), then lesson adds;
   3. the other removals, marked `hold`: the executor holds them back when an
      add of the course failed for a member reason (a typo'd uid must not cost
@@ -37,12 +38,10 @@ from .changes import (
     GroupChange,
     LessonChange,
     MemberChange,
-    Reason,
 )
 
 _ADD, _REMOVE = Action.ADD, Action.REMOVE
 _STUDENT = Role.STUDENT
-_FIRST = (Reason.SWITCH, Reason.REPLACE)  # removals that must precede the adds
 
 
 def _chunked(
@@ -101,12 +100,9 @@ def _group_call(course: int, ch: GroupChange) -> Call:
             assert_never(ch.action)
 
 
-def _early(changes: Sequence[Change],
-           lesson_adds: Sequence[Change] | None = None) -> tuple[set[Role], set[int]]:
-    """The identities and lessons whose removals must all come before the adds
-    (`lesson_adds`: the lesson adds, when `changes` holds only the removals)."""
-    adds = changes if lesson_adds is None else lesson_adds
-    lesson_added = {ch.uid for ch in adds if type(ch) is LessonChange and ch.action is _ADD}
+def _early(changes: Sequence[Change]) -> tuple[set[Role], set[int]]:
+    """The identities and lessons whose removals must all come before the adds:
+    those with a removal the planner marked `first`."""
     roles: set[Role] = set()
     lessons: set[int] = set()
     for ch in changes:
@@ -114,10 +110,10 @@ def _early(changes: Sequence[Change],
             continue
         match ch:
             case MemberChange():
-                if ch.reason in _FIRST or ch.uid in lesson_added:
+                if ch.first:
                     roles.add(ch.role)
             case LessonChange():
-                if ch.reason in _FIRST:
+                if ch.first:
                     lessons.add(ch.lesson)
             case GroupChange() | CourseChange():
                 pass
@@ -176,7 +172,7 @@ def ordered(m_rm: list[Change], m_add: list[Change], l_rm: list[Change],
             l_add: list[Change], g_del: list[Change], g_set: list[Change]) -> list[Change]:
     """`apply_order` of a course whose changes come in these parts (the planner's):
     whole lists are concatenated unless some removal must come first."""
-    roles, lessons = _early(m_rm + l_rm, l_add) if m_rm or l_rm else (set(), set())
+    roles, lessons = _early(m_rm + l_rm) if m_rm or l_rm else (set(), set())
     if not roles and not lessons:
         return m_add + l_add + m_rm + l_rm + g_del + g_set
     return apply_order(m_rm + m_add + l_rm + l_add + g_del + g_set)

@@ -20,22 +20,8 @@ from ..address import (
     MemberAddress,
     StudentAddress,
 )
+from ..model import Action as Action  # re-exported: the one vocabulary
 from ..model import Role, Team
-
-
-class Action(enum.Enum):
-    """What a change does; the order of members is the display order."""
-
-    REMOVE = "remove"
-    ADD = "add"
-    CHANGE = "change"
-
-    @property
-    def symbol(self) -> str:
-        return _SYMBOLS[self]
-
-
-_SYMBOLS = {Action.REMOVE: "-", Action.ADD: "+", Action.CHANGE: "~"}
 
 
 class Reason(enum.Enum):
@@ -92,7 +78,8 @@ class MemberChange:
     role: Role
     uid: int
     name: str | None = None  # auditor: the name sent; student: the label
-    reason: Reason | None = None
+    reason: Reason | None = None  # why, for people: never read to order the calls
+    first: bool = False  # a removal the planner put before the course's adds
 
     @property
     def address(self) -> MemberAddress:
@@ -103,29 +90,29 @@ class MemberChange:
     def to_json(self) -> dict[str, Any]:
         d = _head(self.role.value, self.action, self.address, self.course)
         d["uid"] = self.uid
-        return _tail(d, name=self.name, reason=self.reason)
+        return _tail(d, name=self.name, reason=self.reason, first=self.first or None)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> MemberChange:
         return cls(
             _action(d["action"]), int(d["course"]), _ROLES[d["type"]], int(d["uid"]),
-            d.get("name"), _reason(d.get("reason")),
+            d.get("name"), _reason(d.get("reason")), d.get("first") is True,
         )
 
 
 _new = object.__new__
 _SET = [getattr(MemberChange, f).__set__ for f in ("action", "course", "role", "uid", "name",
-                                                    "reason")]
+                                                    "reason", "first")]
 
 
 def member_run(action: Action, course: int, role: Role, uids: Iterable[int],
-               names: Iterable[str | None], reason: Reason | None = None
+               names: Iterable[str | None], reason: Reason | None = None, first: bool = False
                ) -> list[MemberChange]:
     """Many MemberChanges at once, uids with their names in parallel, the same
     as `MemberChange(...)` each: set through the slots, without the frozen
     dataclass's per-field object.__setattr__ (the planner makes one per member
     of a cold plan; a saved plan's runs are read back so)."""
-    sa, sc, sr, su, sn, se = _SET
+    sa, sc, sr, su, sn, se, sf = _SET
     out: list[MemberChange] = []
     append = out.append
     for u, n in zip(uids, names, strict=True):
@@ -136,6 +123,7 @@ def member_run(action: Action, course: int, role: Role, uids: Iterable[int],
         su(o, u)
         sn(o, n)
         se(o, reason)
+        sf(o, first)
         append(o)
     return out
 
@@ -168,7 +156,8 @@ class LessonChange:
     uid: int
     name: str | None = None
     custom: str | None = None
-    reason: Reason | None = None
+    reason: Reason | None = None  # why, for people: never read to order the calls
+    first: bool = False  # a removal the planner put before the course's adds
 
     @property
     def address(self) -> LessonStudentAddress:
@@ -178,13 +167,14 @@ class LessonChange:
         d = _head("lesson-student", self.action, self.address, self.course)
         d["lesson"] = self.lesson
         d["uid"] = self.uid
-        return _tail(d, name=self.name, custom=self.custom, reason=self.reason)
+        return _tail(d, name=self.name, custom=self.custom, reason=self.reason,
+                     first=self.first or None)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> LessonChange:
         return cls(
             _action(d["action"]), int(d["course"]), int(d["lesson"]), int(d["uid"]),
-            d.get("name"), d.get("custom"), _reason(d.get("reason")),
+            d.get("name"), d.get("custom"), _reason(d.get("reason")), d.get("first") is True,
         )
 
 
@@ -284,7 +274,7 @@ def changes_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
     """Many changes at once (a plan document's), the same as `change_from_json`
     each; course members, nearly all of a plan, are set through the slots as
     in `member_run`."""
-    sa, sc, sr, su, sn, se = _SET
+    sa, sc, sr, su, sn, se, sf = _SET
     roles = _ROLES
     out: list[Change] = []
     append = out.append
@@ -300,6 +290,7 @@ def changes_from_json(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
         su(o, int(d["uid"]))
         sn(o, d.get("name"))
         se(o, _reason(d.get("reason")))
+        sf(o, d.get("first") is True)
         append(o)
     return tuple(out)
 

@@ -8,6 +8,7 @@ secret.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace as dc_replace
 
 from ..address import Address, CourseAddress, parse_address
 from ..classin.api import Call
@@ -47,6 +48,11 @@ def diff_course(
     notes: list[Note] = []
     m_rm, m_add = members(cid, want, have, replace, reason, notes, on_change)
     l_rm, l_add = lessons(cid, want, have, replace, reason, notes, on_change)
+    if m_rm and l_add:
+        # a course member who becomes a lesson student leaves the course first
+        moved = {c.uid for c in l_add if type(c) is LessonChange}
+        m_rm = [dc_replace(c, first=True) if type(c) is MemberChange and c.uid in moved
+                else c for c in m_rm]
     g_del, g_set = groups(cid, want, have, replace, reason, notes)
     return ordered(m_rm, m_add, l_rm, l_add, g_del, g_set), notes
 

@@ -32,6 +32,7 @@ def canonical(obj: Any) -> str:
 
 
 _ADD, _REMOVE = Action.ADD, Action.REMOVE
+_FIRST = ',"first":true'  # sorts between "course"/"custom" and "lesson"/"name"
 _STUDENT = Role.STUDENT
 
 
@@ -58,7 +59,7 @@ def _member(c: MemberChange, r: Redactor) -> str:
     kind = "student" if c.role is _STUDENT else "auditor"
     shown, uid = _uid(c.uid, r)
     out = (f'{{"action":"{_action(c.action)}","address":"course/{c.course}/{kind}/{shown}",'
-           f'"course":{c.course}')
+           f'"course":{c.course}{_FIRST if c.first else ""}')
     return f'{out}{_tail(c, r)},"type":"{kind}","uid":{uid}}}'
 
 
@@ -68,6 +69,8 @@ def _lesson(c: LessonChange, r: Redactor) -> str:
            f'{c.lesson}/student/{shown}","course":{c.course}')
     if c.custom is not None:
         out += ',"custom":' + _enc(r.mask(c.custom))
+    if c.first:
+        out += _FIRST
     out += f',"lesson":{c.lesson}'
     return f'{out}{_tail(c, r)},"type":"lesson-student","uid":{uid}}}'
 
@@ -109,10 +112,10 @@ def _changes(changes: tuple[Change, ...], r: Redactor) -> str:
             tail = f',"type":"{kind}","uid":'
             midtail = mid + tail
         u = str(m.uid)
-        if m.name is None and m.reason is None:
+        if m.name is None and m.reason is None and not m.first:
             append(f"{head}{u}{midtail}{u}}}")  # one string built, not five
             continue
-        append(f"{head}{u}{mid}{_tail(m, r)}{tail}{u}}}")
+        append(f"{head}{u}{mid}{_FIRST if m.first else ''}{_tail(m, r)}{tail}{u}}}")
     return ",".join(out)
 
 

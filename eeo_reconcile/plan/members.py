@@ -78,12 +78,16 @@ def members(
     removals: list[Change] = []
     adds: list[Change] = []
     S, A, REM, ADD = Role.STUDENT, Role.AUDITOR, Action.REMOVE, Action.ADD
+    # a switch or a replacement: ClassIn gives one identity per course, so the old
+    # one goes before the new one is added (the planner's order, made explicit)
     for u in sorted(rm_s | repl_s):
+        first = u in switch_to_a or u in repl_s
         why = Reason.SWITCH if u in switch_to_a else Reason.REPLACE if u in repl_s else reason
-        removals.append(MemberChange(REM, cid, S, u, labels.get(u), why))
+        removals.append(MemberChange(REM, cid, S, u, labels.get(u), why, first))
     for u in sorted(rm_a | repl_a):
+        first = u in switch_to_s or u in repl_a
         why = Reason.SWITCH if u in switch_to_s else Reason.REPLACE if u in repl_a else reason
-        removals.append(MemberChange(REM, cid, A, u, ha[u], why))
+        removals.append(MemberChange(REM, cid, A, u, ha[u], why, first))
     if switch_to_s or repl_s:
         for u in sorted(add_s | repl_s):
             why = Reason.SWITCH if u in switch_to_s else Reason.REPLACE if u in repl_s else None
@@ -146,7 +150,8 @@ def lessons(
         for u in sorted(rm | repl):
             m = hm[u]
             why = Reason.REPLACE if u in repl else reason
-            removals.append(LessonChange(Action.REMOVE, cid, lid, u, m.name, m.custom, why))
+            removals.append(LessonChange(Action.REMOVE, cid, lid, u, m.name, m.custom, why,
+                                         u in repl))
         for u in sorted(add | repl):
             m = wm[u]
             why = Reason.REPLACE if u in repl else None

@@ -2,7 +2,7 @@
 
 The body is canonical JSON (sorted keys, compact), so saving a loaded plan
 again yields the same bytes; `schemas/plan-file.schema.json` describes it
-(version 2). It holds the plan document (`plan --format json`) less its
+(version 3). It holds the plan document (`plan --format json`) less its
 changes and calls; the changes are beside it in runs (`plan/runs.py`: a
 tenth of the text), and the calls are not stored: on load they are made again
 from the changes by the planner's own code, and must add up to the plan's
@@ -43,7 +43,8 @@ from .plan import Plan
 from .runs import changes_from_runs, is_run, run_texts
 
 PLAN_FILE_FORMAT = "eeo-reconcile-plan"
-PLAN_FILE_VERSION = 2  # 1: the whole plan document, with its calls (before 2026-11-25)
+PLAN_FILE_VERSION = 3  # 1: the whole plan document, with its calls (before 2026-11-25);
+# 2: runs without `first` (apply order read off the reason; before 2026-12-07)
 MAX_PLAN_BYTES = 1 << 28  # 256 MiB: some ten million memberships
 _SIGNING_CONTEXT = b"eeo-reconcile plan signature v1\0"
 NOTICE = ("This file holds the whole plan, people's names and uids unredacted: apply needs "

@@ -2,7 +2,8 @@
 
 Nearly all of a plan is course members and lesson students, and consecutive
 ones share everything but the person: a run is one JSON object for all the
-consecutive changes of one course, action, identity (or lesson) and reason,
+consecutive changes of one course, action, identity (or lesson), reason and
+place in the order (`first`),
 with their uids (and names, custom columns) as parallel arrays. Groupings and
 courses stay as their own change objects (`Change.to_json`). Expanding the
 runs in order gives back exactly the changes, in the same order.
@@ -28,6 +29,7 @@ from .changes import (
     Change,
     LessonChange,
     MemberChange,
+    Reason,
     change_from_json,
     member_run,
     parse_action,
@@ -36,8 +38,8 @@ from .changes import (
 )
 from .encode import canonical
 
-_member_key = attrgetter("course", "action", "role", "reason")
-_lesson_key = attrgetter("course", "lesson", "action", "reason")
+_member_key = attrgetter("course", "action", "role", "reason", "first")
+_lesson_key = attrgetter("course", "lesson", "action", "reason", "first")
 _uid_of, _name_of, _custom_of = attrgetter("uid"), attrgetter("name"), attrgetter("custom")
 MAX_RUN = 8192  # members in one run: bounded pieces for a course of any size
 
@@ -46,27 +48,34 @@ def run_texts(changes: Sequence[Change]) -> Iterator[str]:
     """Each item of the runs array, as canonical JSON text, in order."""
     for t, same_type in groupby(changes, type):
         if t is MemberChange:
-            for (course, action, role, reason), group in groupby(same_type, _member_key):
+            for (course, action, role, reason, first), group in groupby(same_type,
+                                                                        _member_key):
                 for run in _pieces(list(group)):
                     d: dict[str, Any] = {"action": action.value, "course": course,
                                          "type": role.value, "uids": list(map(_uid_of, run))}
                     _optional(d, "names", list(map(_name_of, run)))
-                    if reason is not None:
-                        d["reason"] = reason.value
+                    _head(d, reason, first)
                     yield canonical(d)
         elif t is LessonChange:
-            for (course, lesson, action, reason), group in groupby(same_type, _lesson_key):
+            for (course, lesson, action, reason, first), group in groupby(same_type,
+                                                                          _lesson_key):
                 for run in _pieces(list(group)):
                     d = {"action": action.value, "course": course, "lesson": lesson,
                          "type": "lesson-student", "uids": list(map(_uid_of, run))}
                     _optional(d, "names", list(map(_name_of, run)))
                     _optional(d, "customs", list(map(_custom_of, run)))
-                    if reason is not None:
-                        d["reason"] = reason.value
+                    _head(d, reason, first)
                     yield canonical(d)
         else:  # groupings and courses: few, each its own object
             for c in same_type:
                 yield canonical(c.to_json())
+
+
+def _head(d: dict[str, Any], reason: Reason | None, first: bool) -> None:
+    if reason is not None:
+        d["reason"] = reason.value
+    if first:
+        d["first"] = True
 
 
 def _pieces(run: list[Any]) -> Iterator[list[Any]]:
@@ -101,14 +110,15 @@ def changes_from_runs(items: Iterable[Mapping[str, Any]]) -> tuple[Change, ...]:
         action = parse_action(item["action"])
         course = int(item["course"])
         reason = parse_reason(item.get("reason"))
+        first = item.get("first") is True
         if item["type"] == "lesson-student":
             lesson = int(item["lesson"])
             customs = _parallel(item, "customs", len(uids))
-            out.extend([LessonChange(action, course, lesson, u, x, c, reason)
+            out.extend([LessonChange(action, course, lesson, u, x, c, reason, first)
                         for u, x, c in zip(uids, names, customs, strict=True)])
         else:
             out.extend(member_run(action, course, parse_role(item["type"]), uids, names,
-                                  reason))
+                                  reason, first))
     return tuple(out)
 
 

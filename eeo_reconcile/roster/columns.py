@@ -21,7 +21,10 @@ import enum
 import unicodedata
 
 
-class Role(enum.Enum):
+class RowRole(enum.Enum):
+    """The `role` column of a roster file's row: a course member's identity
+    (`model.Role`), or a lesson-only student."""
+
     STUDENT = "student"
     AUDITOR = "auditor"
     LESSON_STUDENT = "lesson_student"
@@ -49,9 +52,9 @@ _ALIASES = {
 HEADERS: dict[str, str] = {fold(a): col for col, names in _ALIASES.items() for a in names}
 
 _ROLES = {
-    Role.STUDENT: ("student", "1", "学生"),
-    Role.AUDITOR: ("auditor", "2", "旁听", "旁听生"),
-    Role.LESSON_STUDENT: ("lesson_student", "插班生"),
+    RowRole.STUDENT: ("student", "1", "学生"),
+    RowRole.AUDITOR: ("auditor", "2", "旁听", "旁听生"),
+    RowRole.LESSON_STUDENT: ("lesson_student", "插班生"),
 }
-ROLES: dict[str, Role] = {fold(a): role for role, names in _ROLES.items() for a in names}
+ROLES: dict[str, RowRole] = {fold(a): role for role, names in _ROLES.items() for a in names}
 ROLE_WORDS = "student (1, 学生), auditor (2, 旁听, 旁听生) or lesson_student (插班生)"

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from ..errors import ConfigError, Location
 from ..fileio import FileProblem, read_regular
 from ..text import printable, token
-from .columns import COLUMNS, Role
+from .columns import COLUMNS, RowRole
 from .model import Roster, RosterCourse
 from .rows import Collector
 
@@ -157,19 +157,19 @@ def _read_rosters(paths: Sequence[str], encoding: str | None, sheet: str | None)
     return c.roster
 
 
-def iter_memberships(roster: Roster) -> Iterator[tuple[int, Role, int, int | None, str | None,
+def iter_memberships(roster: Roster) -> Iterator[tuple[int, RowRole, int, int | None, str | None,
                                                         str | None]]:
     """(course, role, uid, lesson, name, custom) of every membership, in order."""
     for cid in sorted(roster.courses):
         c = roster.courses[cid]
         for u in sorted(c.students):
-            yield cid, Role.STUDENT, u, None, c.students[u], None
+            yield cid, RowRole.STUDENT, u, None, c.students[u], None
         for u in sorted(c.auditors):
-            yield cid, Role.AUDITOR, u, None, c.auditors[u], None
+            yield cid, RowRole.AUDITOR, u, None, c.auditors[u], None
         for lid in sorted(c.lessons):
             for u in sorted(c.lessons[lid]):
                 m = c.lessons[lid][u]
-                yield cid, Role.LESSON_STUDENT, u, lid, m.name, m.custom
+                yield cid, RowRole.LESSON_STUDENT, u, lid, m.name, m.custom
 
 
 __all__ = ["COLUMNS", "Roster", "RosterCourse", "iter_memberships", "read_rosters"]

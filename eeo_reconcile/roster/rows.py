@@ -17,7 +17,7 @@ from ..errors import Diagnostic, Location
 from ..ids import as_id
 from ..model import LessonMember
 from ..text import UNSAFE, printable, token
-from .columns import HEADERS, REQUIRED, ROLE_WORDS, ROLES, Role, fold
+from .columns import HEADERS, REQUIRED, ROLE_WORDS, ROLES, RowRole, fold
 from .model import Roster, RosterCourse
 
 CHUNK = 2_000  # rows checked together (the figures are in bench/RESULTS.md)
@@ -120,7 +120,7 @@ class Collector:
             return False
         if max(map(len, names)) > MAX_NAME or max(map(len, customs)) > MAX_CUSTOM:
             return False
-        student, auditor, lesson = Role.STUDENT, Role.AUDITOR, Role.LESSON_STUDENT
+        student, auditor, lesson = RowRole.STUDENT, RowRole.AUDITOR, RowRole.LESSON_STUDENT
         role_of = list(map(roles.__getitem__, role_col))
         # which cells each role has: a lesson id exactly for lesson students, a custom
         # only for them, a name for auditors and lesson students
@@ -194,8 +194,8 @@ class Collector:
         ni, li, xi = cols.get("name"), cols.get("lesson_id"), cols.get("custom")
         width = max(cols.values()) + 1
         courses = self.roster.courses
-        roles: dict[Any, Role | None] = {}  # a role cell as written -> its role
-        student, auditor, lesson_student = Role.STUDENT, Role.AUDITOR, Role.LESSON_STUDENT
+        roles: dict[Any, RowRole | None] = {}  # a role cell as written -> its role
+        student, auditor, lesson_student = RowRole.STUDENT, RowRole.AUDITOR, RowRole.LESSON_STUDENT
         n = 0
         for line, row in enumerate(rows, start=first):
             if len(row) < width:
@@ -269,13 +269,13 @@ class Collector:
                 course.lessons.setdefault(lesson, {})[uid] = LessonMember(name or "", custom)
         self.roster.rows += n
 
-    def _name_ok(self, role: Role, name: str | None, custom: str | None,
+    def _name_ok(self, role: RowRole, name: str | None, custom: str | None,
                  name_at: Location, custom_at: Location) -> bool:
-        if name is None and role is not Role.STUDENT:
+        if name is None and role is not RowRole.STUDENT:
             self.err(name_at, f"{_a(role)} needs a name (the one ClassIn shows), 1 to 24 "
                               "characters", "fill the name column")
             return False
-        limit = MAX_LABEL if role is Role.STUDENT else MAX_NAME
+        limit = MAX_LABEL if role is RowRole.STUDENT else MAX_NAME
         if name is not None and len(name) > limit:
             self.err(name_at, f"the name is {len(name)} characters long; at most {limit} are "
                               "allowed", "shorten it (ClassIn would cut it)")
@@ -293,18 +293,18 @@ class Collector:
         return True
 
     def _first(self, cid: int, uid: int, course: RosterCourse
-               ) -> tuple[Role, int | None, int] | None:
+               ) -> tuple[RowRole, int | None, int] | None:
         """The identity, lesson and row of the first membership of `uid` in the
         course, or None when it has none yet."""
         if uid in course.students:
-            role, lesson = Role.STUDENT, None
+            role, lesson = RowRole.STUDENT, None
         elif uid in course.auditors:
-            role, lesson = Role.AUDITOR, None
+            role, lesson = RowRole.AUDITOR, None
         else:
             lesson = next((lid for lid, m in course.lessons.items() if uid in m), None)
             if lesson is None:
                 return None
-            role = Role.LESSON_STUDENT
+            role = RowRole.LESSON_STUDENT
         line = self.seen.get(cid, {}).get(uid)
         if line is None:  # collected by a fast chunk: find its row
             line = next((first + k for _, first, cids, uids in self.fast_chunks
@@ -312,7 +312,7 @@ class Collector:
                          if c == cid and u == uid), 0)
         return role, lesson, line
 
-    def _once(self, cid: int, uid: int, role: Role, lesson: int | None, name: str | None,
+    def _once(self, cid: int, uid: int, role: RowRole, lesson: int | None, name: str | None,
               custom: str | None, here: Location, course: RosterCourse) -> bool:
         """A uid has one identity in a course (a lesson student may be in several of
         its lessons); a row repeated as is counts once."""
@@ -321,7 +321,7 @@ class Collector:
             self.seen.setdefault(cid, {})[uid] = here.line
             return True
         frole, flesson, fline = first
-        if role is Role.LESSON_STUDENT and frole is Role.LESSON_STUDENT:
+        if role is RowRole.LESSON_STUDENT and frole is RowRole.LESSON_STUDENT:
             members = course.lessons.get(lesson or 0, {})
             if lesson != flesson and uid not in members:
                 return True  # the same transfer student in another lesson
@@ -333,9 +333,9 @@ class Collector:
                 return False
             return True
         if role is frole:
-            old_name = course.students.get(uid) if role is Role.STUDENT else \
+            old_name = course.students.get(uid) if role is RowRole.STUDENT else \
                 course.auditors.get(uid)
-            if old_name != (name if role is Role.STUDENT else name or ""):
+            if old_name != (name if role is RowRole.STUDENT else name or ""):
                 self.err(here, f"uid {uid} is listed twice as {role.value} of course {cid} "
                                f"with other names (first at row {fline})",
                          "keep one row")
@@ -361,9 +361,9 @@ def _digits(text: str) -> bool:
     return text.isdigit() and text.isascii()
 
 
-def _a(role: Role) -> str:
-    return {Role.STUDENT: "a student", Role.AUDITOR: "an auditor",
-            Role.LESSON_STUDENT: "a lesson student"}[role]
+def _a(role: RowRole) -> str:
+    return {RowRole.STUDENT: "a student", RowRole.AUDITOR: "an auditor",
+            RowRole.LESSON_STUDENT: "a lesson student"}[role]
 
 
 def _id(v: Any) -> int | None:

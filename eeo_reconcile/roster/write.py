@@ -7,9 +7,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from .columns import COLUMNS, Role
+from .columns import COLUMNS, RowRole
 
-Row = tuple[int, Role, int, "int | None", "str | None", "str | None"]
+Row = tuple[int, RowRole, int, "int | None", "str | None", "str | None"]
 
 
 def csv_text(rows: Iterable[Row]) -> str:

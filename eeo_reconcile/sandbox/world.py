@@ -38,7 +38,7 @@ from typing import Any
 from ..config.schema import schema_diagnostics
 from ..config.yamlload import load_text
 from ..errors import ConfigError, Diagnostic
-from ..roster.columns import Role
+from ..roster.columns import RowRole
 from ..roster.write import Row
 
 WORLD_SCHEMA = "world.schema.json"
@@ -96,12 +96,12 @@ class CourseW:
 def course_rows(c: CourseW, names: dict[int, str | None]) -> Iterator[Row]:
     """A course's true memberships as roster rows (students named as the school knows them)."""
     for u in sorted(c.students):
-        yield c.id, Role.STUDENT, u, None, names.get(u), None
+        yield c.id, RowRole.STUDENT, u, None, names.get(u), None
     for u in sorted(c.auditors):
-        yield c.id, Role.AUDITOR, u, None, c.auditors[u], None
+        yield c.id, RowRole.AUDITOR, u, None, c.auditors[u], None
     for lid in sorted(c.lessons):
         for u, (name, custom) in sorted(c.lessons[lid].students.items()):
-            yield c.id, Role.LESSON_STUDENT, u, lid, name, custom
+            yield c.id, RowRole.LESSON_STUDENT, u, lid, name, custom
 
 
 @dataclass

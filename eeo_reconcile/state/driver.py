@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from ..errors import StateError
 from ..model import StateRef
 from ..provenance import Provenance
-from .history import Change, Event, HistoryEntry
+from .history import Event, HistoryChange, HistoryEntry
 from .journalfile import JOURNAL_FORMAT, Folded
 from .lock import Lock, Locker, LockInfo, acquire
 from .model import State
@@ -166,10 +166,10 @@ class DriverStore(StateStore):
         state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new
 
-    def write(self, state: State, events: Sequence[Change] = ()) -> State:
+    def write(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
         return self.put_next(state, TimedAt(now(), events), self.provenance())
 
-    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
+    def store_exact(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
         self.driver.put(state, TimedAt(now(), events), self.provenance())
         return state
 

@@ -73,10 +73,12 @@ def _values(names: Sequence[Any] | None, customs: Sequence[Any] | None, n: int
             for x, c in zip(names, customs, strict=True)]
 
 
-Change: TypeAlias = Event | Bulk
+# what the history records of a change: an event, or a bulk of one course's
+# members (the plan's changes are `plan.changes.Change`)
+HistoryChange: TypeAlias = Event | Bulk
 
 
-def expand(changes: Iterable[Change]) -> Iterator[Event]:
+def expand(changes: Iterable[HistoryChange]) -> Iterator[Event]:
     """Every event, a `Bulk` as the events it stands for."""
     for c in changes:
         if type(c) is Bulk:
@@ -110,7 +112,7 @@ class HistoryEntry:
                    d.get("commit"), d.get("run"))
 
 
-def entries(events: Iterable[tuple[str, Change]], prov: Provenance,
+def entries(events: Iterable[tuple[str, HistoryChange]], prov: Provenance,
             serial: int) -> list[HistoryEntry]:
     """(time, change) pairs as entries of the change that makes state `serial`."""
     return [HistoryEntry(t, prov.operation, e.action, e.address, e.old, e.new, serial,
@@ -131,7 +133,7 @@ def _group_json(g: GroupRecord) -> dict[str, Any]:
     return g.to_json()
 
 
-def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Change]:
+def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[HistoryChange]:
     base = f"course/{op.course}"
     match op.kind:
         case OpKind.ADD_STUDENTS:
@@ -210,13 +212,13 @@ def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[Change]:
             assert_never(op.kind)
 
 
-def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[Change]:
+def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[HistoryChange]:
     """The changes `ops` make to `state` (as it is before them; not modified).
     Ops of one record touch different courses or come in order, so each is
     read against the state with the earlier ones of the same course applied."""
     if len(ops) == 1:  # the usual record: read against the live record, no copy
         return list(_course_ops(state.courses.get(ops[0].course), ops[0]))
-    out: list[Change] = []
+    out: list[HistoryChange] = []
     scratch: dict[int, CourseRecord | None] = {}
     for op in ops:
         if op.course not in scratch:
@@ -239,13 +241,13 @@ def course_events(cid: int, a: CourseRecord | None, b: CourseRecord | None) -> l
 
 
 def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
-                   ) -> list[Change]:
+                   ) -> list[HistoryChange]:
     """`course_events`, the members added, removed and renamed as a `Bulk`
     for each kind of change (removed, added, renamed), each sorted by uid."""
     a = a or CourseRecord()
     b = b or CourseRecord()
     base = f"course/{cid}"
-    out: list[Change] = []
+    out: list[HistoryChange] = []
     for action, rec, uids in (("remove", a, a.students - b.students),
                               ("add", b, b.students - a.students)):
         if not uids:
@@ -307,9 +309,9 @@ def course_changes(cid: int, a: CourseRecord | None, b: CourseRecord | None
     return out
 
 
-def events_between(before: State, after: State) -> list[Change]:
+def events_between(before: State, after: State) -> list[HistoryChange]:
     """Every change from `before` to `after`, course by course."""
-    out: list[Change] = []
+    out: list[HistoryChange] = []
     for cid in sorted(before.courses.keys() | after.courses.keys()):
         a, b = before.courses.get(cid), after.courses.get(cid)
         if a is b or (a is not None and b is not None and a == b):

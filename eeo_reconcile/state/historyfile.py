@@ -35,7 +35,7 @@ from typing import Any
 from ..errors import StateError
 from ..fileio import O_CLOEXEC, O_NOFOLLOW, bounded_lines, fsync_dir, lines_backwards
 from ..provenance import Provenance
-from .history import Bulk, Change, HistoryEntry, matches
+from .history import Bulk, HistoryChange, HistoryEntry, matches
 
 _END = b'{"end":'
 _CHUNK = 1 << 20
@@ -76,7 +76,7 @@ _BULK_LINE = 8192  # keys a line at most: a reader holds one line at a time
 _COLUMNS = ("old_names", "new_names", "old_customs", "new_customs")  # Bulk's, in order
 
 
-def entry_lines(events: Iterable[tuple[str, Change]], prov: Provenance, serial: int
+def entry_lines(events: Iterable[tuple[str, HistoryChange]], prov: Provenance, serial: int
                 ) -> Iterator[str]:
     """The lines of `entries(events, prov, serial)`: an `Event` as its entry's
     `to_json()` encodes, a `Bulk` as bulk lines (see the module), written
@@ -171,7 +171,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def append_events(path: str, serial: int, lineage: str | None,
-                  events: Iterable[tuple[str, Change]], prov: Provenance) -> None:
+                  events: Iterable[tuple[str, HistoryChange]], prov: Provenance) -> None:
     """Append the entries (`entries(events, prov, serial)`, written without
     making them) of the change that makes `serial`, durably, once."""
     _append(path, serial, lineage, entry_lines(events, prov, serial), note=False)

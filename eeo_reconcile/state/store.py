@@ -19,19 +19,19 @@ from itertools import repeat
 from ..errors import StateError
 from ..model import StateRef
 from ..provenance import Provenance, detect
-from .history import Change, Event, HistoryEntry, events_between, events_from_ops
+from .history import Event, HistoryChange, HistoryEntry, events_between, events_from_ops
 from .lock import Lock, LockInfo
 from .model import State
 from .ops import StateOp
 
-TimedEvent = tuple[str, Change]
+TimedEvent = tuple[str, HistoryChange]
 
 
 class TimedAt(Sequence[TimedEvent]):
     """Events that all happened at `when`, as (when, event) pairs, without making
     a pair per event until asked (an import records one event per member)."""
 
-    def __init__(self, when: str, events: Sequence[Change]) -> None:
+    def __init__(self, when: str, events: Sequence[HistoryChange]) -> None:
         self.when = when
         self.events = events
 
@@ -69,7 +69,7 @@ class Record:
 
     time: str
     ops: tuple[StateOp, ...]
-    events: tuple[Change, ...]
+    events: tuple[HistoryChange, ...]
 
 
 class Journal(abc.ABC):
@@ -201,7 +201,7 @@ class StateStore(abc.ABC):
         writing anything (an apply under way: what it has recorded so far)."""
 
     @abc.abstractmethod
-    def write(self, state: State, events: Sequence[Change] = ()) -> State:
+    def write(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
         """Persist a whole new version (serial + 1; lineage assigned if new), and
         `events` (what changed) in the history with it."""
 
@@ -210,7 +210,7 @@ class StateStore(abc.ABC):
         """Start recording an apply on top of `state` (as returned by `read`)."""
 
     @abc.abstractmethod
-    def store_exact(self, state: State, events: Sequence[Change] = ()) -> State:
+    def store_exact(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
         """Store `state` with its lineage and serial exactly as given."""
 
     def push(self, state: State, force: bool = False) -> State:

@@ -101,3 +101,45 @@ def test_every_change_kind_has_its_place_in_the_order_and_its_calls():
         "delClassStudentMultiple", "delCourseGroup", "addCourseGroup",
     ]
     assert len(made) == calls.minimum_calls(changes, BATCH)
+
+
+def test_the_order_comes_from_first_never_from_the_reason():
+    from eeo_reconcile.plan.changes import Reason
+
+    switch_not_first = MemberChange(Action.REMOVE, 7, Role.STUDENT, 1, reason=Reason.SWITCH)
+    first_no_reason = MemberChange(Action.REMOVE, 7, Role.AUDITOR, 2, "A", first=True)
+    add = MemberChange(Action.ADD, 7, Role.STUDENT, 3)
+    order = calls.apply_order([switch_not_first, first_no_reason, add])
+    assert order == [first_no_reason, add, switch_not_first]
+    made = calls.calls_for_course(7, [switch_not_first, first_no_reason, add], BATCH)
+    assert [(c.action.name, c.hold) for c in made] == [
+        ("delCourseStudent", False), ("addCourseStudent", False), ("delCourseStudent", True)]
+
+
+def test_the_planner_marks_switches_replacements_and_moves_first(tmp_path):
+    from eeo_reconcile.plan.diff import diff_course
+    from eeo_reconcile.state.records import CourseRecord
+    from tests.helpers import write_tree
+
+    write_tree(str(tmp_path), {"r.yaml": """
+        school: {sid: 1}
+        courses:
+          - id: 7
+            students: [1, 5]
+            auditors: [{uid: 2, name: Two}]
+            lessons: [{id: 70, students: [{uid: 3, name: Three}]}]
+    """})
+    from eeo_reconcile.config.load import load_config
+
+    spec = load_config(str(tmp_path)).courses[7]
+    have = CourseRecord()
+    have.students.update({2, 3, 4, 5})  # 2 becomes an auditor, 3 a lesson student
+    have.auditors.update({1: "One"})  # 1 becomes a student
+    changes, _ = diff_course(7, spec, have)
+    firsts = {(c.role.value, c.uid) for c in changes
+              if type(c) is MemberChange and c.first}
+    assert firsts == {("student", 2), ("student", 3), ("auditor", 1)}
+    plain = [c for c in changes if type(c) is MemberChange and c.uid == 4]
+    assert plain and not plain[0].first  # an ordinary removal keeps its place
+    again = [type(c).from_json(c.to_json()) for c in changes]
+    assert again == changes

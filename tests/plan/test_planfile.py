@@ -221,7 +221,7 @@ def _rewrite_raw(path, old: bytes, new: bytes):
     (b'"action":"add"', b'"action":"remove"', "does not add up"),
     (b'"uids":[', b'"uids":[[', "not a saved plan"),
     (b'"uids":[', b'"extra":1,"uids":[', "malformed"),
-    (b'"version":2', b'"version":3', "another file version"),
+    (b'"version":3', b'"version":2', "another file version"),
 ])
 def test_runs_edited_in_place_are_refused(tmp_path, old, new, message):
     path = str(tmp_path / "p.plan")
@@ -263,7 +263,7 @@ def test_the_file_holds_runs_and_no_calls(tmp_path):
     path = tmp_path / "p.plan"
     save_plan(plan, str(path))
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["version"] == 2 and "calls" not in doc["plan"] and "changes" not in doc["plan"]
+    assert doc["version"] == 3 and "calls" not in doc["plan"] and "changes" not in doc["plan"]
     assert sum(len(r.get("uids", [1])) for r in doc["changes"]) == len(plan.changes)
     assert len(doc["changes"]) < len(plan.changes)
 

@@ -31,7 +31,7 @@ def _round_trip(changes):
         assert text == canonical(item)  # each item is canonical text
     errors = list(validator("plan-file.schema.json").iter_errors(
         {"changes": items, "created": "x", "format": "eeo-reconcile-plan", "notice": "",
-         "plan": {}, "version": 2}))
+         "plan": {}, "version": 3}))
     assert errors == []
     assert runs.changes_from_runs(items) == tuple(changes)
     return items
@@ -39,7 +39,8 @@ def _round_trip(changes):
 
 def test_runs_group_consecutive_members_and_keep_the_order():
     changes = [
-        MemberChange(REMOVE, 7, Role.STUDENT, 5, reason=Reason.SWITCH),
+        MemberChange(REMOVE, 7, Role.STUDENT, 5, reason=Reason.SWITCH, first=True),
+        MemberChange(REMOVE, 7, Role.STUDENT, 6, reason=Reason.SWITCH),  # not first: a run
         MemberChange(ADD, 7, Role.AUDITOR, 5, "Ann"),
         MemberChange(ADD, 7, Role.STUDENT, 1),
         MemberChange(ADD, 7, Role.STUDENT, 2, "label two"),
@@ -54,12 +55,13 @@ def test_runs_group_consecutive_members_and_keep_the_order():
     ]
     items = _round_trip(changes)
     assert [i.get("uids", i.get("address")) for i in items] == [
-        [5], [5], [1, 2, 3], [8, 9], [9], [4], "course/7/group/Teams", [1], "course/9"]
-    assert items[2]["names"] == [None, "label two", None]
-    assert "names" not in items[5]  # all null: left out
-    assert items[3] == {"action": "add", "course": 7, "lesson": 70, "type": "lesson-student",
+        [5], [6], [5], [1, 2, 3], [8, 9], [9], [4], "course/7/group/Teams", [1], "course/9"]
+    assert items[3]["names"] == [None, "label two", None]
+    assert "names" not in items[6]  # all null: left out
+    assert items[4] == {"action": "add", "course": 7, "lesson": 70, "type": "lesson-student",
                         "uids": [8, 9], "names": ["Bo", "Cy"], "customs": ["C-1", None]}
-    assert items[0]["reason"] == "switch"
+    assert items[0]["reason"] == "switch" and items[0]["first"] is True
+    assert "first" not in items[1]
 
 
 def test_a_course_larger_than_a_run_is_split_and_comes_back_whole():
@@ -92,5 +94,5 @@ def test_parallel_arrays_of_another_length_are_refused():
 ])
 def test_the_schema_refuses_malformed_runs(bad):
     doc = {"changes": [bad], "created": "x", "format": "eeo-reconcile-plan", "notice": "",
-           "plan": {}, "version": 2}
+           "plan": {}, "version": 3}
     assert not validator("plan-file.schema.json").is_valid(doc)
