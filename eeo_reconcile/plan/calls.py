@@ -202,8 +202,14 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     lesson_add: dict[int, tuple[list[int], list[str | None], list[str | None]]] = {}
     group_del: list[Call] = []
     group_set: list[Call] = []
+    add, student = _ADD, _STUDENT  # locals: an enum member is slow to look up
     for ch in changes:
         match ch:
+            # nearly all of a cold plan, by identity (a guard, as value patterns
+            # look the enum up each time); every other member takes the full match
+            case MemberChange() if ch.action is add and ch.role is student:
+                add_s.append(ch.uid)
+                add_s_labels.append(ch.name)
             case MemberChange():
                 match ch.action:
                     case Action.ADD:
@@ -217,7 +223,7 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
                             case _:
                                 assert_never(ch.role)
                     case Action.REMOVE:
-                        (rm_s if ch.role is _STUDENT else rm_a).append(ch.uid)
+                        (rm_s if ch.role is student else rm_a).append(ch.uid)
                     case Action.CHANGE:
                         _no_member_change(ch)
                     case _:
