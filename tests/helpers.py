@@ -189,3 +189,30 @@ def wait_for(condition, timeout=60.0, what="the condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.005)
+
+
+def minimum_calls(changes, batch):
+    """The fewest calls that can carry `changes` with these batch sizes, counted
+    independently of plan/calls.py (the oracle the planner's calls are held to)."""
+    from eeo_reconcile.plan.changes import Action, CourseChange, GroupChange, MemberChange
+
+    counts = {}
+    groups = 0
+    for ch in changes:
+        if isinstance(ch, GroupChange):
+            groups += 1
+            continue
+        if isinstance(ch, CourseChange):
+            continue
+        if ch.action is Action.CHANGE:
+            raise ValueError(f"{ch.address}: a member cannot be changed in place, only added "
+                             "or removed")
+        if isinstance(ch, MemberChange):
+            key = ("m", ch.course, ch.role, ch.action)
+            size = (batch.removals if ch.action is Action.REMOVE else
+                    batch.students if ch.role.value == "student" else batch.auditors)
+        else:
+            key = ("l", ch.course, ch.lesson, ch.action)
+            size = batch.lesson_students
+        counts[key] = (counts.get(key, (0, size))[0] + 1, size)
+    return groups + sum(-(-n // size) for n, size in counts.values())

@@ -22,7 +22,7 @@ do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace as dc_replace
 from typing import NoReturn
 
@@ -281,46 +281,3 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     out.extend(group_del)
     out.extend(group_set)
     return out
-
-
-def _batch_size(ch: MemberChange | LessonChange, batch: BatchSizes) -> int:
-    """The batch size that carries `ch`, counted independently of the endpoints."""
-    match ch.action:
-        case Action.CHANGE:
-            _no_member_change(ch)
-        case Action.ADD | Action.REMOVE:
-            pass
-        case _:
-            assert_never(ch.action)
-    match ch:
-        case LessonChange():
-            return batch.lesson_students
-        case MemberChange():
-            if ch.action is Action.REMOVE:
-                return batch.removals
-            return batch.students if ch.role is Role.STUDENT else batch.auditors
-        case _:
-            assert_never(ch)
-
-
-def minimum_calls(changes: Iterable[Change], batch: BatchSizes) -> int:
-    """The fewest calls that can carry `changes` with these batch sizes,
-    counted independently of `calls_for_course` (used by tests and benches)."""
-    counts: dict[tuple[object, ...], tuple[int, int]] = {}
-    groups = 0
-    for ch in changes:
-        match ch:
-            case GroupChange():
-                groups += 1
-                continue
-            case CourseChange():
-                continue
-            case MemberChange():
-                key: tuple[object, ...] = ("m", ch.course, ch.role, ch.action)
-            case LessonChange():
-                key = ("l", ch.course, ch.lesson, ch.action)
-            case _:
-                assert_never(ch)
-        n, size = counts.get(key, (0, 0))
-        counts[key] = (n + 1, size or _batch_size(ch, batch))
-    return groups + sum(-(-n // size) for n, size in counts.values())

@@ -6,9 +6,9 @@ import os
 import sys
 
 from eeo_reconcile.config.load import load_config
-from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
 from tests.conftest import ROOT
+from tests.helpers import minimum_calls
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 

@@ -18,6 +18,7 @@ from eeo_reconcile.plan.changes import (
     MemberChange,
 )
 from eeo_reconcile.state.ops import OpKind
+from tests.helpers import minimum_calls
 
 BATCH = BatchSizes()
 
@@ -73,7 +74,7 @@ def test_a_single_twin_of_a_lesson_add_keeps_the_custom_column():
 def test_a_member_change_in_place_is_refused_not_sent_as_a_removal(change):
     for f in (lambda: calls.calls_for_course(7, [change], BATCH),
               lambda: calls.apply_order([change]),
-              lambda: calls.minimum_calls([change], BATCH)):
+              lambda: minimum_calls([change], BATCH)):
         with pytest.raises(ValueError, match="cannot be changed in place"):
             f()
 
@@ -100,7 +101,7 @@ def test_every_change_kind_has_its_place_in_the_order_and_its_calls():
         "addCourseStudent", "addClassStudentMultiple", "delCourseStudent",
         "delClassStudentMultiple", "delCourseGroup", "addCourseGroup",
     ]
-    assert len(made) == calls.minimum_calls(changes, BATCH)
+    assert len(made) == minimum_calls(changes, BATCH)
 
 
 def test_the_order_comes_from_first_never_from_the_reason():

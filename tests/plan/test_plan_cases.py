@@ -10,7 +10,6 @@ import yaml
 from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import EeoError
 from eeo_reconcile.model import Redact
-from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
 from eeo_reconcile.plan.encode import canonical, plan_json
 from eeo_reconcile.plan.planfile import save_plan
@@ -21,7 +20,7 @@ from eeo_reconcile.privacy import Redactor
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord
 from tests.conftest import CASES
-from tests.helpers import load_plan_file, simulate, write_tree
+from tests.helpers import load_plan_file, minimum_calls, simulate, write_tree
 
 CASE_FILES = sorted(glob.glob(os.path.join(CASES, "plan", "*.yaml")))
 

@@ -18,11 +18,10 @@ from eeo_reconcile.model import (
     StateRef,
     Team,
 )
-from eeo_reconcile.plan.calls import minimum_calls
 from eeo_reconcile.plan.diff import make_plan
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.records import CourseRecord, GroupRecord
-from tests.helpers import simulate
+from tests.helpers import minimum_calls, simulate
 
 UIDS = st.integers(1, 40)
 NAMES = st.sampled_from(["A", "B", "张三"])
