@@ -43,7 +43,7 @@ print(time.perf_counter() - t)
 
 OURS = """
 import sys, time
-from eeo_reconcile.cli import main
+from eeo_reconcile.cli import run as main  # as the eeo-reconcile process runs
 t = time.perf_counter()
 main(["convert", "oneroster", sys.argv[1], "--out", sys.argv[2], "--as-of", "2026-11-25"],
      standalone_mode=False)

@@ -30,7 +30,9 @@ from common import run_process
 from district import Shape, build, world_for, write
 
 FIRSTDAY = """
-import json, os, sys, time
+import gc, json, os, sys, time
+gc.freeze()  # as the eeo-reconcile process runs (cli/entry.py)
+gc.disable()
 from eeo_reconcile.apply import apply_plan
 from eeo_reconcile.classin.client import ClassInClient
 from eeo_reconcile.config.load import load_config
