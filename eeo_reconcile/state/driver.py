@@ -98,8 +98,12 @@ class DriverJournal(GroupCommitJournal):
             for r in batch])
 
     def close(self) -> State:
+        """Put the state with what was recorded; an apply that recorded nothing
+        (every call failed, say) leaves the version as it was, so the saved
+        plans made against it stay valid."""
         self._mark_closed()
-        written = self.store.put_next(self.state, self.events, self.provenance)
+        written = self.store.put_next(self.state, self.events, self.provenance) \
+            if self.recorded() else self.state
         self.store.driver.journal_end()
         return written
 

@@ -37,7 +37,7 @@ def remove(path: str) -> None:
 @dataclass
 class Folded:
     state: State
-    needed: bool  # False: nothing to fold, or folded before a crash
+    needed: bool  # False: nothing to fold (no op), or folded before a crash
     events: list[TimedEvent]
     provenance: Provenance
 
@@ -84,6 +84,7 @@ def fold_lines(lines: Sequence[bytes], state: State, where: str) -> Folded:
         )
     prov = Provenance.from_json(header.get("provenance")) or unknown
     events: list[TimedEvent] = []
+    folded = False  # a journal with no op in it changes nothing: the version stays
     body = lines[1:]
     for i, line in enumerate(body):
         if not line.strip():
@@ -105,4 +106,5 @@ def fold_lines(lines: Sequence[bytes], state: State, where: str) -> Folded:
             ) from None
         events.extend((when[:40], e) for e in events_from_ops(state, ops))
         state.apply_all(ops)
-    return Folded(state, True, events, prov)
+        folded = folded or bool(ops)
+    return Folded(state, folded, events, prov)

@@ -151,6 +151,11 @@ class GroupCommitJournal(Journal):
         with self._cv:
             self._closed = True
 
+    def recorded(self) -> bool:
+        """Whether anything was made durable."""
+        with self._cv:
+            return self._durable > 0
+
 
 class StateStore(abc.ABC):
     """Where one state lives; every method but `lock`/`lock_info`/`force_unlock`

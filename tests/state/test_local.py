@@ -162,3 +162,23 @@ def test_journal_group_commit_from_threads(tmp_path):
         assert len(lines) == 1 + 8 * 50
         final = j.close()
     assert all(final.courses[c].students == set(range(1, 51)) for c in range(1, 9))
+
+
+def test_an_apply_that_recorded_nothing_leaves_the_version_as_it_was(tmp_path):
+    """A failed apply with nothing done does not move the serial (saved plans made
+    against the state stay valid), whether it ends or is killed."""
+    store = _store(tmp_path)
+    with store.lock("apply"):
+        st = store.read()
+        store.write(st)  # an existing state
+        before = store.read().serial
+        j = store.open_journal(store.read())
+        after = j.close()  # every call failed: nothing recorded
+        assert after.serial == before and store.read().serial == before
+        assert not os.path.exists(store.journal_path)
+        j = store.open_journal(store.read())  # killed before anything was recorded
+        os.close(store.local._fd)
+        store.local._fd = None
+    with store.lock("plan"):
+        assert store.read().serial == before
+    assert not os.path.exists(store.journal_path)
