@@ -17,7 +17,7 @@ from ..workflow import (
     open_config_store,
     plan_config,
 )
-from .exits import EXIT_CHANGES, handle_errors
+from .exits import EXIT_CHANGES, EXIT_GUARD, handle_errors
 from .options import (
     allow_options,
     format_option,
@@ -76,7 +76,8 @@ def validate(paths: tuple[str, ...], changed: bool) -> None:
 @summary_option
 @redact_option
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when the plan has changes (0: none, 1: error).")
+              help="Exit 2 when the plan has changes, 3 when apply (with the same "
+                   "--allow-* flags) would refuse it: the guard (0: none, 1: error).")
 @target_option
 @replace_option
 @allow_options
@@ -112,7 +113,8 @@ def plan(
         err(f"Saved the plan to {out} ({how}). Apply exactly this plan with: "
             f"eeo-reconcile apply {out}")
     if detailed_exitcode and not the_plan.empty:
-        sys.exit(EXIT_CHANGES)
+        # 3: apply with the same flags would refuse this plan (the guard), as apply's 3
+        sys.exit(EXIT_GUARD if the_plan.safety.tripped else EXIT_CHANGES)
 
 
 @click.command()

@@ -97,13 +97,28 @@ def run_github_job(r, workflow, job, ctx):
     for step in spec["steps"]:
         if "uses" in step or step.get("id") == "install":
             continue
-        if failed and "always()" not in str(step.get("if", "")):
+        cond = str(step.get("if", ""))
+        if failed and "always()" not in cond:
+            continue
+        if not _holds(cond, r.temp / "output"):
             continue
         step_env = {**env, **{k: _expand(v, ctx) for k, v in step.get("env", {}).items()}}
         p = r.run_script(step["run"], step_env)
         results.append((step.get("name", step.get("id")), p))
         failed = failed or p.returncode != 0
     return not failed, results
+
+
+def _holds(cond, outputs):
+    """A step's `if:` as the recipes write it: always(), or steps.ID.outputs.NAME ==
+    'VALUE' (the outputs steps wrote to $GITHUB_OUTPUT; the last value wins)."""
+    if not cond or cond == "always()":
+        return True
+    m = re.fullmatch(r"steps\.[\w-]+\.outputs\.(\w+) == '([^']*)'", cond.strip())
+    assert m, f"a step condition the test runner does not know: {cond}"
+    values = dict(line.split("=", 1) for line in outputs.read_text().splitlines()
+                  if "=" in line) if outputs.exists() else {}
+    return values.get(m.group(1)) == m.group(2)
 
 
 def run_gitlab_job(r, job, ctx):
@@ -182,6 +197,10 @@ def test_gitlab_recipe_notes_once_updates_in_place_and_applies(setup):
     assert ok, p.stdout + p.stderr
     assert set(e.sb.roster(442447)["students"]) == {*OTHERS, 3000199}
     assert json.loads((r.dir / "apply-report.json").read_text())["ok"]
+    # a merge request that removes most of the course: the check fails (plan exit 3)
+    r.write(OTHERS[:2])
+    ok, p = run_gitlab_job(r, "eeo-plan", ctx)
+    assert not ok and "trips the guard" in p.stderr
 
 
 def _scripts():

@@ -40,6 +40,29 @@ def test_plan_detailed_exitcode(ex):
     assert "Plan: 17 to add" in r.stdout
 
 
+def test_plan_detailed_exitcode_3_when_apply_would_refuse_the_plan(tmp_path):
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.local import LocalStore
+    from eeo_reconcile.state.model import State
+    from eeo_reconcile.state.records import CourseRecord
+
+    write_tree(str(tmp_path), {"r.yaml": """
+        school: {sid: 1}
+        state: {path: eeo.state.json}
+        courses: [{id: 5, students: [1, 2]}]
+    """})
+    st = State(sid=1)
+    st.courses[5] = CourseRecord()
+    st.courses[5].students.update(range(1, 31))  # 28 of 30 would leave: the guard
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "eeo.state.json")))
+    with store.lock("test"):
+        store.write(st)
+    r = run("plan", tmp_path, "--detailed-exitcode")
+    assert r.exit_code == 3, r.output
+    r = run("plan", tmp_path, "--detailed-exitcode", "--allow-mass-removal")
+    assert r.exit_code == 2, r.output
+
+
 def test_plan_formats(ex):
     doc = json.loads(run("plan", ex, "--format", "json").stdout)
     assert doc["format_version"] == 1 and doc["summary"]["calls"] == 6
