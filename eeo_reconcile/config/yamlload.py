@@ -82,6 +82,20 @@ class UnknownTag(Exception):
     pass
 
 
+class OddNumber(Exception):
+    """A number YAML 1.1 reads otherwise than its digits say (`0442447` is octal,
+    `1:20` is 80): no number in a roster is written so, and an id or uid read
+    so would be another child's."""
+
+    def __init__(self, text: str, value: Any):
+        super().__init__(text)
+        self.text = text
+        self.value = value
+
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag = node.tag
     if tag == STR_TAG:
@@ -90,10 +104,39 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         v = node.value
         if v.isdigit() and (v[0] != "0" or len(v) == 1):
             return int(v)
+        d = v[1:]
+        if v[:1] == "-" and d.isdigit() and d.isascii() and d[0] != "0":
+            return int(v)  # a plain negative number (the schema says where it is too small)
+        # a leading zero (octal), 0x/0o/0b, a colon (base 60), underscores, a + sign
+        raise OddNumber(v, _helper.yaml_constructors[tag](_helper, node))
+    if tag == _FLOAT_TAG and ":" in node.value:  # 1:20.5, base 60
+        raise OddNumber(node.value, _helper.yaml_constructors[tag](_helper, node))
     ctor = _helper.yaml_constructors.get(tag)
     if ctor is None:
         raise UnknownTag(tag)
     return ctor(_helper, node)
+
+
+def _odd(text: str, value: Any) -> tuple[str, str]:
+    """The message and hint for a number YAML 1.1 reads otherwise."""
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text:
+        why = "has a colon: YAML 1.1 reads it in base 60"
+    elif digits[:2].lower() in ("0x", "0o", "0b"):
+        why = "has a base prefix"
+    elif "_" in text:
+        why = "has underscores"
+    elif text[:1] in "+-":
+        why = "has a sign"
+    else:
+        why = "starts with 0: YAML 1.1 reads it as an octal number"
+    plain = digits.lstrip("0") if digits.isdigit() else None
+    hint = (f"write {plain} (without the leading zero), or quote it ('{text}') if the "
+            "zero is part of a text" if plain and digits[:1] == "0"
+            else f"write the number in plain decimal digits, or quote it ('{text}') if it "
+                 "is a text")
+    return (f"the number {token(text)!r} {why} (it would be read as {token(str(value))}): "
+            "ids, uids and counts are written in plain decimal digits", hint)
 
 
 MAX_DEPTH = 100  # rosters nest a few levels; deeper is a mistake or an attack
@@ -149,6 +192,10 @@ class _Constructor:
             self.budget -= 1
             try:
                 return _scalar(node)
+            except OddNumber as exc:
+                message, hint = _odd(exc.text, exc.value)
+                self.errors.append(Diagnostic(self.doc.loc(node), message, hint))
+                return exc.value
             except UnknownTag as exc:
                 self.errors.append(
                     Diagnostic(
