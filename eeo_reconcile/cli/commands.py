@@ -112,7 +112,7 @@ def plan(
             f"not signed: ${config.school.secret_env} is not set here"
         err(f"Saved the plan to {out} ({how}). Apply exactly this plan with: "
             f"eeo-reconcile apply {out}")
-    if detailed_exitcode and not the_plan.empty:
+    if detailed_exitcode and not the_plan.settled:  # a grouping waiting counts as work
         # 3: apply with the same flags would refuse this plan (the guard), as apply's 3
         sys.exit(EXIT_GUARD if the_plan.safety.tripped else EXIT_CHANGES)
 

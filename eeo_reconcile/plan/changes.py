@@ -302,14 +302,19 @@ class Note:
     address: str
     message: str
     names: tuple[str, ...] = ()  # the people's names the message quotes (for redaction)
+    # work waiting for a person (a grouping probably created, id unknown): ClassIn
+    # and the configuration differ until someone acts, so the plan is not "no changes"
+    pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"address": self.address, "message": self.message}
         if self.names:
             d["names"] = list(self.names)
+        if self.pending:
+            d["pending"] = True
         return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Note:
         return cls(str(d["address"]), str(d["message"]),
-                   tuple(str(n) for n in d.get("names", ())))
+                   tuple(str(n) for n in d.get("names", ())), d.get("pending") is True)

@@ -73,7 +73,8 @@ def groups(
                 sets.append(GroupChange(Action.CHANGE, cid, g.name, found, g.teams,
                                         reason=Reason.ADOPT))
             else:  # never created again: the operator decides
-                notes.append(Note(str(addr), unconfirmed_message(addr, pending[g.name])))
+                notes.append(Note(str(addr), unconfirmed_message(addr, pending[g.name]),
+                                  pending=True))
         else:
             sets.append(GroupChange(Action.ADD, cid, g.name, None, g.teams))
     for name in sorted(hg):
@@ -88,7 +89,8 @@ def groups(
                                        reason))
         else:
             gaddr = GroupAddress(cid, name)
-            notes.append(Note(str(gaddr), unconfirmed_message(gaddr, u, wanted=False)))
+            notes.append(Note(str(gaddr), unconfirmed_message(gaddr, u, wanted=False),
+                              pending=True))
     if deletes or sets:
         deletes = [_labelled(c, want, have) for c in deletes]
         sets = [_labelled(c, want, have) for c in sets]

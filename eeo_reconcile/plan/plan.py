@@ -72,6 +72,17 @@ class Plan:
         """Nothing to do: no change, and no name to record."""
         return not self.changes and not self.labels
 
+    @property
+    def waiting(self) -> tuple[Note, ...]:
+        """Work waiting for a person (pending notes): apply cannot do it, but
+        ClassIn and the configuration differ until someone does."""
+        return tuple(n for n in self.notes if n.pending)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing to do and nothing waiting: "No changes." is true."""
+        return self.empty and not self.waiting
+
     def summary(self) -> Summary:
         add = remove = forget = 0
         ADD, REMOVE = Action.ADD, Action.REMOVE

@@ -51,6 +51,14 @@ def test_a_dropped_answer_becomes_a_finding_and_the_id_converges_it(tmp_path):
             plan, findings = _finding(e)
             assert not plan["changes"] and len(findings) == 1
             assert "set-group-id course/176465/group/Teams" in findings[0]["message"]
+            assert findings[0]["pending"] is True
+            # work waiting for a person is not "No changes.", in any format
+            p = e.plan("--detailed-exitcode")
+            assert p.returncode == 2, p.stdout + p.stderr
+            assert "No changes to send. 1 grouping probably created in ClassIn waits for a " \
+                   "person" in p.stdout
+            md = e.cli("plan", e.dir, "--format", "markdown", "--summary").stdout
+            assert "[!WARNING]" in md and "No changes.**" not in md
             r = e.apply()
             assert r.returncode == 0, r.stdout + r.stderr
         assert e.sb.stats()["calls"].get("addCourseGroup", 0) == before

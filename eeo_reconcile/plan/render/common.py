@@ -175,9 +175,18 @@ def counts(changes: Sequence[Change]) -> tuple[int, int, int]:
     return a, r, x
 
 
+def waiting_line(plan: Plan) -> str | None:
+    """What waits for a person (a grouping probably created), or None."""
+    n = len(plan.waiting)
+    if not n:
+        return None
+    return (f"{n} grouping{'s' if n != 1 else ''} probably created in ClassIn "
+            f"wait{'s' if n == 1 else ''} for a person: see the notes (apply cannot do it).")
+
+
 def summary_line(plan: Plan) -> str:
     if plan.empty:
-        return "No changes."
+        return "No changes." if plan.settled else "No changes to send. " + str(waiting_line(plan))
     s = plan.summary()
     text = f"Plan: {s.add} to add, {s.remove} to remove, {s.change} to change"
     if s.forget:

@@ -23,6 +23,7 @@ from .common import (
     detail_lines,
     finding_line,
     guard_head,
+    waiting_line,
 )
 
 GITHUB_COMMENT_LIMIT = 65536
@@ -69,6 +70,11 @@ def _head(plan: Plan, view: View, limit: int) -> list[str]:
     if s.labels:
         head.append("")
         head.append(f"{s.labels} name(s) to record in the state (no ClassIn call).")
+    waiting = waiting_line(plan)
+    if waiting is not None:  # in the summary too: work no apply will do
+        head.append("")
+        head.append("> [!WARNING]")
+        head.append(f"> **{md_text(waiting)}**")
     if r.active:
         head.append("")
         head.append(f"_Redacted ({r.level.value}): people's names are masked"
@@ -107,7 +113,7 @@ def render_markdown(plan: Plan, view: View = View(), limit: int = GITHUB_COMMENT
     dropped (from the end) and the comment says so; the totals, the guard's
     findings and the notice are never dropped.
     """
-    if plan.empty:
+    if plan.settled:
         return "### eeo-reconcile plan\n\n**No changes.** ClassIn already matches the " \
                "configuration.\n"
     r = view.redactor
