@@ -114,7 +114,11 @@ def _xlsx(c: Collector, path: str, display: str, sheet: str | None) -> None:
             return
         for name in ([sheet] if sheet is not None else names):
             where = f"{display}[{printable(name)}]"
-            rows = wb[name].iter_rows(values_only=True)
+            ws = wb[name]
+            # some exporters write a stale <dimension>: read-only openpyxl trusts it and
+            # would stop early (or pad), so every row is read whatever it says
+            ws.reset_dimensions()
+            rows = ws.iter_rows(values_only=True)
             for line, header in enumerate(rows, start=1):
                 if any(v not in (None, "") for v in header):
                     cols = c.header(where, header, line)

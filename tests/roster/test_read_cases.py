@@ -27,11 +27,28 @@ def _write(tmp_path, name, spec):
             for row in rows:
                 ws.append(row)
         wb.save(path)
+        if "dimension" in spec:  # as a careless exporter writes it: stale, absent, too large
+            _set_dimension(path, spec["dimension"])
     elif "bytes" in spec:
         path.write_bytes(bytes(spec["bytes"]))
     else:
         path.write_bytes(spec["text"].encode(spec.get("encoding", "utf-8")))
     return str(path)
+
+
+def _set_dimension(path, ref):
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in items:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                new = "" if ref is None else f'<dimension ref="{ref}" />'
+                data = re.sub(rb'<dimension ref="[^"]*"\s*/>', new.encode(), data)
+                assert (b"<dimension" in data) == (ref is not None)
+            z.writestr(info, data)
 
 
 def _as_data(roster):
