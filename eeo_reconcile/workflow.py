@@ -316,7 +316,7 @@ def import_rosters(
         before = {cid: state.courses[cid].copy() for cid in touched if cid in state.courses}
         courses = import_roster(state, roster, merge, only)  # ours: read for this import
         report = ImportReport(courses, merge, dry_run, roster.rows, list(roster.files),
-                              roster.ignored_columns, serial, serial)
+                              roster.ignored_columns, serial, serial, roster.encodings)
         if report.changed and not dry_run:
             if state.sid is None:
                 state.sid = sid

@@ -28,6 +28,8 @@ def _counts(c: CourseImport) -> str:
 
 def report_text(r: ImportReport) -> str:
     lines = [f"course {c.course}: {_counts(c)}" for c in r.courses]
+    for f, enc in sorted(r.encodings.items()):
+        lines.append(f"Read {f} as {enc}.")
     for f, cols in sorted(r.ignored_columns.items()):
         lines.append(f"Ignored columns in {f}: {', '.join(cols)}")
     added, forgotten = r.totals()

@@ -51,6 +51,7 @@ class ImportReport:
     ignored_columns: dict[str, list[str]]
     serial_before: int = 0
     serial_after: int = 0
+    encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> encoding read
 
     @property
     def changed(self) -> bool:
@@ -71,6 +72,7 @@ class ImportReport:
         return {
             "format_version": 1, "merge": self.merge, "dry_run": self.dry_run,
             "rows": self.rows, "files": self.files, "ignored_columns": self.ignored_columns,
+            "encodings": self.encodings,
             "changed": self.changed, "serial_before": self.serial_before,
             "serial_after": self.serial_after,
             "courses": [c.to_json() for c in self.courses],

@@ -30,3 +30,4 @@ class Roster:
     files: list[str] = field(default_factory=list)
     rows: int = 0
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> headers
+    encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> the encoding read

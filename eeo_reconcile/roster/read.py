@@ -30,42 +30,79 @@ MAX_XLSX_UNPACKED = 2 << 30  # a workbook's files, unzipped (a zip bomb is refus
 # -- files ----------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, display: str, encoding: str | None) -> tuple[str | None, str | None]:
-    """(text, None), or (None, why it could not be decoded)."""
+def _decode(raw: bytes, display: str, encoding: str | None
+            ) -> tuple[str | None, str | None, str]:
+    """(text, None, the encoding read), or (None, why it could not be decoded, "")."""
     if encoding:
         try:
-            return raw.decode(encoding), None
+            return raw.decode(encoding), None, encoding
         except LookupError:
-            return None, f"unknown encoding {encoding!r}"
+            return None, f"unknown encoding {encoding!r}", ""
         except UnicodeDecodeError as exc:
-            return None, f"not {encoding} ({exc.reason} at byte {exc.start})"
+            return None, f"not {encoding} ({exc.reason} at byte {exc.start})", ""
     if raw.startswith(b"\xef\xbb\xbf"):
         try:
-            return raw[3:].decode("utf-8"), None
+            return raw[3:].decode("utf-8"), None, "UTF-8 (with a BOM)"
         except UnicodeDecodeError as exc:
-            return None, f"not UTF-8 although it starts with a UTF-8 BOM (at byte {exc.start})"
+            return None, f"not UTF-8 although it starts with a UTF-8 BOM (at byte {exc.start})", ""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return raw.decode("utf-16"), None
+            return raw.decode("utf-16"), None, "UTF-16"
         except UnicodeDecodeError as exc:
-            return None, f"not UTF-16 although it starts with a BOM (at byte {exc.start})"
+            return None, f"not UTF-16 although it starts with a BOM (at byte {exc.start})", ""
     try:
-        return raw.decode("utf-8"), None
+        return raw.decode("utf-8"), None, "UTF-8"
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("gb18030"), None
+        return raw.decode("gb18030"), None, "GB18030"
     except UnicodeDecodeError as exc:
         return None, (f"neither UTF-8 nor GB18030/GBK (at byte {exc.start}); give the file's "
-                      "encoding with --encoding")
+                      "encoding with --encoding"), ""
+
+
+MIXED_SHOWN = 20  # lines of another encoding named one by one, then a count
+
+
+def _mixed_lines(raw: bytes) -> list[int]:
+    """The lines (1-based) that are not UTF-8 in a file whose other non-ASCII
+    lines are, at least as many: a UTF-8 file with a few lines of another
+    encoding (GBK pasted in), which decoded whole as GB18030 would garble every
+    other name. Empty when the file reads as one encoding."""
+    bad: list[int] = []
+    utf8 = 0
+    for i, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(i)
+        else:
+            utf8 += 1
+    return bad if bad and utf8 >= len(bad) else []
 
 
 def _csv(c: Collector, path: str, display: str, encoding: str | None) -> None:
     raw = read_regular(path, MAX_FILE_BYTES)
-    text, why = _decode(raw, display, encoding)
+    text, why, read_as = _decode(raw, display, encoding)
+    if not encoding and read_as in ("GB18030", ""):  # not UTF-8 as a whole
+        bad = _mixed_lines(raw)
+        for line in bad[:MIXED_SHOWN]:
+            c.err(Location(display, line, 1),
+                  "this line is not UTF-8, while the file's other lines are: read as one "
+                  "encoding, every other name would be garbled",
+                  "save the whole file as UTF-8 (this line was pasted in another encoding, "
+                  "GBK perhaps), or give the file's one encoding with --encoding")
+        if len(bad) > MIXED_SHOWN:
+            c.err(Location(display, bad[MIXED_SHOWN], 1),
+                  f"... and {len(bad) - MIXED_SHOWN} more lines that are not UTF-8")
+        if bad:
+            return
     if text is None:
         c.err(Location(display, 1, 1), f"the file is {why}", "save it as UTF-8 CSV")
         return
+    c.roster.encodings[display] = read_as
     rows = csv.reader(io.StringIO(text, newline=""))
     try:
         for line, header in enumerate(rows, start=1):

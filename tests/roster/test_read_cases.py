@@ -31,6 +31,9 @@ def _write(tmp_path, name, spec):
             _set_dimension(path, spec["dimension"])
     elif "bytes" in spec:
         path.write_bytes(bytes(spec["bytes"]))
+    elif "parts" in spec:  # lines in several encodings (GBK pasted into a UTF-8 file)
+        path.write_bytes(b"".join(p["text"].encode(p.get("encoding", "utf-8"))
+                                  for p in spec["parts"]))
     else:
         path.write_bytes(spec["text"].encode(spec.get("encoding", "utf-8")))
     return str(path)
@@ -79,6 +82,8 @@ def test_roster_case(case_file, tmp_path, monkeypatch):
         return
     roster = read_rosters(paths, case.get("encoding"), case.get("sheet"))
     assert _as_data(roster) == case["expect"]
+    if "encodings" in case:  # the encoding read, reported for each CSV file
+        assert roster.encodings == case["encodings"]
     if "ignored" in case:
         assert list(roster.ignored_columns.values()) == [case["ignored"]]
 
