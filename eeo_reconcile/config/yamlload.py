@@ -19,6 +19,7 @@ import yaml
 from ..errors import Diagnostic, Location
 from ..text import printable, token
 from .yamlfast import INT_TAG, STR_TAG, FastLoader
+from .yamlnumbers import FLOAT_TAG, OddNumber, odd_number
 
 _MERGE = "tag:yaml.org,2002:merge"
 
@@ -82,18 +83,6 @@ class UnknownTag(Exception):
     pass
 
 
-class OddNumber(Exception):
-    """A number YAML 1.1 reads otherwise than its digits say (`0442447` is octal,
-    `1:20` is 80): no number in a roster is written so, and an id or uid read
-    so would be another child's."""
-
-    def __init__(self, text: str, value: Any):
-        super().__init__(text)
-        self.text = text
-        self.value = value
-
-
-_FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -109,34 +98,12 @@ def _scalar(node: yaml.ScalarNode) -> Any:
             return int(v)  # a plain negative number (the schema says where it is too small)
         # a leading zero (octal), 0x/0o/0b, a colon (base 60), underscores, a + sign
         raise OddNumber(v, _helper.yaml_constructors[tag](_helper, node))
-    if tag == _FLOAT_TAG and ":" in node.value:  # 1:20.5, base 60
+    if tag == FLOAT_TAG and ":" in node.value:  # 1:20.5, base 60
         raise OddNumber(node.value, _helper.yaml_constructors[tag](_helper, node))
     ctor = _helper.yaml_constructors.get(tag)
     if ctor is None:
         raise UnknownTag(tag)
     return ctor(_helper, node)
-
-
-def _odd(text: str, value: Any) -> tuple[str, str]:
-    """The message and hint for a number YAML 1.1 reads otherwise."""
-    digits = text.lstrip("+-").replace("_", "")
-    if ":" in text:
-        why = "has a colon: YAML 1.1 reads it in base 60"
-    elif digits[:2].lower() in ("0x", "0o", "0b"):
-        why = "has a base prefix"
-    elif "_" in text:
-        why = "has underscores"
-    elif text[:1] in "+-":
-        why = "has a sign"
-    else:
-        why = "starts with 0: YAML 1.1 reads it as an octal number"
-    plain = digits.lstrip("0") if digits.isdigit() else None
-    hint = (f"write {plain} (without the leading zero), or quote it ('{text}') if the "
-            "zero is part of a text" if plain and digits[:1] == "0"
-            else f"write the number in plain decimal digits, or quote it ('{text}') if it "
-                 "is a text")
-    return (f"the number {token(text)!r} {why} (it would be read as {token(str(value))}): "
-            "ids, uids and counts are written in plain decimal digits", hint)
 
 
 MAX_DEPTH = 100  # rosters nest a few levels; deeper is a mistake or an attack
@@ -193,7 +160,7 @@ class _Constructor:
             try:
                 return _scalar(node)
             except OddNumber as exc:
-                message, hint = _odd(exc.text, exc.value)
+                message, hint = odd_number(exc.text, exc.value)
                 self.errors.append(Diagnostic(self.doc.loc(node), message, hint))
                 return exc.value
             except UnknownTag as exc:
