@@ -105,6 +105,12 @@ class Safety:
     max_removal_fraction: float = 0.25
     max_removals: int = 500
     min_course_size: int = 10
+    # of every membership the state records, removed by one plan (like Clever's and
+    # Canvas's change thresholds); weighed once the state records MIN_TOTAL_SIZE
+    max_removal_fraction_total: float = 0.10
+
+
+MIN_TOTAL_SIZE = 100  # recorded memberships from which the plan-wide fraction applies
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,4 +199,7 @@ class Builder:
         m = block.get("max_removals")
         if is_number(m, int):
             kw["max_removals"] = m
+        t: Any = block.get("max_removal_fraction_total")
+        if is_number(t, float):
+            kw["max_removal_fraction_total"] = float(t)
         return Safety(**kw)

@@ -10,7 +10,7 @@ from ..errors import ConfigError, Diagnostic, Location
 from ..fileio import FileProblem, atomic_write, fsync_dir, read_regular
 from ..text import printable
 from .model import ConvertReport
-from .yamlout import MARKER
+from .yamlout import MARKER, RETIRED_FILE
 
 HEAD_BYTES = 4096
 
@@ -67,3 +67,36 @@ def write_files(out: str, files: Mapping[str, str], report: ConvertReport,
             (report.removed if prune else report.stale).append(name)
     if (report.written or report.removed) and not dry_run:
         fsync_dir(os.path.join(out, "x"))  # the renames, once for all files
+
+
+MAX_GENERATED_BYTES = 256 * 1024 * 1024
+
+
+def generated_ids(out: str) -> tuple[set[int], set[int]]:
+    """(the course ids of the generated course files in `out`, the ids its
+    generated retired file lists): what an earlier conversion wrote. A file
+    that does not read back as ours counts for nothing."""
+    import yaml
+
+    courses: set[int] = set()
+    retired: set[int] = set()
+    if not os.path.isdir(out):
+        return courses, retired
+    for name in sorted(os.listdir(out)):
+        path = os.path.join(out, name)
+        if not name.endswith((".yaml", ".yml")) or not generated(path):
+            continue
+        try:
+            doc = yaml.load(read_regular(path, MAX_GENERATED_BYTES),  # noqa: S506 - safe
+                            Loader=yaml.CSafeLoader)
+        except (FileProblem, OSError, yaml.YAMLError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        key, into = ("retired_courses", retired) if name == RETIRED_FILE else ("courses",
+                                                                              courses)
+        for item in doc.get(key) or ():
+            cid = item.get("id") if isinstance(item, dict) else None
+            if type(cid) is int and cid > 0:
+                into.add(cid)
+    return courses, retired

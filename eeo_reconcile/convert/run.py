@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from ..roster.read import read_rosters
 from .model import ConvertedCourse, ConvertReport
 from .oneroster import OneRosterOptions, count, read_oneroster
-from .output import write_files
-from .yamlout import file_name, file_text
+from .output import generated_ids, write_files
+from .yamlout import RETIRED_FILE, file_name, file_text, retired_text
 
 
 def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, out: str,
@@ -18,6 +18,11 @@ def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, o
         by_file.setdefault(file_name(c), []).append(c)
     count(courses, report)
     files = {name: file_text(source, cs) for name, cs in by_file.items()}
+    if prune:  # the courses the source no longer has are retired, not just dropped
+        before, retired = generated_ids(out)
+        gone = (before | retired) - {c.id for c in courses}
+        if gone:
+            files[RETIRED_FILE] = retired_text(source, sorted(gone))
     write_files(out, files, report, prune, dry_run)
     return report
 

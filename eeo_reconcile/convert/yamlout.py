@@ -91,3 +91,17 @@ def file_name(course: ConvertedCourse) -> str:
     if not _SAFE_NAME.fullmatch(g) or g.startswith("."):
         g = "x" + hashlib.sha256(g.encode()).hexdigest()[:16]
     return f"org-{g}.yaml"
+
+
+RETIRED_FILE = "retired.yaml"
+
+
+def retired_text(source: str, ids: Sequence[int]) -> str:
+    """The generated file that retires the courses the source no longer has:
+    reviewed in the pull request like any change, and what lets the guard
+    allow their removals (a course never leaves the configuration unreviewed)."""
+    lines = [header(source),
+             "# Courses the source no longer has: their members are removed from ClassIn.",
+             "retired_courses:"]
+    lines.extend(f"  - {{id: {cid}, action: remove_members}}" for cid in sorted(ids))
+    return "\n".join(lines) + "\n"

@@ -1,11 +1,14 @@
 """The guard: mass removals and likely uid typos, and how to allow each.
 
 Mass removals: per course, removals are weighed against the course's recorded
-members (courses with at least `min_course_size`); across the plan, against
-`max_removals`. Identity switches and replacements do not count (the member
-stays), nor do grouping deletes (they are not members). A course listed under
-`retired_courses` with `remove_members` is reviewed in the YAML: its
-removals are shown as allowed and do not count towards the total.
+members (courses with at least `min_course_size`); a course that left the
+configuration without being listed under `retired_courses` trips the guard
+whatever its size; across the plan, against `max_removals` and against
+`max_removal_fraction_total` of every membership the state records. Identity
+switches and replacements do not count (the member stays), nor do grouping
+deletes (they are not members). A course listed under `retired_courses` with
+`remove_members` is reviewed in the YAML: its removals are shown as allowed
+and do not count towards the totals.
 
 Uid typos: a uid removed and another added in the same course (or lesson)
 under the same name -- compared without case and width differences -- is
@@ -25,15 +28,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Config, Retire, Safety
+from ..model import MIN_TOTAL_SIZE, Config, Retire, Safety
 from ..privacy import PLAIN, Redactor
 from ..state.model import State
 from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Reason
 
-MASS, TOTAL, UID = "course", "total", "uid-change"
+MASS, TOTAL, SHARE, UID = "course", "total", "total-fraction", "uid-change"
 _REMOVE = Action.REMOVE
 FLAG = {MASS: "--allow-mass-removal", TOTAL: "--allow-mass-removal",
-        UID: "--allow-uid-change"}
+        SHARE: "--allow-mass-removal", UID: "--allow-uid-change"}
 
 
 @dataclass(frozen=True)
@@ -86,19 +89,32 @@ class SafetyFinding:
                     f"would be removed ({pct:.0f}%)")
             if self.setting == "retired_courses":
                 return head + ", as retired_courses (remove_members) says."
-            head += f", above max_removal_fraction {self.limit:g} ({self.setting})."
-            if self.vanished:
+            if self.vanished:  # whatever its size and the fraction
                 return head + (
-                    " The course is no longer in the configuration. If it ended, list it "
-                    "under `retired_courses:` with `action: remove_members` (remove everyone, "
+                    ": the course left the configuration without being listed under "
+                    "retired_courses (the limit that tripped: a course never leaves "
+                    "unreviewed). If it ended, list it under `retired_courses:` with "
+                    f"`- {{id: {self.course}, action: remove_members}}` (remove everyone, "
                     "reviewed in the YAML) or `action: forget` (stop managing it; nothing is "
                     "sent to ClassIn); if it was dropped by mistake, put it back; or pass "
                     "--allow-mass-removal."
                 )
+            head += f", above max_removal_fraction {self.limit:g} ({self.setting})."
             return head + (
                 f" To allow it, set `safety: {{max_removal_fraction: "
                 f"{_ceil2(self.removals / max(1, self.recorded or 0))}}}` on the course in "
                 "the configuration, or pass --allow-mass-removal."
+            )
+        if self.scope == SHARE:
+            pct = 100.0 * self.removals / max(1, self.recorded or 0)
+            return (
+                f"the plan removes {self.removals} of the {self.recorded} memberships the "
+                f"state records ({pct:.1f}%), above max_removal_fraction_total "
+                f"{self.limit:g} ({self.setting}). To allow it, set `safety: "
+                f"{{max_removal_fraction_total: "
+                f"{_ceil2(self.removals / max(1, self.recorded or 0))}}}` in the "
+                "configuration, or pass --allow-mass-removal. Courses that ended can be "
+                "listed under `retired_courses:` instead."
             )
         return (
             f"the plan removes {self.removals} members in all, above max_removals "
@@ -275,12 +291,21 @@ def check_safety(
             limit, setting = safety.max_removal_fraction, "the `safety` block"
         else:
             limit, setting = safety.max_removal_fraction, "the default"
-        if recorded >= safety.min_course_size and removals > limit * recorded:
+        vanished = spec is None and not retired  # left the YAML without review
+        if vanished or (recorded >= safety.min_course_size and removals > limit * recorded):
             by = "retired_courses (remove_members)" if retired else allow.flag_for(MASS)
             findings.append(SafetyFinding(
                 MASS, removals, limit, setting, cid, name, recorded,
-                vanished=spec is None and not retired, allowed_by=by,
+                vanished=vanished, allowed_by=by,
             ))
+    recorded_total = sum(c.member_count() for c in state.courses.values())
+    share = safety.max_removal_fraction_total
+    if recorded_total >= MIN_TOTAL_SIZE and counted > share * recorded_total:
+        setting = ("the `safety` block" if share != defaults.max_removal_fraction_total
+                   else "the default")
+        findings.append(SafetyFinding(SHARE, counted, share, setting,
+                                      recorded=recorded_total,
+                                      allowed_by=allow.flag_for(SHARE)))
     if counted > safety.max_removals:
         setting = (
             "the `safety` block" if safety.max_removals != defaults.max_removals

@@ -210,3 +210,29 @@ def test_a_generated_file_and_a_hand_kept_file_make_one_course(tmp_path):
     })
     c = load_config(str(tmp_path / "cfg")).courses[442447]
     assert c.groups[0].name == "Pairs" and 3000103 in c.students
+
+
+def test_prune_retires_the_courses_the_source_no_longer_has(tmp_path):
+    """A course gone from the source is listed under retired_courses in a generated
+    file (reviewed in the pull request; the guard allows its removals), not dropped
+    from the configuration unreviewed; back in the source, it leaves that list."""
+    def export(*courses):
+        src = tmp_path / "r.csv"
+        src.write_text("course_id,role,uid,name,lesson_id,custom\n"
+                       + "".join(f"{c},student,{c * 10 + 1},,,\n" for c in courses))
+        return [str(src)]
+
+    out = tmp_path / "o"
+    convert_csv(export(5, 6, 7), str(out), prune=True)
+    assert not (out / "retired.yaml").exists()
+    r = convert_csv(export(5), str(out), prune=True)
+    assert "retired.yaml" in r.written and {"course-6.yaml", "course-7.yaml"} <= set(r.removed)
+    text = (out / "retired.yaml").read_text()
+    assert "- {id: 6, action: remove_members}" in text and "id: 7," in text
+    (out / "school.yaml").write_text("school: {sid: 1}\n")
+    config = load_config(str(out))
+    assert set(config.courses) == {5} and set(config.retired) == {6, 7}
+    convert_csv(export(5, 7), str(out), prune=True)  # 7 is back, 6 stays retired
+    assert set(load_config(str(out)).retired) == {6}
+    r = convert_csv(export(5, 6, 7), str(out), prune=True)
+    assert "retired.yaml" in r.removed and not (out / "retired.yaml").exists()

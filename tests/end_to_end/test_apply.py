@@ -119,7 +119,7 @@ def test_lifecycle(env):
     r = env.apply()
     assert r.returncode == 3
     assert "course 300: 16 of 16 recorded members would be removed" in r.stderr
-    assert "--allow-mass-removal" in r.stderr and "max_removal_fraction" in r.stderr
+    assert "--allow-mass-removal" in r.stderr and "retired_courses" in r.stderr
     assert env.sb.stats()["total"] == before  # nothing was sent
     r = env.apply("--allow-mass-removal")
     assert r.returncode == 0, r.stdout + r.stderr
