@@ -11,8 +11,10 @@ deletes (they are not members). A course listed under `retired_courses` with
 and do not count towards the totals.
 
 Uid typos: a uid removed and another added in the same course (or lesson)
-under the same name -- compared without case and width differences -- is
-most likely a mistyped uid; the real student would lose the class. It is
+under the same name -- compared without case and width differences -- or
+one keystroke apart whatever their names (a digit changed, inserted, deleted
+or two adjacent digits swapped) is most likely a mistyped uid; the real
+student would lose the class. The finding is located at the added entry. It is
 allowed by listing the pair under the course's `safety.uid_changes`, or by
 --allow-uid-change.
 
@@ -23,7 +25,6 @@ when something allows it, `allowed_by` says what, and apply does not refuse.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,8 @@ from typing import Any
 from ..model import MIN_TOTAL_SIZE, Config, Retire, Safety
 from ..privacy import PLAIN, Redactor
 from ..state.model import State
-from .changes import Action, Change, GroupChange, LessonChange, MemberChange, Reason
+from .changes import Action, Change, GroupChange, Reason
+from .typos import locate_uid, uid_changes
 
 MASS, TOTAL, SHARE, UID = "course", "total", "total-fraction", "uid-change"
 _REMOVE = Action.REMOVE
@@ -68,6 +70,7 @@ class SafetyFinding:
     label: str | None = None  # uid-change: the name both carry
     lesson: int | None = None  # uid-change between lesson students
     allowed_by: str | None = None  # what allows it (None: apply refuses)
+    where: str | None = None  # uid-change: file:line:col of the added entry, when found
 
     def _course(self) -> str:
         return f"course {self.course}" + (f" ({self.course_name})" if self.course_name else "")
@@ -75,13 +78,19 @@ class SafetyFinding:
     def message(self, r: Redactor = PLAIN) -> str:
         if self.scope == UID:
             where = self._course() + (f" lesson {self.lesson}" if self.lesson else "")
-            old, new, label = r.uid(self.old_uid or 0), r.uid(self.new_uid or 0), r.person(
-                self.label)
+            if self.where is not None:
+                where = f"{self.where}: {where}"
+            old, new = r.uid(self.old_uid or 0), r.uid(self.new_uid or 0)
+            if self.label is not None:
+                label = r.person(self.label)
+                what = f"uid {old} ({label}) is removed and uid {new} ({label}) is added"
+            else:  # bare uids one keystroke apart
+                what = (f"uid {old} is removed and uid {new} is added, one keystroke apart "
+                        "(a digit changed, added, dropped or two swapped)")
             return (
-                f"{where}: uid {old} ({label}) is removed and uid {new} ({label}) is added: "
-                f"a typo? The real student would lose the class. If the uid really changed, "
-                f"acknowledge it under the course: `safety: {{uid_changes: [{{from: {old}, "
-                f"to: {new}}}]}}`, or pass --allow-uid-change."
+                f"{where}: {what}: a typo? The real student would lose the class. If the "
+                f"uid really changed, acknowledge it under the course: `safety: "
+                f"{{uid_changes: [{{from: {old}, to: {new}}}]}}`, or pass --allow-uid-change."
             )
         if self.scope == MASS:
             pct = 100.0 * self.removals / max(1, self.recorded or 0)
@@ -139,9 +148,11 @@ class SafetyFinding:
         if self.scope == UID:
             d["old_uid"] = self.old_uid if not r.uids else r.uid(self.old_uid or 0)
             d["new_uid"] = self.new_uid if not r.uids else r.uid(self.new_uid or 0)
-            d["label"] = r.person(self.label)
+            d["label"] = r.person(self.label) if self.label is not None else None
             if self.lesson is not None:
                 d["lesson"] = self.lesson
+            if self.where is not None:
+                d["location"] = self.where
         return d
 
     @classmethod
@@ -150,7 +161,7 @@ class SafetyFinding:
             d["scope"], int(d["removals"]), d["limit"], d["setting"],
             d.get("course"), d.get("course_name"), d.get("recorded"),
             bool(d.get("vanished", False)), d.get("old_uid"), d.get("new_uid"),
-            d.get("label"), d.get("lesson"), d.get("allowed_by"),
+            d.get("label"), d.get("lesson"), d.get("allowed_by"), d.get("location"),
         )
 
 
@@ -209,47 +220,6 @@ def removal_count(changes: Iterable[Change]) -> int:
     return n
 
 
-def name_key(name: str) -> str:
-    """A name compared without case, width or spacing differences."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def _member(c: Change) -> tuple[int | None, int, str] | None:
-    """(lesson or None, uid, name) of a plain member add or removal that has a name."""
-    if c.reason is not None or not isinstance(c, (MemberChange, LessonChange)) or not c.name:
-        return None
-    return (c.lesson if isinstance(c, LessonChange) else None), c.uid, c.name
-
-
-def uid_changes(changes: Sequence[Change], removals: Sequence[Change] | None = None
-                ) -> list[tuple[int, int, str, int | None]]:
-    """(removed uid, added uid, label, lesson) pairs under the same name label:
-    course members with course members, lesson students within their lesson.
-    `removals`: the changes' removals, when the caller has them."""
-    removed: dict[tuple[int | None, str], list[tuple[int, str]]] = {}
-    if removals is None:
-        removals = [c for c in changes if c.action is Action.REMOVE]
-    for c in removals:
-        m = _member(c)
-        if m is not None:
-            removed.setdefault((m[0], name_key(m[2])), []).append((m[1], m[2]))
-    if not removed:
-        return []
-    out: list[tuple[int, int, str, int | None]] = []
-    taken: set[tuple[int | None, int]] = set()
-    for c in changes:
-        m = _member(c) if c.action is Action.ADD else None
-        if m is None:
-            continue
-        lesson, uid, name = m
-        for old, label in removed.get((lesson, name_key(name)), ()):
-            if (lesson, old) not in taken and old != uid:
-                taken.add((lesson, old))
-                out.append((old, uid, label, lesson))
-                break
-    return out
-
-
 def check_safety(
     per_course: Mapping[int, Sequence[Change]],
     config: Config,
@@ -274,7 +244,8 @@ def check_safety(
                     else allow.flag_for(UID)
                 findings.append(SafetyFinding(UID, 1, 0, "the uid-change check", cid, name,
                                               old_uid=old, new_uid=new, label=label,
-                                              lesson=lesson, allowed_by=by))
+                                              lesson=lesson, allowed_by=by,
+                                              where=locate_uid(spec.location, new)))
         removals = removal_count(rms)
         if not removals:
             continue

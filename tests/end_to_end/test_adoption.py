@@ -15,11 +15,11 @@ YAML = """
 courses:
   - id: 100
     name: Algebra
-    students: [1, 2, 3, {uid: 8, name: Eight}]
+    students: [1, 2, 3, {uid: 18, name: Eighteen}]
     auditors: [{uid: 4, name: Four}, {uid: 5, name: New Name}]
     lessons:
       - id: 1001
-        students: [{uid: 50, name: Fifty, custom: c50}, {uid: 52, name: Fiftytwo}]
+        students: [{uid: 50, name: Fifty, custom: c50}, {uid: 48, name: Fortyeight}]
   - id: 200
     students: [1, 2]
 """
@@ -68,8 +68,8 @@ def test_adopt_export_import_plan_apply(tmp_path):
             ("course/100/lesson/1001/student/51", "remove", None),
             ("course/100/student/4", "remove", "switch"),
             ("course/100/auditor/4", "add", "switch"),
-            ("course/100/student/8", "add", None),
-            ("course/100/lesson/1001/student/52", "add", None),
+            ("course/100/student/18", "add", None),
+            ("course/100/lesson/1001/student/48", "add", None),
         }
         assert got == expected
         notes = [n["address"] for n in plan["notes"]]

@@ -58,11 +58,11 @@ STEP2 = """
 courses:
   - id: 100
     name: Algebra
-    students: [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 23]
+    students: [1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 48]
     auditors: [{uid: 5, name: Was student}, {uid: 22, name: Aud 22}]
     lessons:
       - id: 1001
-        students: [{uid: 50, name: Fifty, custom: A-1}, {uid: 52, name: Fiftytwo}]
+        students: [{uid: 50, name: Fifty, custom: A-1}, {uid: 148, name: Fiftytwo}]
       - id: 1002
         students: [{uid: 53, name: Fiftythree, custom: "9"}]
     groups:
