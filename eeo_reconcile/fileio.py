@@ -112,6 +112,18 @@ def _create_exclusive(prefix: str) -> tuple[str, int]:
     raise FileExistsError(prefix)  # pragma: no cover
 
 
+def check_target(path: str) -> None:
+    """FileProblem unless `path` is absent or a regular file: an output goes only
+    where it should (never over a device node, through a link, into a FIFO)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise FileProblem(f"is {kind_of(mode)}, not a regular file: refusing to write "
+                          "over it")
+
+
 def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = None,
                  durable: bool = True) -> None:
     """Write `data` (bytes, or pieces of bytes written as they come) to `path`
@@ -119,7 +131,10 @@ def atomic_write(path: str, data: bytes | Iterable[bytes], backup: str | None = 
     The temp file has an unpredictable name and is created exclusively; a
     crash may leave it behind (see remove_stale_temps). `durable=False` skips
     the fsyncs: still all or nothing, but a power cut may lose the write (for
-    files that are made again, like generated YAML)."""
+    files that are made again, like generated YAML). A `path` that exists and
+    is not a regular file (a link, a device, a FIFO, a directory) is never
+    replaced: FileProblem says what it is."""
+    check_target(path)
     tmp, fd = _create_exclusive(temp_prefix(path))
     try:
         for piece in (data,) if isinstance(data, bytes) else data:

@@ -55,7 +55,11 @@ def write_files(out: str, files: Mapping[str, str], report: ConvertReport,
         except (FileProblem, OSError):
             pass
         if not dry_run:
-            atomic_write(path, data, durable=False)  # made again by the next run
+            try:
+                atomic_write(path, data, durable=False)  # made again by the next run
+            except FileProblem as exc:
+                raise ConfigError([Diagnostic(Location(printable(path), 1, 1),
+                                              f"this file {exc.why}", None)]) from None
         report.written.append(name)
     if os.path.isdir(out):
         for name in sorted(os.listdir(out)):

@@ -37,6 +37,7 @@ from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
 from ..schemas import is_valid
 from ..state.model import State
+from ..text import printable
 from .calls import calls_for_course
 from .encode import canonical
 from .plan import Plan
@@ -104,6 +105,8 @@ def save_plan(plan: Plan, path: str, created: str | None = None,
               secret: str | None = None) -> None:
     try:
         atomic_write(os.path.abspath(path), plan_file_pieces(plan, created, secret))
+    except FileProblem as exc:
+        raise PlanFileError(f"the plan file {printable(path)} {exc.why}") from None
     except OSError as exc:
         raise PlanFileError(f"cannot write the plan file {path}: {exc.strerror}") from None
 

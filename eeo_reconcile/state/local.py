@@ -111,6 +111,8 @@ class LocalDriver(Driver):
                                       prov)
         try:
             atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
+        except FileProblem as exc:
+            raise StateError(f"the state {self.path} {exc.why}") from None
         except OSError as exc:
             raise StateError(f"cannot write the state {self.path}: {exc.strerror}") from None
 

@@ -237,3 +237,37 @@ def test_the_progress_bar_shows_calls_members_and_an_eta(monkeypatch):
     quiet = view.ProgressBar(enabled=False)
     quiet(1, 40, 30, 1200)
     assert quiet._bar is None
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "link"])
+def test_an_output_goes_only_where_it_should(ex, tmp_path, kind):
+    """plan --out and convert --out never replace what is not a regular file (a
+    device node, as root, was replaced by the plan), nor write through a link."""
+    import stat
+
+    target = tmp_path / "p.plan"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    if kind == "device":
+        try:
+            os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # as /dev/null
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(outside)
+    mode = os.lstat(target).st_mode
+    r = run("plan", ex, "--out", target)
+    assert r.exit_code == 1 and "refusing to write over it" in r.stderr, r.output
+    assert os.lstat(target).st_mode == mode and outside.read_text() == "keep me"
+    # convert: a generated file's name planted as the same kind of thing
+    src = tmp_path / "r.csv"
+    src.write_text("course_id,role,uid,name,lesson_id,custom\n5,student,1,,,\n")
+    out = tmp_path / "o"
+    out.mkdir()
+    planted = out / "course-5.yaml"
+    os.rename(target, planted)
+    r = run("convert", "csv", src, "--out", out)
+    assert r.exit_code == 1 and "course-5.yaml" in r.stderr, r.output
+    assert os.lstat(planted).st_mode == mode and outside.read_text() == "keep me"
