@@ -14,6 +14,7 @@ import errno as _errno
 import json
 import os
 import stat
+from collections.abc import Callable
 
 try:  # POSIX
     import fcntl as _fcntl
@@ -80,6 +81,18 @@ def _write_at_start(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _releaser(fd: int, dfd: int | None) -> Callable[[], None]:
+    def release() -> None:
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            unlock(fd)
+            os.close(fd)
+            if dfd is not None and dfd >= 0:
+                os.close(dfd)  # closing drops its flock
+    return release
+
+
 class FileLocker:
     """An OS lock on one file (flock, or msvcrt.locking), the holder's info inside."""
 
@@ -107,27 +120,64 @@ class FileLocker:
                             "remove it if it is not eeo-reconcile's")
         return fd
 
-    def try_acquire(self, operation: str) -> Lock | None:
-        fd = self._open()
+    def _dir_lock(self) -> int | None:
+        """The state's directory, locked too (POSIX): a directory that holds the
+        state cannot be removed, so deleting the lock file (a workspace clean-up,
+        someone clearing a "stale" lock) never lets a second holder in. -1: held
+        by another process; None: not available here (Windows)."""
+        if _fcntl is None:
+            return None
         try:
-            if not try_lock(fd, self.path):
-                os.close(fd)
-                return None
-            info = LockInfo.new(operation, self.store)
-            _write_at_start(fd, json.dumps(info.to_json(), indent=1).encode() + b"\n")
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            raise
+            dfd = os.open(os.path.dirname(os.path.abspath(self.path)) or ".",
+                          os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | O_CLOEXEC)
+        except OSError as exc:
+            raise LockError(f"cannot open the directory of {self.path}: "
+                            f"{exc.strerror}") from None
+        try:
+            _fcntl.flock(dfd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(dfd)
+            if exc.errno in _BUSY:
+                return -1
+            raise LockError(f"cannot lock the directory of {self.path}: "
+                            f"{exc.strerror}") from None
+        return dfd
 
-        def release() -> None:
+    def _same_file(self, fd: int) -> bool:
+        """Whether the path still names the file `fd` locked (not deleted or
+        replaced between the open and the lock)."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def try_acquire(self, operation: str) -> Lock | None:
+        for _ in range(5):  # the file replaced under us: open it again
+            fd = self._open()
             try:
-                os.ftruncate(fd, 0)
-            finally:
-                unlock(fd)
+                if not try_lock(fd, self.path):
+                    os.close(fd)
+                    return None
+                if not self._same_file(fd):
+                    unlock(fd)
+                    os.close(fd)
+                    continue
+                dfd = self._dir_lock()
+                if dfd == -1:  # another holds it, its lock file deleted meanwhile
+                    unlock(fd)
+                    os.close(fd)
+                    return None
+                info = LockInfo.new(operation, self.store)
+                _write_at_start(fd, json.dumps(info.to_json(), indent=1).encode() + b"\n")
+                os.fsync(fd)
+            except BaseException:
                 os.close(fd)
-
-        return Lock(info, release)
+                raise
+            return Lock(info, _releaser(fd, dfd))
+        raise LockError(f"the lock file {self.path} keeps being replaced while it is "
+                        "taken: refusing to run; find what removes it")
 
     def info(self) -> LockInfo | None:
         return read_info_file(self.path)
@@ -137,7 +187,8 @@ class FileLocker:
         info = check_unlock(read_info_file(self.path), lock_id, self.store)
         fd = self._open()
         try:
-            if not try_lock(fd, self.path):
+            dfd = self._dir_lock() if try_lock(fd, self.path) else -1
+            if dfd == -1:
                 raise LockError(
                     f"the lock of {self.store} is held by a live process "
                     f"({info.who}, pid {info.pid}, {info.operation}); force-unlock only clears "
@@ -145,6 +196,8 @@ class FileLocker:
                 )
             os.ftruncate(fd, 0)
             unlock(fd)
+            if dfd is not None:
+                os.close(dfd)
         finally:
             os.close(fd)
         return info

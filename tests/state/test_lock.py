@@ -129,3 +129,23 @@ def test_lock_in_one_process_blocks_another_handle(tmp_path):
         LocalStore(StateRef.of("local", path=str(tmp_path / "s.json"))).lock("plan")
     with LocalStore(StateRef.of("local", path=str(tmp_path / "s.json"))).lock("plan"):
         pass
+
+
+def test_deleting_the_lock_file_never_lets_a_second_holder_in(tmp_path):
+    """A workspace clean-up or someone removing a "stale" lock file while an apply
+    holds it: the next command still finds the lock held (the state's directory
+    is locked too), and once the holder is gone, the lock is free again."""
+    path = _config(tmp_path)
+    proc, _ = _holder(path, 30)
+    try:
+        os.unlink(path + ".lock")
+        r = _cli("plan", str(tmp_path))
+        assert r.returncode == 1 and "held by another process" in r.stderr, r.stdout + r.stderr
+        store = LocalStore(StateRef.of("local", path=path))
+        with pytest.raises(LockError):
+            store.lock("apply")
+    finally:
+        proc.kill()
+        proc.wait()
+    r = _cli("plan", str(tmp_path))
+    assert r.returncode == 0, r.stderr
