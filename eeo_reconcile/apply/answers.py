@@ -8,6 +8,8 @@ How answers are read (see `classin.errnos.classify`):
   course failure (144, 147, 149, 153, 369) -> the rest of that course is skipped
   lesson failure (142, 143, 145, 212, 466) -> the rest of that lesson is skipped
   run failure (102 auth/clock; 100, 400 ... a bug) -> stop everything
+  (no answer to a call sent: the rest of that course; `sending.Sender` stops the
+  run only after calls in a row that could not connect at all)
 
 Batch answers are matched to members by position: the documents do not
 promise the order, so where an item echoes what was sent (a lesson student's
@@ -32,6 +34,8 @@ from .record import forget_group, group_not_created, group_unconfirmed, member_o
 from .result import Failure
 
 ECHO_MISMATCH = -2  # an answer's items do not echo what was sent, in order
+NO_ANSWER = -3  # a call sent without an answer (lost, or its retries ran out)
+UNREACHABLE = -4  # a call that could not reach ClassIn at all
 DONE = (ErrClass.SUCCESS, ErrClass.WARNING, ErrClass.CONVERGED)
 
 
@@ -272,6 +276,11 @@ def fail_all(out: Reading, call: Call, errno: int | None, text: str | None = Non
 
 
 def why(code: int) -> str:
+    if code == NO_ANSWER:
+        return ("no answer from ClassIn (whether that call took effect is unknown; the "
+                "next plan shows what is left)")
+    if code == UNREACHABLE:
+        return "ClassIn could not be reached for that call"
     if code == ECHO_MISMATCH:
         return ("an answer whose items do not echo what was sent, in order: they cannot be "
                 "matched to members, so nothing of it was recorded")

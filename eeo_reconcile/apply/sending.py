@@ -20,7 +20,15 @@ from ..plan.labels import LabelUpdate
 from ..plan.plan import Plan
 from ..state.ops import StateOp
 from ..state.records import Unconfirmed
-from .answers import ECHO_MISMATCH, Reading, fail_all, read_answer, why
+from .answers import (
+    ECHO_MISMATCH,
+    NO_ANSWER,
+    UNREACHABLE,
+    Reading,
+    fail_all,
+    read_answer,
+    why,
+)
 from .observe import CallLog, Observer
 from .record import group_not_created, group_unconfirmed
 from .result import ApplyResult
@@ -33,6 +41,7 @@ if TYPE_CHECKING:  # requests is imported only when something is applied
 # (calls done, calls planned, members done, members planned)
 Progress = Callable[[int, int, int, int], None]
 COURSE_FULL = 130
+UNREACHABLE_LIMIT = 3  # calls in a row without a connection: ClassIn is down, stop
 
 
 @dataclass
@@ -65,6 +74,7 @@ class Sender:
         self.result = ApplyResult(calls_planned=len(plan.calls))
         self.done = 0
         self.record_failed = False  # the store refused a confirmed result
+        self.unreachable = 0  # calls in a row that could not reach ClassIn at all
         self.plan_labels: dict[int, list[LabelUpdate]] = {}
         for u in plan.labels:
             self.plan_labels.setdefault(u.course, []).append(u)
@@ -123,11 +133,22 @@ class Sender:
                     self.result.unanswered += 1
                 return Outcome(attempts=exc.attempts)
             self.fail_all(call, None, str(exc))
-            self.halt(f"ClassIn could not be reached: {exc}")
-            return Outcome(attempts=exc.attempts)
+            if exc.sent:  # one lost answer ends this course's run, not everyone's
+                with self.lock:
+                    self.unreachable = 0
+                return Outcome(skip=("course", NO_ANSWER), attempts=exc.attempts)
+            with self.lock:  # never reached ClassIn: only a run of these stops the apply
+                self.unreachable += 1
+                down = self.unreachable >= UNREACHABLE_LIMIT
+            if down:
+                self.halt(f"ClassIn could not be reached: {UNREACHABLE_LIMIT} calls in a "
+                          f"row found no connection (last: {exc}). Check the network and "
+                          "EEO_API_URL / school.api_url, then apply again.")
+            return Outcome(skip=("course", UNREACHABLE), attempts=exc.attempts)
         with self.lock:
             self.result.requests += res.attempts
             self.result.calls_sent += 1
+            self.unreachable = 0
         out = self._answered(call, res, defer)
         out.errno, out.attempts = res.errno, res.attempts
         return out

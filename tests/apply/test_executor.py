@@ -73,19 +73,64 @@ def test_everything_ok_and_progress_reaches_the_total(tmp_path):
     assert after.courses[5].students == {1, 2}
 
 
-def test_no_answer_stops_the_run_and_keeps_what_was_confirmed(tmp_path):
+def test_a_lost_answer_ends_that_course_and_keeps_what_was_confirmed(tmp_path):
     def answer(action, params):
         if action == "addCourseStudent":  # the auditor, the second call
             raise TransportError("no answer from ClassIn for addCourseStudent", 6)
         return ok(action, params)
 
     plan, result, client, after, _ = run(tmp_path, answer)
-    assert result.stopped and "could not be reached" in result.stopped
+    assert result.stopped is None  # one lost answer is not "ClassIn is down"
     assert client.sent == ["addCourseStudentMultiple", "addCourseStudent"]
-    assert result.not_sent == 2 and result.requests == 1 + 6
+    assert [(s.scope, s.errno, s.calls) for s in result.skipped] == [("course/5", -3, 2)]
+    assert result.requests == 1 + 6
     assert [(f.address, f.errno) for f in result.failures] == [("course/5/auditor/3", None)]
     assert after.courses[5].students == {1, 2}  # the first call was recorded
     assert not after.courses[5].auditors
+
+
+TWO = CONFIG + """
+  - id: 6
+    students: [11, 12]
+  - id: 7
+    students: [21, 22]
+"""
+
+
+def test_a_lost_answer_in_one_course_lets_the_other_courses_go_on(tmp_path):
+    def answer(action, params):
+        if params.get("courseId") == 5:
+            raise TransportError("no answer", 1)
+        return ok(action, params)
+
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": TWO})
+    _, result, client, after, _ = _run_config(tmp_path, answer)
+    assert result.stopped is None
+    assert after.courses[6].students == {11, 12} and after.courses[7].students == {21, 22}
+    assert [s.scope for s in result.skipped] == ["course/5"]
+
+
+def test_calls_that_cannot_connect_in_a_row_stop_the_run_saying_why(tmp_path):
+    def answer(action, params):
+        raise TransportError("connection refused", 1, sent=False)
+
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": TWO})
+    _, result, client, after, _ = _run_config(tmp_path, answer)
+    assert result.stopped and "could not be reached: 3 calls in a row" in result.stopped
+    assert len(client.sent) == 3  # then nothing more is tried
+
+
+def _run_config(tmp_path, answer):
+    config = load_config(str(tmp_path / "cfg"))
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "s.json")))
+    client = Scripted(answer)
+    with store.lock("apply"):
+        state = store.read()
+        plan = make_plan(config, state)
+        result = apply_plan(plan, store, state, client, 1)
+    with store.lock("plan"):
+        after = store.read()
+    return plan, result, client, after, None
 
 
 def test_malformed_request_stops_the_run_and_names_the_call(tmp_path):
