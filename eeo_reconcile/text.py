@@ -31,6 +31,14 @@ def printable(text: str) -> str:
     return UNSAFE.sub(_escape, text)
 
 
+def safe_json(text: str) -> str:
+    """JSON text with every unsafe character left in it (C1 controls, bidi marks,
+    line separators: json escapes only C0) written as a `\\uXXXX` escape: the
+    same JSON value, shown safely."""
+    return UNSAFE.sub(lambda m: m.group(0) if m.group(0) == "\n"  # its layout
+                      else f"\\u{ord(m.group(0)):04x}", text)
+
+
 def token(text: object, limit: int = 40) -> str:
     """A value quoted from a file: printable, and cut to `limit` characters."""
     s = printable(str(text))

@@ -21,7 +21,7 @@ from ..state.history import Event
 from ..state.local import load_state_file
 from ..state.model import State
 from ..state.store import StateStore
-from ..text import printable
+from ..text import printable, safe_json
 from ..workflow import open_state_and_config
 from .exits import handle_errors
 from .jsonout import echo_json
@@ -84,7 +84,7 @@ def state_show(address: str, **where: Any) -> None:
     value = st.show(addr)
     if value is None:
         raise EeoError(f"nothing is recorded at {addr}")
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    click.echo(safe_json(json.dumps(value, ensure_ascii=False, indent=2)))
 
 
 @state.command("rm")

@@ -271,3 +271,22 @@ def test_an_output_goes_only_where_it_should(ex, tmp_path, kind):
     r = run("convert", "csv", src, "--out", out)
     assert r.exit_code == 1 and "course-5.yaml" in r.stderr, r.output
     assert os.lstat(planted).st_mode == mode and outside.read_text() == "keep me"
+
+
+def test_state_show_escapes_planted_controls_as_plans_do(tmp_path):
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.local import LocalStore
+    from eeo_reconcile.state.model import State
+    from eeo_reconcile.state.records import CourseRecord
+
+    st = State(sid=1)
+    st.courses[5] = CourseRecord()
+    st.courses[5].auditors[9] = "Mum\u202egnp.exe\x85\u2028"
+    path = str(tmp_path / "s.json")
+    store = LocalStore(StateRef.of("local", path=path))
+    with store.lock("test"):
+        store.write(st)
+    r = run("state", "show", "course/5", "--state", path)
+    assert r.exit_code == 0, r.output
+    assert "\u202e" not in r.stdout and "\x85" not in r.stdout and "\u2028" not in r.stdout
+    assert json.loads(r.stdout)["auditors"] == {"9": "Mum\u202egnp.exe\x85\u2028"}
