@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..classin.answers import ApiResult, TransportError
 from ..classin.api import Call, Subject
+from ..classin.errnos import ErrClass, classify
 from ..plan.labels import LabelUpdate
 from ..plan.plan import Plan
 from ..state.ops import StateOp
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # requests is imported only when something is applied
 Progress = Callable[[int, int, int, int], None]
 COURSE_FULL = 130
 UNREACHABLE_LIMIT = 3  # calls in a row without a connection: ClassIn is down, stop
+CREATE_RETRIES = 2  # a grouping create sent again after a transient errno or a lost answer
 
 
 @dataclass
@@ -114,13 +116,12 @@ class Sender:
 
     def _one(self, call: Call, defer: frozenset[int]) -> Outcome:
         ep = call.action
-        action = ep.name
         params = call.params()
         creates = ep.creates
         if creates:  # not idempotent: what was about to happen survives a crash
             self.record([group_unconfirmed(call, Unconfirmed.NO_ANSWER)])
         try:
-            res = self.client.call(action, params, idempotent=ep.idempotent, stop=self.stop)
+            res = self._call(call, params)
         except TransportError as exc:
             with self.lock:
                 self.result.requests += exc.attempts
@@ -152,6 +153,35 @@ class Sender:
         out = self._answered(call, res, defer)
         out.errno, out.attempts = res.errno, res.attempts
         return out
+
+    def _call(self, call: Call, params: dict[str, Any]) -> ApiResult:
+        """The client's call. A create, which the client never sends twice (it is
+        not idempotent), is sent again at most CREATE_RETRIES times, with back-off,
+        after a transient errno or a lost answer: ClassIn answers a second create
+        of a grouping that exists 892 and creates nothing, so a retry cannot make
+        two, and only a retry answered 892 leaves it "probably created"."""
+        ep = call.action
+        tries = 0
+        while True:
+            try:
+                res = self.client.call(ep.name, params, idempotent=ep.idempotent,
+                                       stop=self.stop)
+            except TransportError as exc:
+                if not (ep.creates and exc.sent and not exc.interrupted
+                        and tries < CREATE_RETRIES) or self.stop.is_set():
+                    raise
+                spent = exc.attempts
+            else:
+                if not (ep.creates and tries < CREATE_RETRIES and not self.stop.is_set()
+                        and classify(res.errno, ep, None) is ErrClass.TRANSIENT):
+                    return res
+                spent = res.attempts
+            with self.lock:
+                self.result.requests += spent
+            tries += 1
+            school = self.plan.school
+            backoff = school.retry.backoff_seconds if school is not None else 0.5
+            self.stop.wait(backoff * 2 ** tries)
 
     def _answered(self, call: Call, res: ApiResult, defer: frozenset[int]) -> Outcome:
         # only a grouping's answer is read against the course as recorded

@@ -256,3 +256,56 @@ def test_a_plan_without_calls_records_names_and_forgets_courses(tmp_path):
         after = store.read()
     assert 6 not in after.courses and after.courses[5].name == "Named now"
     assert make_plan(config, after).empty
+
+
+GROUPED = """
+school: {sid: 1, retry: {backoff_seconds: 0.001}}
+courses:
+  - id: 5
+    students: [1, 2]
+    groups:
+      - name: G
+        teams: [{leader: 1, members: [2]}]
+"""
+
+
+def _grouping(tmp_path, answers):
+    """Apply GROUPED with the create answered by `answers` in turn (an ApiResult,
+    or an exception to raise)."""
+    script = list(answers)
+
+    def answer(action, params):
+        if action != "addCourseGroup":
+            return ok(action, params)
+        a = script.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": GROUPED})
+    _, result, client, after, _ = _run_config(tmp_path, answer)
+    return result, client, after
+
+
+def test_a_grouping_create_answered_104_or_114_is_sent_again_and_created(tmp_path):
+    result, client, after = _grouping(tmp_path, [ApiResult(114, "busy", None, 1),
+                                                 ApiResult(104, "busy", None, 1),
+                                                 ApiResult(1, "", 4321, 1)])
+    assert client.sent.count("addCourseGroup") == 3
+    assert after.courses[5].groups["G"].id == 4321 and not after.courses[5].unconfirmed
+    assert result.ok
+
+
+def test_a_lost_create_answer_retried_into_892_is_probably_created(tmp_path):
+    from eeo_reconcile.state.records import Unconfirmed
+
+    result, client, after = _grouping(tmp_path, [TransportError("no answer", 1),
+                                                 ApiResult(892, "exists", None, 1)])
+    assert client.sent.count("addCourseGroup") == 2
+    assert after.courses[5].unconfirmed["G"].reason is Unconfirmed.ALREADY_CREATED
+
+
+def test_a_create_is_sent_at_most_three_times(tmp_path):
+    result, client, after = _grouping(tmp_path, [ApiResult(114, "busy", None, 1)] * 3)
+    assert client.sent.count("addCourseGroup") == 3
+    assert "G" in after.courses[5].unconfirmed  # still unknown: a person decides
