@@ -5,7 +5,7 @@ the history with what it changed."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .address import Address, GroupAddress
@@ -13,7 +13,7 @@ from .config.load import load_config
 from .errors import ConfigError, StateError
 from .model import StateRef
 from .state import backends
-from .state.history import Event, course_changes
+from .state.history import Event, HistoryEntry, course_changes
 from .state.lock import LockInfo
 from .state.model import State
 from .state.store import StateStore
@@ -68,9 +68,11 @@ def unlock(store: StateStore, lock_id: str) -> LockInfo:
 
 
 def migrate_state(source: StateStore, target: StateStore, force: bool = False,
-                  lock_timeout: float = 0.0) -> State:
-    """Move a state to another backend: same lineage, serial + 1. Both are locked;
-    a target that already holds a state is refused unless `force`."""
+                  lock_timeout: float = 0.0) -> tuple[State, int]:
+    """Move a state to another backend, with its audit history: same lineage,
+    serial + 1. Both are locked; a target that already holds a state is refused
+    unless `force`. Returns the state written and how many history entries
+    came with it (in the state's transaction where the target has them)."""
     with source.lock("state migrate", lock_timeout), target.lock("state migrate", lock_timeout):
         st = source.read()
         if st.lineage is None:
@@ -85,7 +87,15 @@ def migrate_state(source: StateStore, target: StateStore, force: bool = False,
         new.serial = max(st.serial, current.serial) + 1
         moved = Event("migrate", "state", {"from": source.describe()},
                       {"to": target.describe(), "memberships": st.membership_count()})
-        return target.store_exact(new, [moved])
+        carried = [0]
+
+        def past() -> Iterator[HistoryEntry]:
+            for e in source.history():
+                carried[0] += 1
+                yield e
+
+        written = target.store_exact(new, [moved], past())
+        return written, carried[0]
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,7 @@ class MigrateOutcome:
     state: State
     base_dir: str
     source_backend: str
+    history: int = 0  # history entries carried with the state
 
 
 def migrate(
@@ -138,9 +149,10 @@ def migrate(
         source.close()
         raise
     try:
-        written = migrate_state(source, target, force=force, lock_timeout=lock_timeout)
+        written, carried = migrate_state(source, target, force=force,
+                                         lock_timeout=lock_timeout)
     finally:
         source.close()
         target.close()
     return MigrateOutcome(source.describe(), target.describe(), dst_ref, written, base_dir,
-                          frm)
+                          frm, carried)

@@ -227,7 +227,8 @@ def state_migrate(to: str, force: bool, config_path: str | None, state_path: str
     """
     done = migrate(to, config_path, state_path, state_dsn, workspace, force, lock_timeout)
     click.echo(f"Migrated the state from {done.source} to {done.target}: lineage "
-               f"{done.state.lineage}, serial {done.state.serial}.")
+               f"{done.state.lineage}, serial {done.state.serial}, with its audit history "
+               f"({done.history} entr{'y' if done.history == 1 else 'ies'}).")
     block = backends.get(to).config_block(done.target_ref, done.base_dir)
     shown = ", ".join(f"{k}: {v}" for k, v in block.items())
     click.echo(f"Now point the configuration at it: state: {{{shown}}}. "

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..errors import StateError
 from ..model import StateRef
@@ -50,9 +50,12 @@ class Driver(abc.ABC):
         """The stored snapshot (an empty State when there is none)."""
 
     @abc.abstractmethod
-    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
+    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance,
+            past: Iterable[HistoryEntry] = ()) -> None:
         """Store `state` as it is (lineage, serial, salt), with the history batch of
-        its serial: the batch durable no later than the state."""
+        its serial: the batch durable no later than the state. `past`: history
+        entries carried from elsewhere (state migrate), in order, stored first
+        (in the same transaction where the driver has them)."""
 
     @abc.abstractmethod
     def journal_start(self, header: bytes) -> None:
@@ -173,8 +176,9 @@ class DriverStore(StateStore):
     def write(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
         return self.put_next(state, TimedAt(now(), events), self.provenance())
 
-    def store_exact(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
-        self.driver.put(state, TimedAt(now(), events), self.provenance())
+    def store_exact(self, state: State, events: Sequence[HistoryChange] = (),
+                    past: Iterable[HistoryEntry] = ()) -> State:
+        self.driver.put(state, TimedAt(now(), events), self.provenance(), past)
         return state
 
     def open_journal(self, state: State) -> Journal:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any
 
 from ..errors import StateError
@@ -175,6 +175,17 @@ def append_events(path: str, serial: int, lineage: str | None,
     """Append the entries (`entries(events, prov, serial)`, written without
     making them) of the change that makes `serial`, durably, once."""
     _append(path, serial, lineage, entry_lines(events, prov, serial), note=False)
+
+
+def append_entries(path: str, lineage: str | None, entries: Iterable[HistoryEntry]) -> int:
+    """Append entries read from another store (state migrate), a batch per serial
+    as they come; returns how many."""
+    n = 0
+    for serial, batch in groupby(entries, key=lambda e: e.serial):
+        lines = [_encode(e.to_json()) for e in batch]
+        n += len(lines)
+        _append(path, serial, lineage, lines, note=False)
+    return n
 
 
 def append_note(path: str, serial: int, lineage: str | None,

@@ -17,7 +17,7 @@ is an error that names the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import StateError
@@ -103,9 +103,11 @@ class LocalDriver(Driver):
                 "children's names and ids; it is written with mode 0600 from now on"
             )
 
-    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
+    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance,
+            past: Iterable[HistoryEntry] = ()) -> None:
         """The history batch of the state's serial first (durable), then the state."""
         self.ensure_dir()
+        historyfile.append_entries(self.history_path, state.lineage, past)
         if events:
             historyfile.append_events(self.history_path, state.serial, state.lineage, events,
                                       prov)

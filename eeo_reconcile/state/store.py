@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -215,8 +215,10 @@ class StateStore(abc.ABC):
         """Start recording an apply on top of `state` (as returned by `read`)."""
 
     @abc.abstractmethod
-    def store_exact(self, state: State, events: Sequence[HistoryChange] = ()) -> State:
-        """Store `state` with its lineage and serial exactly as given."""
+    def store_exact(self, state: State, events: Sequence[HistoryChange] = (),
+                    past: Iterable[HistoryEntry] = ()) -> State:
+        """Store `state` with its lineage and serial exactly as given (and `past`,
+        the history of another store, before it: state migrate)."""
 
     def push(self, state: State, force: bool = False) -> State:
         """Replace the stored state by another one (state push), keeping its lineage

@@ -15,6 +15,7 @@ import pytest
 from eeo_reconcile.errors import LockError, StateError
 from eeo_reconcile.model import LessonMember, StateRef, Team
 from eeo_reconcile.state import codec
+from eeo_reconcile.state.history import course_changes
 from eeo_reconcile.state.local import LocalStore
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
@@ -474,3 +475,30 @@ def test_a_journal_an_apply_left_is_folded_by_the_next_read_with_its_history(pg)
                                                           "course/5/auditor/9"}
     s.close()
     t.close()
+
+
+def test_migrate_carries_the_audit_history_both_ways(pg, tmp_path):
+    from eeo_reconcile.maintenance import migrate_state
+    from eeo_reconcile.state.local import LocalStore
+
+    local = LocalStore(StateRef.of("local", path=str(tmp_path / "a.json")))
+    with local.lock("import"):
+        st = local.read()
+        st.courses[5] = sample().courses[next(iter(sample().courses))].copy()
+        local.write(st, course_changes(5, None, st.courses[5]))
+    with local.lock("apply"):
+        j = local.open_journal(local.read())
+        j.record([StateOp(OpKind.ADD_STUDENTS, 5, uids=(77,))])
+        j.close()
+    before = [e.address for e in local.history()]
+    assert "course/5/student/77" in before
+    s = store(pg)
+    written, carried = migrate_state(local, s)
+    assert carried == len(before)
+    got = [e.address for e in s.history()]
+    assert got[:len(before)] == before and got[-1] == "state"  # then the migrate event
+    back = LocalStore(StateRef.of("local", path=str(tmp_path / "b.json")))
+    written2, carried2 = migrate_state(s, back)
+    assert carried2 == len(got)
+    assert [e.address for e in back.history()][:len(got)] == got
+    s.close()

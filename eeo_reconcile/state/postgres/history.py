@@ -4,7 +4,7 @@ change it records (see `state.history`); read with an index on the address."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ...provenance import Provenance
@@ -27,6 +27,21 @@ def insert(conn: Any, ws: int, events: Sequence[TimedEvent], prov: Provenance,
                                 json.dumps(e.new, ensure_ascii=False)
                                 if e.new is not None else None,
                                 serial, prov.who, prov.commit, prov.run))
+
+
+def insert_entries(conn: Any, ws: int, entries: Iterable[HistoryEntry]) -> int:
+    """Rows for entries read from another store (state migrate); how many."""
+    n = 0
+    with conn.cursor() as cur, cur.copy(
+            "COPY eeo_history (ws, time, operation, action, address, old, new, serial, who, "
+            "commit, run) FROM STDIN") as copy:
+        for e in entries:
+            copy.write_row((ws, e.time, e.operation, e.action, e.address,
+                            json.dumps(e.old, ensure_ascii=False) if e.old is not None else None,
+                            json.dumps(e.new, ensure_ascii=False) if e.new is not None else None,
+                            e.serial, e.who, e.commit, e.run))
+            n += 1
+    return n
 
 
 def read(conn: Any, ws: int, prefix: str = "", since: str | None = None,

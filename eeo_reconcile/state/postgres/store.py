@@ -9,7 +9,7 @@ next command reads the state after a crash).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ...errors import StateError
@@ -52,13 +52,17 @@ class PostgresDriver(Driver):
         with self._db.use("reading the state") as conn:
             return read_state(conn, self._workspace_id(conn))
 
-    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
-        """The rows, the serial and the history batch, in one transaction."""
+    def put(self, state: State, events: Sequence[TimedEvent], prov: Provenance,
+            past: Iterable[HistoryEntry] = ()) -> None:
+        """The history carried from elsewhere, the rows, the serial and the
+        history batch, in one transaction."""
         assert state.lineage is not None
         with self._db.use("writing the state") as conn:
             ws = self._workspace_id(conn)
-            replace_state(conn, ws, state, state.lineage, state.serial, state.salt,
-                          after=lambda c, s: pg_history.insert(c, ws, events, prov, s))
+            with conn.transaction():
+                pg_history.insert_entries(conn, ws, past)
+                replace_state(conn, ws, state, state.lineage, state.serial, state.salt,
+                              after=lambda c, s: pg_history.insert(c, ws, events, prov, s))
 
     def journal_start(self, header: bytes) -> None:
         with self._db.use("starting the apply") as conn:
