@@ -29,10 +29,11 @@ from .classin.api import MIN_SECRET_LENGTH
 from .config.load import load_config
 from .errors import ApiError, ApplyRefused, PlanFileError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
+from .plan.changes import Change
 from .plan.diff import make_plan
 from .plan.plan import Plan
 from .plan.planfile import SavedPlan, check_fresh
-from .plan.safety import Allow
+from .plan.safety import Allow, check_safety
 from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
 from .roster.read import read_rosters
@@ -195,6 +196,7 @@ class ApplyOptions:
     member_outcomes: bool = False  # keep each member's outcome in the result (a report)
     # how refusals show names and uids, given the plan (its state's salt keys the hashes)
     redactor_for: Callable[[Plan], Redactor] = lambda _plan: PLAIN
+    allow_unsigned: bool = False  # apply a saved plan nobody signed (its writer is trusted)
 
     @property
     def allow(self) -> Allow:
@@ -268,16 +270,27 @@ def apply_saved_plan(
         raise PlanFileError(f"the saved plan is for school {plan.sid}, but the configuration "
                             f"is for school {config.school.sid}")
     saved.verify(school_secret(config.school, options.env))
+    if not saved.signed and not options.allow_unsigned:
+        raise PlanFileError(
+            "the saved plan is not signed (the secret was not set where plan --out ran), so "
+            "whoever could write the file could have changed it: refusing to apply it. Set "
+            "the secret in the job that runs plan --out, or, if you trust whoever could "
+            "write the file, pass --allow-unsigned")
 
     def fresh(state: State) -> Plan:
         check_fresh(plan, state)
-        return plan
+        # the guard is worked out again from the plan's changes against the state it
+        # applies to, never read from the file (which someone could have rewritten)
+        per_course: dict[int, list[Change]] = {}
+        for c in plan.changes:
+            per_course.setdefault(c.course, []).append(c)
+        return dc_replace(plan, safety=check_safety(per_course, config, state,
+                                                     options.allow))
 
     outcome = _run(store, fresh, config.school, options, on_plan, None, progress)
     if not saved.signed:
         outcome.warnings.append(
-            "the saved plan is not signed (the secret was not set when it was made), so "
-            "whoever could write the file could have changed it: set the secret in the job "
+            "the saved plan is not signed (--allow-unsigned): set the secret in the job "
             "that runs plan --out"
         )
     return outcome

@@ -92,6 +92,9 @@ def _log_json(log: CallLog) -> None:
 @click.option("--parallelism", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Courses applied at once.")
 @allow_options
+@click.option("--allow-unsigned", is_flag=True,
+              help="Apply a saved plan that is not signed (made where the secret was not "
+                   "set): only when you trust whoever could write the file.")
 @click.option("--no-hold", is_flag=True,
               help="Send a course's removals even when one of its adds failed (by default "
                    "they are held back: a mistyped uid must not cost the real student the "
@@ -113,7 +116,7 @@ def _log_json(log: CallLog) -> None:
 def apply(
     path: str, config_path: str | None, state_path: str | None, state_dsn: str | None,
     workspace: str | None, auto_approve: bool, parallelism: int,
-    allow_mass_removal: bool, allow_uid_change: bool, no_hold: bool,
+    allow_mass_removal: bool, allow_uid_change: bool, allow_unsigned: bool, no_hold: bool,
     targets: tuple[str, ...], replace: tuple[str, ...], redact: str | None, fmt: str,
     log_format: str, lock_timeout: float, no_color: bool,
 ) -> None:
@@ -128,7 +131,8 @@ def apply(
                                stop=interrupts.stop, on_start=interrupts.start,
                                allow_uid_change=allow_uid_change, hold=not no_hold,
                                on_call=_log_json if log_format == "json" else None,
-                               member_outcomes=fmt == "json")
+                               member_outcomes=fmt == "json",
+                               allow_unsigned=allow_unsigned)
         outcome, school = _apply(path, config_path, state_path, state_dsn, workspace,
                                  auto_approve, targets, replace, options, out)
     if outcome.result is not None and interrupts.signum is not None:

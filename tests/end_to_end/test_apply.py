@@ -485,6 +485,38 @@ def test_group_saved_with_898_records_only_what_classin_kept(tmp_path):
         e.close()
 
 
+def test_a_rewritten_saved_plan_cannot_pass_the_guard(env):
+    """Someone who can write the plan file but has no secret inserts the removal of
+    a whole course and recomputes the (unkeyed) checksum: apply refuses the
+    unsigned file, and with --allow-unsigned the guard, worked out again from the
+    changes against the state, stops the removals the file said were fine."""
+    import hashlib
+
+    from eeo_reconcile.plan.encode import canonical
+
+    env.write(STEP1)
+    assert env.apply().returncode == 0
+    plan_path = os.path.join(env.dir, "p.plan")
+    assert env.plan("--out", plan_path).returncode == 0  # no changes: an empty plan
+    with open(plan_path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    doc.pop("checksum")
+    doc.pop("signature")
+    uids = sorted(env.state().courses[200].students)
+    doc["changes"] = [{"action": "remove", "course": 200, "type": "student", "uids": uids}]
+    doc["plan"]["summary"].update(remove=len(uids), calls=-(-len(uids) // 30))
+    doc["checksum"] = "sha256:" + hashlib.sha256(canonical(doc).encode()).hexdigest()
+    with open(plan_path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    before = env.sb.stats()["total"]
+    r = env.cli("apply", plan_path, "--config", env.dir)
+    assert r.returncode == 1 and "not signed" in r.stderr, r.stdout + r.stderr
+    r = env.cli("apply", plan_path, "--config", env.dir, "--allow-unsigned")
+    assert r.returncode == 3 and "trips the guard" in r.stderr, r.stdout + r.stderr
+    assert env.sb.stats()["total"] == before  # nothing was sent
+    assert set(env.sb.roster(200)["students"]) == set(uids)
+
+
 def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsigned(env):
     import hashlib
 
@@ -507,7 +539,9 @@ def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsign
     # from another directory, without --config: a clear error, nothing sent
     r = env.cli("apply", unsigned)
     assert r.returncode == 1 and "pass --config PATH" in r.stderr
-    r = env.cli("apply", unsigned, "--config", env.dir)
+    r = env.cli("apply", unsigned, "--config", env.dir)  # unsigned: refused
+    assert r.returncode == 1 and "--allow-unsigned" in r.stderr, r.stdout + r.stderr
+    r = env.cli("apply", unsigned, "--config", env.dir, "--allow-unsigned")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Warning: the saved plan is not signed" in r.stderr
     assert not os.path.exists(evil) and os.path.exists(env.state_path)
