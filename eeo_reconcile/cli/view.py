@@ -64,27 +64,35 @@ def colorize(text: str) -> str:
 
 def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = None) -> Redactor:
     """The redaction for output about `plan`: the stricter of the school's
-    `privacy.redact` and --redact; uid hashes keyed by the school's secret when
-    it is set here, else by the state's salt."""
-    school = school or plan.school
-    level = stricter(school.redact if school else None, Redact(flag) if flag else None)
+    `privacy.redact` and --redact; uid hashes keyed by the state's salt (never
+    printed), which the job that plans and the job that applies both have, so
+    one child has one pseudonym in both logs (not by the secret: the plan job
+    has none). Only the configuration's `school` may name the secret's variable;
+    a saved plan's own settings (`show`) give the redaction level, never a key."""
+    settings = school or plan.school
+    level = stricter(settings.redact if settings else None, Redact(flag) if flag else None)
     if level is Redact.NONE:
         return PLAIN
-    secret = os.environ.get(school.secret_env) if school else None
-    return Redactor(level, redaction_key(secret, plan.salt))
+    return Redactor(level, redaction_key(_first_key(plan.salt, school), plan.salt))
+
+
+def _first_key(salt: str | None, school: SchoolConfig | None) -> str | None:
+    """Before the state has a salt (a school's first plan), the secret keys the
+    hashes when it is set here, so that they are stable from run to run."""
+    if salt or school is None:
+        return None
+    return os.environ.get(school.secret_env) or None
 
 
 def redactor_for_state(flag: str | None, school: SchoolConfig | None,
                        salt: Callable[[], str | None]) -> Redactor:
     """`redactor_for` for what the state says (history, state diff): uid hashes
-    keyed by the school's secret when set here, else by the state's `salt()`
-    (only read when uids are hashed)."""
+    keyed by the state's `salt()` (only read when uids are hashed), as plans are."""
     level = stricter(school.redact if school else None, Redact(flag) if flag else None)
     if level is Redact.NONE:
         return PLAIN
-    secret = os.environ.get(school.secret_env) if school else None
-    return Redactor(level, redaction_key(secret, None if secret or level is not Redact.ALL
-                                         else salt()))
+    key = salt() if level is Redact.ALL else None
+    return Redactor(level, redaction_key(_first_key(key, school), key))
 
 
 def render(plan: Plan, fmt: str, view: View, color: bool = False) -> str:

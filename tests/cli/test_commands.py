@@ -290,3 +290,40 @@ def test_state_show_escapes_planted_controls_as_plans_do(tmp_path):
     assert r.exit_code == 0, r.output
     assert "\u202e" not in r.stdout and "\x85" not in r.stdout and "\u2028" not in r.stdout
     assert json.loads(r.stdout)["auditors"] == {"9": "Mum\u202egnp.exe\x85\u2028"}
+
+
+def test_one_child_has_one_pseudonym_with_or_without_the_secret(monkeypatch):
+    """The plan job (no secret) and the apply job (the secret) hash a uid alike:
+    the key is the state's salt, never the secret."""
+    from eeo_reconcile.cli.view import redactor_for
+    from eeo_reconcile.model import SchoolConfig
+    from eeo_reconcile.plan.plan import Plan
+
+    plan = Plan(sid=1, changes=(), calls=(), salt="s" * 32)
+    school = SchoolConfig(sid=1)
+    monkeypatch.delenv("EEO_SECRET", raising=False)
+    without = redactor_for(plan, "all", school).uid(3000101)
+    monkeypatch.setenv("EEO_SECRET", "the-school-secret")
+    assert redactor_for(plan, "all", school).uid(3000101) == without
+
+
+@pytest.mark.parametrize("secret_env", [["EEO_SECRET"], 7, "HOME"])
+def test_show_takes_no_key_from_a_saved_plans_own_settings(ex, tmp_path, secret_env):
+    """A checksum-valid plan whose school.secret_env is a list, a number or another
+    variable: show never fails with a traceback, nor keys on what the file names."""
+    import hashlib
+
+    from eeo_reconcile.plan.encode import canonical
+
+    out = tmp_path / "p.plan"
+    assert run("plan", ex, "--out", out).exit_code == 0
+    doc = json.loads(out.read_text())
+    doc.pop("checksum")
+    doc.pop("signature", None)
+    doc["plan"]["school"]["secret_env"] = secret_env
+    doc["checksum"] = "sha256:" + hashlib.sha256(canonical(doc).encode()).hexdigest()
+    out.write_text(json.dumps(doc))
+    r = run("show", out, "--redact", "all")
+    assert r.exit_code in (0, 1), r.output
+    if r.exit_code == 1:
+        assert "Traceback" not in r.output
