@@ -199,18 +199,19 @@ def bounded_lines(fh: BinaryIO, limit: int) -> Iterator[bytes]:
             pass  # the rest of an over-long line
 
 
-def lines_backwards(fd: int, size: int, limit: int, chunk: int = 1 << 20
+def lines_backwards(fd: int, size: int, limit: int, chunk: int = 1 << 20, floor: int = 0
                     ) -> Iterator[tuple[int, bytes]]:
     """The complete lines of the first `size` bytes of `fd`, last first, as
     (the offset just after the line's newline, the line without it). Trailing
     bytes with no newline (a cut write) are not a line. Read backwards a chunk
-    at a time; a line longer than `limit` is skipped, never held whole."""
+    at a time; a line longer than `limit` is skipped, never held whole; nothing
+    below `floor` is read (the lines there are not given)."""
     pos, end = size, size
     parts: list[bytes] = []  # the end of the line that ends at `end`, last part first
     held = 0  # bytes in `parts`
     newline = skipping = False  # a newline ends that line; it is over `limit`
-    while pos > 0:
-        start = max(0, pos - chunk)
+    while pos > floor:
+        start = max(floor, pos - chunk)
         os.lseek(fd, start, os.SEEK_SET)
         data = os.read(fd, pos - start)
         pos = start
@@ -224,5 +225,5 @@ def lines_backwards(fd: int, size: int, limit: int, chunk: int = 1 << 20
             held += i
             if held > limit:
                 parts, held, skipping = [], 0, True
-    if newline and not skipping:
+    if newline and not skipping and floor == 0:  # the first line: it starts the file
         yield end, b"".join(reversed(parts))

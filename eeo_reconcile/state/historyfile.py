@@ -28,12 +28,21 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby, islice
 from typing import Any
 
 from ..errors import StateError
-from ..fileio import O_CLOEXEC, O_NOFOLLOW, bounded_lines, fsync_dir, lines_backwards
+from ..fileio import (
+    O_CLOEXEC,
+    O_NOFOLLOW,
+    O_NONBLOCK,
+    bounded_lines,
+    fsync_dir,
+    kind_of,
+    lines_backwards,
+)
 from ..provenance import Provenance
 from .history import Bulk, HistoryChange, HistoryEntry, matches
 
@@ -58,8 +67,10 @@ def _dumps(d: object) -> bytes:
 
 def _end_lines(fd: int, size: int) -> Iterator[tuple[int, dict[str, object]]]:
     """The end lines, last first: (offset just after the line, its content).
-    Read backwards a chunk at a time; an over-long line is skipped unheld."""
-    for offset, ln in lines_backwards(fd, size, _MAX_LINE, _CHUNK):
+    Read backwards a chunk at a time; an over-long line is skipped unheld; at
+    most MAX_TAIL_SCAN bytes are read before the first end line is found."""
+    for offset, ln in lines_backwards(fd, size, _MAX_LINE, _CHUNK,
+                                      floor=max(0, size - MAX_TAIL_SCAN)):
         if ln.startswith(_END):
             try:
                 d = json.loads(ln)
@@ -126,16 +137,40 @@ def _value(v: object) -> str:
 _LINES_A_WRITE = 8192
 
 
+MAX_HISTORY_BYTES = 8 << 30  # a million per-member entries are 240 MB
+MAX_TAIL_SCAN = 1 << 30  # bytes read back from the end looking for the last batch's end
+
+
+def _checked(fd: int, path: str) -> int:
+    """The history's size, after refusing what is not a regular file (a FIFO would
+    block every reader) or is over MAX_HISTORY_BYTES (a planted sparse file)."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise StateError(f"the history {path} is {kind_of(st.st_mode)}, not a regular file: "
+                         "move it away to continue")
+    if st.st_size > MAX_HISTORY_BYTES:
+        os.close(fd)
+        raise StateError(
+            f"the history {path} is {st.st_size:,} bytes, more than the "
+            f"{MAX_HISTORY_BYTES:,} allowed (a damaged or planted file, or years of "
+            "history): move it away (archive it) to continue; a new one is started")
+    return int(st.st_size)
+
+
 def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
             note: bool) -> None:
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                     0o600)
     except OSError as exc:
         raise StateError(f"cannot open the history {path}: {exc.strerror}") from None
+    size = _checked(fd, path)
     try:
-        size = os.fstat(fd).st_size
         keep = 0
+        seen = False
         for i, (offset, d) in enumerate(_end_lines(fd, size)):
+            seen = True
             if i == 0:
                 keep = offset  # what follows the last end line is a cut batch
             if d.get("note"):
@@ -145,6 +180,10 @@ def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
                 os.fsync(fd)  # appended before a crash (maybe not yet on disk)
                 return
             break
+        if not seen and size > MAX_TAIL_SCAN:
+            raise StateError(
+                f"the history {path} has no complete batch in its last {MAX_TAIL_SCAN:,} "
+                "bytes (a damaged or planted file): move it away (archive it) to continue")
         if keep != size:
             os.ftruncate(fd, keep)
         os.lseek(fd, keep, os.SEEK_SET)
@@ -199,11 +238,13 @@ def read(path: str, prefix: str = "", since: str | None = None,
     """The entries under `prefix` (an address), between `since` and `until`
     (ISO times, inclusive), oldest first; only of complete batches."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise StateError(f"cannot read the history {path}: {exc.strerror}") from None
+    _checked(fd, path)
+    fh = os.fdopen(fd, "rb")
     p = prefix.rstrip("/")
     needle = b'"address":"' + p.encode() if p else b""
     pending: list[bytes] = []

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from eeo_reconcile.errors import StateError
 from eeo_reconcile.provenance import Provenance
 from eeo_reconcile.state import historyfile
 from eeo_reconcile.state.history import (
@@ -108,3 +109,38 @@ def test_an_over_long_line_is_skipped_in_reading_and_appending(tmp_path, monkeyp
         lines = fh.read().splitlines()
     assert lines[:3] == [good[0], planted, good[1]] and len(lines) == 5
     assert [e.serial for e in historyfile.read(path, "course/5/student/7")] == [4]
+
+
+def test_a_planted_history_never_hangs_a_command(tmp_path, monkeypatch):
+    """A sparse 20 GB history and a FIFO in its place are refused at once with
+    what they are (the backwards read of the one, the open of the other hung);
+    a tail with no complete batch in the last bytes scanned is refused, never
+    truncated away."""
+    import os
+
+    from eeo_reconcile.state.history import Bulk
+
+    batch = [Bulk("add", "course/5/student", [1], None, None)]
+    sparse = tmp_path / "sparse.jsonl"
+    with open(sparse, "wb") as fh:
+        fh.truncate(20 << 30)
+    with pytest.raises(StateError, match="more than the"):
+        historyfile.append_events(str(sparse), 3, "L", TimedAt(T, batch), PROV)
+    with pytest.raises(StateError, match="more than the"):
+        list(historyfile.read(str(sparse)))
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(StateError, match="FIFO"):
+        list(historyfile.read(str(fifo)))
+    with pytest.raises(StateError, match="FIFO"):
+        historyfile.append_events(str(fifo), 3, "L", TimedAt(T, batch), PROV)
+    # a good batch, then more than the scan window of bytes without a batch end
+    monkeypatch.setattr(historyfile, "MAX_TAIL_SCAN", 4096)
+    tail = tmp_path / "tail.jsonl"
+    historyfile.append_events(str(tail), 3, "L", TimedAt(T, batch), PROV)
+    good = tail.read_bytes()
+    with open(tail, "ab") as fh:
+        fh.write(b"x" * 10_000)
+    with pytest.raises(StateError, match="no complete batch"):
+        historyfile.append_events(str(tail), 4, "L", TimedAt(T, batch), PROV)
+    assert tail.read_bytes()[:len(good)] == good  # nothing cut away
