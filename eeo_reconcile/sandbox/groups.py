@@ -14,7 +14,7 @@ class Groups(Core):
     # -- groups ------------------------------------------------------------------------------
     @staticmethod
     def _group_list(form: Mapping[str, str]) -> list[list[tuple[int, int]]]:
-        raw = array(form, "groupList")
+        raw = array(form, "groupList", bad=100)
         teams: list[list[tuple[int, int]]] = []
         for team in raw:
             if not isinstance(team, list) or not team:

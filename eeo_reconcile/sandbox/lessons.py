@@ -12,8 +12,13 @@ from .world import CourseW, LessonW
 
 class Lessons(Core):
     # -- lesson (transfer) students ------------------------------------------------------
-    def _lesson(self, form: Mapping[str, str]) -> tuple[CourseW, LessonW]:
-        raw_identity = form.get("identity", "1")  # "不填写默认为1": it defaults to 1
+    def _lesson(self, form: Mapping[str, str], identity_default: str | None = "1"
+                ) -> tuple[CourseW, LessonW]:
+        # addClassStudentMultiple: "不填写默认为1", it defaults to 1; the removal's
+        # page gives no default: a request without identity is 100 there
+        raw_identity = form.get("identity", identity_default)
+        if raw_identity is None:
+            raise Refuse(100)
         if not raw_identity.isdigit():
             raise Refuse(100)
         if raw_identity != "1":
@@ -73,7 +78,7 @@ class Lessons(Core):
 
     def _delClassStudentMultiple(self, form: Mapping[str, str]) -> dict[str, Any]:
         uids = [uid_of(u) for u in array(form, "studentUidJson")]
-        _, lesson = self._lesson(form)
+        _, lesson = self._lesson(form, identity_default=None)
         data = []
         for uid in uids:
             if uid in lesson.students:

@@ -16,7 +16,6 @@ EVERY_ACTION: Entries = (
           "malformed (non-numeric id, identity not 1/2, an array item without uid)"),
     (102, "unknown SID, safeKey != md5(secret + timeStamp) in lowercase hex, timeStamp more "
           "than 20 minutes from the server clock"),
-    (400, "an array parameter that is not valid JSON"),
     (100, "a GET of the API path (answered as a request without parameters)"),
 )
 
@@ -36,7 +35,8 @@ _MEMBER = (
 )
 _LESSON = (
     (159, "identity other than 1 (none given: 1, the vendor's default)"),
-    (155, "missing or empty array, or sent as repeated form keys / key[]"),
+    (155, "missing, empty or not JSON array, or sent as repeated form keys / key[]"),
+    (100, "delClassStudentMultiple without identity (no default on its page)"),
     (144, "course unknown or deleted"), (369, "public course"),
     (145, "lesson finished (also every lesson of an expired course)"),
     (143, "unknown lesson"), (142, "lesson of another course"), (212, "lesson deleted"),
@@ -51,13 +51,15 @@ _GROUP_COURSE = (
 MODELLED: dict[str, Entries] = {
     "addCourseStudent": _COURSE + _MEMBER,
     "addCourseStudentMultiple": (
-        (155, "missing or empty studentJson, or sent as repeated form keys / key[]"),
+        (155, "missing, empty or not JSON studentJson, or sent as repeated form keys / "
+              "key[]"),
         (133, "the same uid twice (the whole request is refused)"),
         (130, "more than 20 auditors in one call (the whole request is refused)"),
     ) + _COURSE + _MEMBER,
     "delCourseStudent": _COURSE + ((162, "not a student (identity 1) / not an auditor (2)"),),
     "delCourseStudentMultiple": (
-        (155, "missing or empty studentUidJson, or sent as repeated form keys / key[]"),
+        (155, "missing, empty or not JSON studentUidJson, or sent as repeated form keys / "
+              "key[]"),
         (144, "unknown course"),
         (147, "course deleted (this page lists 147, not 149)"), (153, "course expired"),
         (369, "public course"), (162, "per item: not a member with that identity"),
@@ -73,7 +75,8 @@ MODELLED: dict[str, Entries] = {
     ),
     "delClassStudentMultiple": _LESSON + ((167, "per item: not a transfer student"),),
     "addCourseGroup": (
-        (155, "missing or empty groupList"), (892, "a grouping with that name exists"),
+        (100, "missing, empty or not JSON groupList (the grouping pages list no 155)"),
+        (892, "a grouping with that name exists"),
         (895, "a team without exactly one leader, or a leader who is not a course student"),
         (890, "a uid twice in the grouping"), (896, "none of the uids is a school student"),
         (897, "none is a student of the course"),
@@ -93,7 +96,11 @@ NOT_MODELLED: dict[str, Entries] = {
         (147, "the course-info lookup 147 is used by the endpoints whose pages do not list 149"),
         (841, "nickname sync cannot fail here"), (155, "no array parameter"),
     ),
-    "addCourseStudentMultiple": ((131, "registration is not modelled"),),
+    "addCourseStudentMultiple": (
+        (131, "registration is not modelled"),
+        (400, "the pages' 'illegal request': an array that is not JSON is answered 155 "
+              "(100 for groupList), as the facts page says"),
+    ),
     "delCourseStudent": ((106, "no separate 'no data' condition"), (147, "see addCourseStudent")),
     "delCourseStudentMultiple": (
         (134, "studentJson with phone numbers is deprecated and not modelled"),

@@ -119,14 +119,15 @@ VENDOR_EXAMPLES = [
      '{ "studentUid": 1000109, "isLeader": 0}],[{"studentUid": 1000101,"isLeader": 1}, '
      '{"studentUid": 1000100,"isLeader": 0}]]', 1, None),
     # These two examples are not valid JSON (single quotes; trailing commas): ClassIn's
-    # json_decode rejects them, and so does the sandbox, with 400.
+    # json_decode rejects them, and so does the sandbox, with 155 (an array in the
+    # wrong format, as the basic errors page says; see shared/classin-api).
     ("delCourseStudentMultiple", "curl example with single quotes",
      "SID=1234567&safeKey=0f7781b3033527a8cc2b1abbf45a5fd2&timeStamp=1484719085&courseId=442447"
-     "&identity=1&studentUidJson=['1001001']", 400, None),
+     "&identity=1&studentUidJson=['1001001']", 155, None),
     ("addClassStudentMultiple", "curl example with trailing commas and a spaced key",
      'SID=1234567&safeKey=0f7781b3033527a8cc2b1abbf45a5fd2&timeStamp=1484719085&courseId=442447 '
      '&classId=23456&identity=1&studentJson = [ { "uid":"1001011", }, { "uid":"1001001", } ]',
-     400, None),
+     155, None),
 ]
 
 
