@@ -11,6 +11,7 @@ able to misbehave on purpose (seeded, so a run can be repeated).
 Faults, drawn per API request from one seeded generator:
   latency_ms      sleep before answering
   fault_rate      answer a transient errno (from fault_errnos) without applying the change
+                  (841 applies it and answers 841: added, with a warning)
   drop_rate       apply the change, then close the connection without an answer
   drop_actions    only these actions are dropped (default: any)
   max_concurrent  beyond this many requests in flight, answer 464 at once, unapplied
@@ -234,7 +235,11 @@ class _Handler(BaseHTTPRequestHandler):
         if sb.faults.latency_ms > 0:
             time.sleep(sb.faults.latency_ms / 1000.0)
         fault, drop = sb.draw(action)
-        if fault is not None:
+        if fault == ADDED_WITH_WARNING:  # the change is made; the answer says 841
+            with sb._lock:
+                sb.stats.faults += 1
+            body = _with_warning(sb.engine.handle(action, form))
+        elif fault is not None:
             with sb._lock:
                 sb.stats.faults += 1
             body = answer(fault)
@@ -281,6 +286,23 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if isinstance(host, bytes):
             host = host.decode()
         return f"http://{host}:{port}"
+
+
+ADDED_WITH_WARNING = 841  # "added; the nickname could not be synchronised"
+
+
+def _with_warning(body: dict[str, Any]) -> dict[str, Any]:
+    """An answer whose successes become 841: done, with a warning (the member was
+    added, as the vendor's page says of 841), for --fault-errnos 841."""
+    items = body.get("data")
+    if isinstance(items, list):
+        for it in items:
+            if it.get("errno") == 1:
+                it["errno"] = ADDED_WITH_WARNING
+                it["error"] = "warning: added"
+    elif body["error_info"]["errno"] == 1:
+        body["error_info"] = {"errno": ADDED_WITH_WARNING, "error": "warning: added"}
+    return body
 
 
 def serve(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 8750) -> SandboxHTTPServer:

@@ -262,6 +262,21 @@ def test_fault_rate_answers_transient_errnos_without_applying(tmp_path):
         sb.stop()
 
 
+def test_fault_841_means_the_member_was_added(tmp_path):
+    """841 is "added, but the nickname could not be synchronised": the change is
+    made, and apply records the member as added (with a warning)."""
+    sb = SandboxProc(str(tmp_path), world_doc(), "--fault-rate", "1", "--fault-errnos", "841")
+    try:
+        assert _errno(sb.call("addCourseStudent", **ADD)) == 841
+        assert sb.roster(442447)["students"] == [1, 5]
+        body = sb.call("addCourseStudentMultiple", courseId=442447, identity=1,
+                       studentJson=[{"uid": 6}])
+        assert [it["errno"] for it in body["data"]] == [841]
+        assert 6 in sb.roster(442447)["students"]
+    finally:
+        sb.stop()
+
+
 def test_drop_rate_applies_then_closes_without_answer(tmp_path):
     sb = SandboxProc(str(tmp_path), world_doc(), "--drop-rate", "1")
     try:
