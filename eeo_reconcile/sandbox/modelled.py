@@ -19,7 +19,7 @@ EVERY_ACTION: Entries = (
     (100, "a GET of the API path (answered as a request without parameters)"),
 )
 
-FAULT_ONLY = (104, 114, 464, 901)
+FAULT_ONLY = (104, 114, 464, 901, 841)  # 841: the change made, the answer a warning
 
 _COURSE = (
     (144, "unknown course"), (149, "course deleted"), (153, "course expired"),
@@ -94,7 +94,7 @@ NOT_MODELLED: dict[str, Entries] = {
     "addCourseStudent": (
         (113, "phone-number accounts are not modelled: uids only"), (134, "the same"),
         (147, "the course-info lookup 147 is used by the endpoints whose pages do not list 149"),
-        (841, "nickname sync cannot fail here"), (155, "no array parameter"),
+        (841, "nickname sync cannot fail here; --fault-errnos 841 answers it, the member added"), (155, "no array parameter"),
     ),
     "addCourseStudentMultiple": (
         (131, "registration is not modelled"),
