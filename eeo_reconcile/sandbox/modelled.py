@@ -94,7 +94,9 @@ NOT_MODELLED: dict[str, Entries] = {
     "addCourseStudent": (
         (113, "phone-number accounts are not modelled: uids only"), (134, "the same"),
         (147, "the course-info lookup 147 is used by the endpoints whose pages do not list 149"),
-        (841, "nickname sync cannot fail here; --fault-errnos 841 answers it, the member added"), (155, "no array parameter"),
+        (841, "nickname sync cannot fail here; --fault-errnos 841 answers it, the member "
+              "added"),
+        (155, "no array parameter"),
     ),
     "addCourseStudentMultiple": (
         (131, "registration is not modelled"),
