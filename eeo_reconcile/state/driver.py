@@ -23,11 +23,10 @@ import abc
 import json
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..errors import StateError
 from ..model import StateRef
 from ..provenance import Provenance
 from .history import Event, HistoryChange, HistoryEntry
-from .journalfile import JOURNAL_FORMAT, Folded
+from .journalfile import JOURNAL_FORMAT, Folded, fold_lines
 from .lock import Lock, Locker, LockInfo, acquire
 from .model import State
 from .store import GroupCommitJournal, Journal, Record, StateStore, TimedAt, TimedEvent, now
@@ -144,8 +143,6 @@ class DriverStore(StateStore):
         lines = self.driver.journal_lines()
         if lines is None:
             return None
-        from .journalfile import fold_lines
-
         return fold_lines(lines, state, f"the journal of {self.describe()}")
 
     def read(self) -> State:
@@ -201,4 +198,4 @@ class DriverStore(StateStore):
         self.driver.note(self.driver.get(), TimedAt(now(), events), self.provenance())
 
 
-__all__ = ["Driver", "DriverJournal", "DriverStore", "StateError"]
+__all__ = ["Driver", "DriverJournal", "DriverStore"]

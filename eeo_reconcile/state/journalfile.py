@@ -42,13 +42,22 @@ class Folded:
     provenance: Provenance
 
 
-def fold(path: str, state: State) -> Folded:
-    """`state` with the journal file at `path` folded in (see `fold_lines`)."""
+def read_lines(path: str) -> list[bytes] | None:
+    """The lines of the journal file at `path` (None: there is none): a regular
+    file of at most MAX_JOURNAL_BYTES, never read through a link."""
     try:
         raw = read_regular(path, MAX_JOURNAL_BYTES)
+    except FileNotFoundError:
+        return None
     except FileProblem as exc:
         raise StateError(f"the journal {path} {exc.why}: move it away to continue") from None
-    return fold_lines(raw.split(b"\n"), state, f"the journal {path}")
+    return raw.split(b"\n")
+
+
+def fold(path: str, state: State) -> Folded:
+    """`state` with the journal file at `path` folded in (see `fold_lines`)."""
+    lines = read_lines(path)
+    return fold_lines(lines if lines is not None else [], state, f"the journal {path}")
 
 
 def fold_lines(lines: Sequence[bytes], state: State, where: str) -> Folded:

@@ -141,16 +141,7 @@ class LocalDriver(Driver):
                              f"{exc.strerror}") from None
 
     def journal_lines(self) -> list[bytes] | None:
-        if not os.path.lexists(self.journal_path):
-            return None
-        try:
-            raw = read_regular(self.journal_path, journalfile.MAX_JOURNAL_BYTES)
-        except FileNotFoundError:
-            return None  # folded and removed meanwhile
-        except FileProblem as exc:
-            raise StateError(f"the journal {self.journal_path} {exc.why}: move it away to "
-                             "continue") from None
-        return raw.split(b"\n")
+        return journalfile.read_lines(self.journal_path)  # None: none, or folded meanwhile
 
     def journal_end(self) -> None:
         if self._fd is not None:
