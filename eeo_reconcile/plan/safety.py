@@ -230,6 +230,7 @@ def check_safety(
     safety: Safety = config.safety
     defaults = Safety()
     findings: list[SafetyFinding] = []
+    read: dict[str, list[str] | None] = {}  # the files a finding was located in
     total = counted = 0
     for cid, changes in per_course.items():
         spec = config.courses.get(cid)
@@ -245,7 +246,7 @@ def check_safety(
                 findings.append(SafetyFinding(UID, 1, 0, "the uid-change check", cid, name,
                                               old_uid=old, new_uid=new, label=label,
                                               lesson=lesson, allowed_by=by,
-                                              where=locate_uid(spec.location, new)))
+                                              where=locate_uid(spec.location, new, read)))
         removals = removal_count(rms)
         if not removals:
             continue

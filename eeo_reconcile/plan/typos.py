@@ -17,7 +17,8 @@ from collections.abc import Sequence
 
 from ..errors import Location
 from ..fileio import FileProblem, read_regular
-from .changes import Action, Change, LessonChange, MemberChange
+from ..never import assert_never
+from .changes import Action, Change, CourseChange, GroupChange, LessonChange, MemberChange
 
 
 def name_key(name: str) -> str:
@@ -53,11 +54,15 @@ def _plain(c: Change) -> tuple[object, int] | None:
     identity for a course member, the lesson for a lesson student."""
     if c.reason is not None:
         return None
-    if isinstance(c, MemberChange):
-        return c.role, c.uid
-    if isinstance(c, LessonChange):
-        return c.lesson, c.uid
-    return None
+    match c:
+        case MemberChange():
+            return c.role, c.uid
+        case LessonChange():
+            return c.lesson, c.uid
+        case GroupChange() | CourseChange():
+            return None
+        case _:
+            assert_never(c)
 
 
 def keystroke_changes(changes: Sequence[Change], removals: Sequence[Change],
@@ -122,21 +127,28 @@ def uid_changes(changes: Sequence[Change], removals: Sequence[Change] | None = N
 MAX_LOCATE_BYTES = 64 * 1024 * 1024
 
 
-def locate_uid(course: Location | None, uid: int) -> str | None:
+def locate_uid(course: Location | None, uid: int,
+               files: dict[str, list[str] | None]) -> str | None:
     """file:line:col of the first `uid` at or after the course's own line in its
     file (the entry that adds it), or None when it cannot be found. Read only
-    for a finding, so a plan pays nothing for it otherwise."""
+    for a finding, so a plan pays nothing for it otherwise; `files` keeps each
+    file's lines for the plan's other findings."""
     if course is None:
         return None
-    try:
-        raw = read_regular(course.file, MAX_LOCATE_BYTES)
-    except (FileProblem, OSError):
+    if course.file not in files:
+        try:
+            raw = read_regular(course.file, MAX_LOCATE_BYTES)
+        except (FileProblem, OSError):
+            files[course.file] = None
+        else:
+            files[course.file] = raw.decode("utf-8", "replace").splitlines()
+    lines = files[course.file]
+    if lines is None:
         return None
     # as an entry is written: `- 12`, `uid: 12`, `[12` or `, 12` (not `to: 12` in
     # the course's own uid_changes)
     token = re.compile(rf"(?:^\s*-\s*|uid:\s*|\[\s*|,\s*)({uid})(?![\w.])")
-    for n, line in enumerate(raw.decode("utf-8", "replace").splitlines()[course.line - 1:],
-                             start=course.line):
+    for n, line in enumerate(lines[course.line - 1:], start=course.line):
         m = token.search(line)
         if m:
             return str(Location(course.file, n, m.start(1) + 1))
