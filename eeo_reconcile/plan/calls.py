@@ -86,6 +86,19 @@ def _no_member_change(ch: MemberChange | LessonChange) -> NoReturn:
                      "or removed")
 
 
+def _adds(ch: MemberChange | LessonChange) -> bool:
+    """Whether a member change adds (else it removes); a change in place is refused."""
+    match ch.action:
+        case Action.ADD:
+            return True
+        case Action.REMOVE:
+            return False
+        case Action.CHANGE:
+            _no_member_change(ch)
+        case _:
+            assert_never(ch.action)
+
+
 def _group_call(course: int, ch: GroupChange) -> Call:
     match ch.action:
         case Action.REMOVE:
@@ -131,25 +144,13 @@ def _step(ch: Change, roles: set[Role], lessons: set[int]) -> int:
     """Which step of the apply order carries `ch`."""
     match ch:
         case MemberChange():
-            match ch.action:
-                case Action.ADD:
-                    return _MEMBER_ADD
-                case Action.REMOVE:
-                    return _EARLY_MEMBER_RM if ch.role in roles else _MEMBER_RM
-                case Action.CHANGE:
-                    _no_member_change(ch)
-                case _:
-                    assert_never(ch.action)
+            if _adds(ch):
+                return _MEMBER_ADD
+            return _EARLY_MEMBER_RM if ch.role in roles else _MEMBER_RM
         case LessonChange():
-            match ch.action:
-                case Action.ADD:
-                    return _LESSON_ADD
-                case Action.REMOVE:
-                    return _EARLY_LESSON_RM if ch.lesson in lessons else _LESSON_RM
-                case Action.CHANGE:
-                    _no_member_change(ch)
-                case _:
-                    assert_never(ch.action)
+            if _adds(ch):
+                return _LESSON_ADD
+            return _EARLY_LESSON_RM if ch.lesson in lessons else _LESSON_RM
         case GroupChange():
             return _GROUP_DEL if ch.action is _REMOVE else _GROUP_SET
         case CourseChange():
@@ -202,47 +203,31 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
     lesson_add: dict[int, tuple[list[int], list[str | None], list[str | None]]] = {}
     group_del: list[Call] = []
     group_set: list[Call] = []
-    add, student = _ADD, _STUDENT  # locals: an enum member is slow to look up
     for ch in changes:
         match ch:
-            # nearly all of a cold plan, by identity (a guard, as value patterns
-            # look the enum up each time); every other member takes the full match
-            case MemberChange() if ch.action is add and ch.role is student:
-                add_s.append(ch.uid)
-                add_s_labels.append(ch.name)
             case MemberChange():
-                match ch.action:
-                    case Action.ADD:
-                        match ch.role:
-                            case Role.STUDENT:
-                                add_s.append(ch.uid)
-                                add_s_labels.append(ch.name)
-                            case Role.AUDITOR:
-                                add_a.append(ch.uid)
-                                add_a_names.append(ch.name)
-                            case _:
-                                assert_never(ch.role)
-                    case Action.REMOVE:
-                        (rm_s if ch.role is student else rm_a).append(ch.uid)
-                    case Action.CHANGE:
-                        _no_member_change(ch)
+                if not _adds(ch):
+                    (rm_s if ch.role is _STUDENT else rm_a).append(ch.uid)
+                    continue
+                match ch.role:
+                    case Role.STUDENT:
+                        add_s.append(ch.uid)
+                        add_s_labels.append(ch.name)
+                    case Role.AUDITOR:
+                        add_a.append(ch.uid)
+                        add_a_names.append(ch.name)
                     case _:
-                        assert_never(ch.action)
+                        assert_never(ch.role)
             case LessonChange():
-                match ch.action:
-                    case Action.ADD:
-                        bucket = lesson_add.get(ch.lesson)
-                        if bucket is None:
-                            bucket = lesson_add[ch.lesson] = ([], [], [])
-                        bucket[0].append(ch.uid)
-                        bucket[1].append(ch.name)
-                        bucket[2].append(ch.custom)
-                    case Action.REMOVE:
-                        lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
-                    case Action.CHANGE:
-                        _no_member_change(ch)
-                    case _:
-                        assert_never(ch.action)
+                if not _adds(ch):
+                    lesson_rm.setdefault(ch.lesson, []).append(ch.uid)
+                    continue
+                bucket = lesson_add.get(ch.lesson)
+                if bucket is None:
+                    bucket = lesson_add[ch.lesson] = ([], [], [])
+                bucket[0].append(ch.uid)
+                bucket[1].append(ch.name)
+                bucket[2].append(ch.custom)
             case GroupChange():
                 (group_del if ch.action is _REMOVE else group_set).append(
                     _group_call(course, ch))
