@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from ..config.yamlload import load_bytes
 from ..errors import ConfigError, Diagnostic, Location
 from ..fileio import FileProblem, atomic_write, fsync_dir, read_regular
 from ..text import printable
@@ -80,8 +81,6 @@ def generated_ids(out: str) -> tuple[set[int], set[int]]:
     """(the course ids of the generated course files in `out`, the ids its
     generated retired file lists): what an earlier conversion wrote. A file
     that does not read back as ours counts for nothing."""
-    import yaml
-
     courses: set[int] = set()
     retired: set[int] = set()
     if not os.path.isdir(out):
@@ -90,17 +89,17 @@ def generated_ids(out: str) -> tuple[set[int], set[int]]:
         path = os.path.join(out, name)
         if not name.endswith((".yaml", ".yml")) or not generated(path):
             continue
-        try:
-            doc = yaml.load(read_regular(path, MAX_GENERATED_BYTES),  # noqa: S506 - safe
-                            Loader=yaml.CSafeLoader)
-        except (FileProblem, OSError, yaml.YAMLError):
+        try:  # the loader the configuration uses: bounded aliases and depth
+            parsed = load_bytes(read_regular(path, MAX_GENERATED_BYTES), path)
+        except (FileProblem, OSError):
             continue
-        if not isinstance(doc, dict):
+        doc = parsed.data
+        if parsed.diagnostics or not isinstance(doc, dict):
             continue
         key, into = ("retired_courses", retired) if name == RETIRED_FILE else ("courses",
                                                                               courses)
         for item in doc.get(key) or ():
             cid = item.get("id") if isinstance(item, dict) else None
-            if type(cid) is int and cid > 0:
+            if type(cid) is int and 0 < cid < 1 << 63:  # an id as the schema allows
                 into.add(cid)
     return courses, retired

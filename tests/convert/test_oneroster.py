@@ -236,3 +236,29 @@ def test_prune_retires_the_courses_the_source_no_longer_has(tmp_path):
     assert set(load_config(str(out)).retired) == {6}
     r = convert_csv(export(5, 6, 7), str(out), prune=True)
     assert "retired.yaml" in r.removed and not (out / "retired.yaml").exists()
+
+
+@pytest.mark.parametrize("planted", [
+    "courses: &a [*a]\n",  # a recursive alias
+    "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+    "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+    "courses: [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n",  # an alias bomb
+    "courses: [{id: [1]}, {id: -3}, 5, {id: 99999999999999999999999}]\n",  # wrong types
+    "courses: [\n",  # truncated
+    "\xff\xfe c\x00o\x00",  # another encoding
+])
+def test_a_planted_generated_file_never_hangs_prune_nor_retires_what_it_names(tmp_path,
+                                                                              planted):
+    """Files marked generated come from the repository, so from a pull request:
+    --prune reads them with the configuration's own bounded loader, and one that
+    is not what convert writes counts for nothing."""
+    src = tmp_path / "r.csv"
+    src.write_text("course_id,role,uid,name,lesson_id,custom\n5,student,51,,,\n")
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "course-9.yaml").write_bytes(
+        ("# eeo-reconcile-generated: csv\n" + planted).encode("utf-8", "surrogateescape"))
+    r = convert_csv([str(src)], str(out), prune=True)
+    assert "course-9.yaml" in r.removed and not (out / "retired.yaml").exists()
