@@ -71,7 +71,8 @@ def _mixed_lines(raw: bytes) -> list[int]:
     other name. Empty when the file reads as one encoding."""
     bad: list[int] = []
     utf8 = 0
-    for i, line in enumerate(raw.split(b"\n"), start=1):
+    for i, line in enumerate(io.BytesIO(raw), start=1):  # a line at a time, not all
+        line = line.rstrip(b"\n")
         if line.isascii():
             continue
         try:
