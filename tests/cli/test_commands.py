@@ -312,12 +312,10 @@ def test_show_takes_no_key_from_a_saved_plans_own_settings(ex, tmp_path, secret_
     """A checksum-valid plan whose school.secret_env is a list, a number or another
     variable: show never fails with a traceback, nor keys on what the file names."""
     import hashlib
-
-    from eeo_reconcile.plan.encode import canonical
-
     import re
 
     from eeo_reconcile.model import StateRef
+    from eeo_reconcile.plan.encode import canonical
     from eeo_reconcile.state.local import LocalStore
     from eeo_reconcile.state.model import State
 
