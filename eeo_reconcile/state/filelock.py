@@ -14,6 +14,7 @@ import errno as _errno
 import json
 import os
 import stat
+import threading
 from collections.abc import Callable
 
 try:  # POSIX
@@ -81,15 +82,33 @@ def _write_at_start(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _releaser(fd: int, dfd: int | None) -> Callable[[], None]:
+# The directories this process holds locked: (path -> [fd, holders]). Two states
+# in one directory locked by one process (a migrate from one to the other) share
+# the directory's lock; another process's lock on a state there waits for it.
+_DIRS: dict[str, list[int]] = {}
+_DIRS_GUARD = threading.Lock()
+
+
+def _release_dir(path: str) -> None:
+    with _DIRS_GUARD:
+        held = _DIRS.get(path)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] == 0:
+            del _DIRS[path]
+            os.close(held[0])  # closing drops its flock
+
+
+def _releaser(fd: int, dir_path: str | None) -> Callable[[], None]:
     def release() -> None:
         try:
             os.ftruncate(fd, 0)
         finally:
             unlock(fd)
             os.close(fd)
-            if dfd is not None and dfd >= 0:
-                os.close(dfd)  # closing drops its flock
+            if dir_path is not None:
+                _release_dir(dir_path)
     return release
 
 
@@ -120,16 +139,30 @@ class FileLocker:
                             "remove it if it is not eeo-reconcile's")
         return fd
 
-    def _dir_lock(self) -> int | None:
+    def _dir_lock(self) -> str | None:
         """The state's directory, locked too (POSIX): a directory that holds the
         state cannot be removed, so deleting the lock file (a workspace clean-up,
-        someone clearing a "stale" lock) never lets a second holder in. -1: held
-        by another process; None: not available here (Windows)."""
+        someone clearing a "stale" lock) never lets a second holder in. Returns
+        the directory (held for this lock), "" when another process holds it,
+        None when not available here (Windows)."""
         if _fcntl is None:
             return None
+        path = os.path.dirname(os.path.abspath(self.path)) or "."
+        with _DIRS_GUARD:
+            held = _DIRS.get(path)
+            if held is not None:
+                held[1] += 1
+                return path
+            dfd = self._flock_dir(path)
+            if dfd < 0:
+                return ""
+            _DIRS[path] = [dfd, 1]
+            return path
+
+    def _flock_dir(self, path: str) -> int:
+        assert _fcntl is not None
         try:
-            dfd = os.open(os.path.dirname(os.path.abspath(self.path)) or ".",
-                          os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | O_CLOEXEC)
+            dfd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | O_CLOEXEC)
         except OSError as exc:
             raise LockError(f"cannot open the directory of {self.path}: "
                             f"{exc.strerror}") from None
@@ -156,6 +189,7 @@ class FileLocker:
     def try_acquire(self, operation: str) -> Lock | None:
         for _ in range(5):  # the file replaced under us: open it again
             fd = self._open()
+            held_dir: str | None = None
             try:
                 if not try_lock(fd, self.path):
                     os.close(fd)
@@ -164,8 +198,8 @@ class FileLocker:
                     unlock(fd)
                     os.close(fd)
                     continue
-                dfd = self._dir_lock()
-                if dfd == -1:  # another holds it, its lock file deleted meanwhile
+                held_dir = self._dir_lock()
+                if held_dir == "":  # another holds it, its lock file deleted meanwhile
                     unlock(fd)
                     os.close(fd)
                     return None
@@ -174,8 +208,10 @@ class FileLocker:
                 os.fsync(fd)
             except BaseException:
                 os.close(fd)
+                if held_dir:
+                    _release_dir(held_dir)
                 raise
-            return Lock(info, _releaser(fd, dfd))
+            return Lock(info, _releaser(fd, held_dir))
         raise LockError(f"the lock file {self.path} keeps being replaced while it is "
                         "taken: refusing to run; find what removes it")
 
@@ -187,8 +223,8 @@ class FileLocker:
         info = check_unlock(read_info_file(self.path), lock_id, self.store)
         fd = self._open()
         try:
-            dfd = self._dir_lock() if try_lock(fd, self.path) else -1
-            if dfd == -1:
+            held_dir = self._dir_lock() if try_lock(fd, self.path) else ""
+            if held_dir == "":
                 raise LockError(
                     f"the lock of {self.store} is held by a live process "
                     f"({info.who}, pid {info.pid}, {info.operation}); force-unlock only clears "
@@ -196,8 +232,8 @@ class FileLocker:
                 )
             os.ftruncate(fd, 0)
             unlock(fd)
-            if dfd is not None:
-                os.close(dfd)
+            if held_dir is not None:
+                _release_dir(held_dir)
         finally:
             os.close(fd)
         return info

@@ -2,12 +2,14 @@
 
 Entries are appended in batches, one batch per state version: the entries of
 the change that makes serial S, then an end line `{"end": S, "lineage": L}`.
-A batch is appended (and fsync'd) *before* the state file is replaced, and
-appending a batch whose end line is already there does nothing; a batch cut
-short by a crash (no end line) is cut off before the next one is appended and
-is never read. So after any crash, once the next command has folded the
-journal, the history holds each confirmed change exactly once, and no change
-the state does not hold.
+A batch is appended (and fsync'd) *before* the state file is replaced. A
+batch cut short by a crash (no end line) is never read; a complete batch whose
+state was never written (killed between the two) is not shown, as readers
+are given the state's serial, and both are cut before the next batch of that
+serial or a later one is appended (whatever that batch holds: a folded
+journal's same changes, or another command's). So after any crash, the
+history holds each confirmed change exactly once, and no change the state
+does not hold (tests/state/test_crash_steps.py kills every step).
 
 An entry is a line `{"time", "operation", "action", "address", "old", "new",
 "serial", "who", "commit", "run"}`. The students a change adds to or removes
@@ -158,6 +160,35 @@ def _checked(fd: int, path: str) -> int:
     return int(st.st_size)
 
 
+def _kept(fd: int, size: int, path: str, serial: int, lineage: str | None,
+          note: bool) -> int:
+    """Where the history's good part ends, before a batch for `serial` is
+    appended: after the last end line, less what a crash left. What follows the
+    last end line is a batch cut short; a batch of this lineage at `serial` or
+    later is one whose state was never written (killed between the history and
+    the state, or replaced by the next command's own batch for that serial): it
+    is cut, with any note after it, so the history never holds a change the
+    state does not (a note, which changes no state, is appended at the state's
+    own serial and cuts nothing)."""
+    last: int | None = None
+    orphan = False
+    for offset, d in _end_lines(fd, size):
+        if last is None:
+            last = offset
+        if d.get("note"):
+            continue
+        end = d.get("end")
+        if not note and d.get("lineage") == lineage and type(end) is int and end >= serial:
+            orphan = True
+            continue
+        return offset if orphan else last
+    if last is None and size > MAX_TAIL_SCAN or orphan and size > MAX_TAIL_SCAN:
+        raise StateError(
+            f"the history {path} has no complete batch in its last {MAX_TAIL_SCAN:,} "
+            "bytes (a damaged or planted file): move it away (archive it) to continue")
+    return 0 if orphan or last is None else last
+
+
 def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
             note: bool) -> None:
     try:
@@ -167,23 +198,7 @@ def _append(path: str, serial: int, lineage: str | None, lines: Iterable[str],
         raise StateError(f"cannot open the history {path}: {exc.strerror}") from None
     size = _checked(fd, path)
     try:
-        keep = 0
-        seen = False
-        for i, (offset, d) in enumerate(_end_lines(fd, size)):
-            seen = True
-            if i == 0:
-                keep = offset  # what follows the last end line is a cut batch
-            if d.get("note"):
-                continue
-            if (not note and d.get("lineage") == lineage and isinstance(d.get("end"), int)
-                    and int(d["end"]) >= serial):  # type: ignore[call-overload]
-                os.fsync(fd)  # appended before a crash (maybe not yet on disk)
-                return
-            break
-        if not seen and size > MAX_TAIL_SCAN:
-            raise StateError(
-                f"the history {path} has no complete batch in its last {MAX_TAIL_SCAN:,} "
-                "bytes (a damaged or planted file): move it away (archive it) to continue")
+        keep = _kept(fd, size, path, serial, lineage, note)
         if keep != size:
             os.ftruncate(fd, keep)
         os.lseek(fd, keep, os.SEEK_SET)
@@ -227,6 +242,27 @@ def append_entries(path: str, lineage: str | None, entries: Iterable[HistoryEntr
     return n
 
 
+def cut_unwritten(path: str, serial: int, lineage: str | None) -> None:
+    """Cut what a crash left past the state about to be written at `serial`
+    (see `_kept`) when that state comes with no batch of its own."""
+    try:
+        fd = os.open(path, os.O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateError(f"cannot open the history {path}: {exc.strerror}") from None
+    size = _checked(fd, path)
+    try:
+        keep = _kept(fd, size, path, serial, lineage, note=False)
+        if keep != size:
+            os.ftruncate(fd, keep)
+            os.fsync(fd)
+    except OSError as exc:
+        raise StateError(f"cannot write the history {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
 def append_note(path: str, serial: int, lineage: str | None,
                 batch: Sequence[HistoryEntry]) -> None:
     """Append entries that change no state (a forced unlock), at `serial`."""
@@ -234,9 +270,12 @@ def append_note(path: str, serial: int, lineage: str | None,
 
 
 def read(path: str, prefix: str = "", since: str | None = None,
-         until: str | None = None) -> Iterator[HistoryEntry]:
+         until: str | None = None, state: tuple[str | None, int] | None = None
+         ) -> Iterator[HistoryEntry]:
     """The entries under `prefix` (an address), between `since` and `until`
-    (ISO times, inclusive), oldest first; only of complete batches."""
+    (ISO times, inclusive), oldest first; only of complete batches, and (given
+    the state's lineage and serial) only of batches the state holds: a batch a
+    crash left ahead of the state is not shown (the next write cuts it)."""
     try:
         fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
     except FileNotFoundError:
@@ -251,6 +290,9 @@ def read(path: str, prefix: str = "", since: str | None = None,
     with fh:
         for line in bounded_lines(fh, _MAX_LINE):
             if line.startswith(_END):
+                if state is not None and _ahead(line, *state):
+                    pending.clear()
+                    continue
                 for raw in pending:
                     for e in _parse(raw, p):
                         if ((since is None or e.time >= since)
@@ -260,6 +302,16 @@ def read(path: str, prefix: str = "", since: str | None = None,
             elif (not needle or needle in line
                   or (line.startswith(_UNDER) and _bulk_may_match(line, p))):
                 pending.append(line)
+
+
+def _ahead(end_line: bytes, lineage: str | None, serial: int) -> bool:
+    """Whether an end line closes a batch of `lineage` past `serial`."""
+    try:
+        d = json.loads(end_line)
+    except ValueError:
+        return False
+    return (isinstance(d, dict) and not d.get("note") and d.get("lineage") == lineage
+            and type(d.get("end")) is int and d["end"] > serial)
 
 
 _UNDER = b'{"under":"'  # how a bulk line starts (one test tells it from an entry)

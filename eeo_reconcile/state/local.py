@@ -111,6 +111,8 @@ class LocalDriver(Driver):
         if events:
             historyfile.append_events(self.history_path, state.serial, state.lineage, events,
                                       prov)
+        else:
+            historyfile.cut_unwritten(self.history_path, state.serial, state.lineage)
         try:
             atomic_write(self.path, codec.dumps(state), backup=self.backup_path)
         except FileProblem as exc:
@@ -152,7 +154,9 @@ class LocalDriver(Driver):
     # -- the history ---------------------------------------------------------------
     def history(self, prefix: str = "", since: str | None = None,
                 until: str | None = None) -> Iterator[HistoryEntry]:
-        return historyfile.read(self.history_path, prefix, since, until)
+        st = self.get()
+        return historyfile.read(self.history_path, prefix, since, until,
+                                (st.lineage, st.serial))
 
     def note(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
         historyfile.append_note(self.history_path, state.serial, state.lineage,
