@@ -55,8 +55,9 @@ class ConfigError(EeoError):
 
     SHOWN = 100  # render() prints at most this many, then says how many more there are
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic], redact: str | None = None):
         self.diagnostics: Sequence[Diagnostic] = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.redact = redact  # school.privacy.redact, when the school block could be read
         n = len(self.diagnostics)
         super().__init__(f"{n} error{'s' if n != 1 else ''} in the configuration")
 

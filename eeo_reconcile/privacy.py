@@ -169,4 +169,151 @@ def uids_in(address: str) -> list[int]:
 
 _DIGITS = re.compile(r"(?<![\w-])\d{1,18}(?![\w])")
 
+
+class People:
+    """Who a free-text message (an error, a warning, a command's own line) may
+    name, known from the configuration and the state a command read: people's
+    uids and names, and the ids and names of classes (kept). Filled lazily:
+    only a message shown under redaction asks."""
+
+    def __init__(self) -> None:
+        self.uids: set[int] = set()
+        self.names: set[str] = set()
+        self.classes: set[int] = set()  # course, lesson and grouping ids
+        self.class_names: set[str] = set()
+
+    def add_config(self, config: Any) -> None:
+        for cid, c in config.courses.items():
+            self.classes.add(cid)
+            self.class_names.update(n for n in (c.name,) if n)
+            self.uids.update(c.students)
+            self.uids.update(c.auditors)
+            self.names.update(n for n in c.students.values() if n)
+            self.names.update(c.auditors.values())
+            for lid, members in c.lessons.items():
+                self.classes.add(lid)
+                self.uids.update(members)
+                self.names.update(m.name for m in members.values())
+                self.names.update(m.custom for m in members.values() if m.custom)
+            self.class_names.update(c.lesson_names.values())
+            for g in c.groups:
+                self.class_names.add(g.name)
+                if g.id is not None:
+                    self.classes.add(g.id)
+                for t in g.teams:
+                    self.uids.add(t.leader)
+                    self.uids.update(t.members)
+
+    def add_state(self, state: Any) -> None:
+        for cid, c in state.courses.items():
+            self.classes.add(cid)
+            if c.name:
+                self.class_names.add(c.name)
+            self.uids.update(c.students)
+            self.uids.update(c.auditors)
+            self.names.update(c.labels.values())
+            self.names.update(c.auditors.values())
+            for lid, members in c.lessons.items():
+                self.classes.add(lid)
+                self.uids.update(members)
+                self.names.update(m.name for m in members.values())
+                self.names.update(m.custom for m in members.values() if m.custom)
+            self.class_names.update(c.lesson_names.values())
+            for name, g in c.groups.items():
+                self.class_names.add(name)
+                self.classes.add(g.id)
+                for t in g.teams:
+                    self.uids.add(t.leader)
+                    self.uids.update(t.members)
+            self.class_names.update(c.unconfirmed)
+
+
+# in free text: a member's address; a quoted value; a number, and the word before it
+_MEMBER_ADDRESS = re.compile(r"course/\d+(?:/lesson/\d+)?/(?:student|auditor)/\d+")
+_QUOTED = re.compile(r"""'([^'\n]{1,200})'|"([^"\n]{1,200})"|“([^”\n]{1,200})”""")
+_NUMBER = re.compile(r"(?<![\w\-:/.])(?:(course|lesson|group|grouping|line|row|column|"
+                     r"serial|errno|sid|school|id) )?(\d{1,40})(?![\w])", re.IGNORECASE)
+_WORDS = re.compile(r"[^\s\"'“”‘’()\[\],;:]+")
+_UID_DIGITS = 5  # an unknown number this long (not a class's) may be a uid
+
+
+def free_text(r: Redactor, message: str, people: People) -> str:
+    """A free-text message as `r` shows it, whoever made it: members' addresses
+    with their uids hashed; a number hashed when it is a known uid, or (level
+    all) when it is as long as uids are and not a known class id nor named as
+    a course, lesson, line, serial, errno...; a known name masked, and any
+    quoted value masked unless it is a known class name (a message about a
+    configuration that could not be read may quote a name nobody knows yet)."""
+    if not r.names:
+        return message
+    message = _QUOTED.sub(lambda m: _quoted(r, m, people), message)
+    message = _mask_names(r, message, people.names)
+    if not r.uids:
+        return message
+    message = _MEMBER_ADDRESS.sub(lambda m: r.address(m.group(0)), message)
+    return _NUMBER.sub(lambda m: _number(r, m, people), message)
+
+
+def free_value(r: Redactor, value: Any, people: People) -> Any:
+    """A JSON value (a state entry, a report) as `r` shows it: a known uid,
+    as a number or a key, hashed (level all); a known name masked; other text
+    as `free_text`. Keys are kept otherwise."""
+    if not r.names:
+        return value
+    if isinstance(value, dict):
+        return {_key(r, k, people): free_value(r, v, people) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [free_value(r, v, people) for v in value]
+    if isinstance(value, str):
+        return r.mask(value) if value in people.names else free_text(r, value, people)
+    if r.uids and type(value) is int and value in people.uids:
+        return r.uid(value)
+    return value
+
+
+def _key(r: Redactor, k: Any, people: People) -> Any:
+    if r.uids and isinstance(k, str) and k.isdigit() and int(k) in people.uids:
+        return r.uid(int(k))
+    return k
+
+
+def _quoted(r: Redactor, m: re.Match[str], people: People) -> str:
+    inner = next(g for g in m.groups() if g is not None)
+    if inner in people.class_names or inner.isdigit() or "/" in inner:
+        return m.group(0)
+    q = m.group(0)
+    return q[0] + r.mask(inner) + q[-1]
+
+
+def _mask_names(r: Redactor, message: str, names: set[str]) -> str:
+    """Known names in the message, found as runs of 1 to 4 words (a name is
+    rarely longer), masked."""
+    if not names:
+        return message
+    words = list(_WORDS.finditer(message))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(4, len(words) - i), 0, -1):
+            a, b = words[i].start(), words[i + n - 1].end()
+            if message[a:b] in names:
+                spans.append((a, b))
+                i += n
+                break
+        else:
+            i += 1
+    for a, b in reversed(spans):
+        message = message[:a] + r.mask(message[a:b]) + message[b:]
+    return message
+
+
+def _number(r: Redactor, m: re.Match[str], people: People) -> str:
+    word, digits = m.group(1), m.group(2)
+    n = int(digits)
+    if n in people.uids and not word:
+        return r.uid(n)
+    if word or n in people.classes or len(digits) < _UID_DIGITS:
+        return m.group(0)
+    return r.uid(n)
+
 PLAIN = Redactor()

@@ -12,7 +12,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import apply, commands, convert, history, roster, sandbox, state
+from . import apply, commands, convert, gate, history, roster, sandbox, state
+from .options import REDACT_HELP
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +38,21 @@ def _envvars(group: click.Group, prefix: str) -> None:
                 param.show_envvar = True
 
 
+def _redact_everywhere(group: click.Group) -> None:
+    """Every command has --redact (EEO_REDACT): what a command writes that no
+    renderer made passes the gate (see gate.py), so each needs the level."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _redact_everywhere(command)
+        elif not any(p.name == "redact" for p in command.params):
+            command.params.append(click.Option(
+                ["--redact"], type=click.Choice(["names", "all"]), default=None,
+                envvar="EEO_REDACT", callback=gate.start, expose_value=False,
+                help=REDACT_HELP))
+
+
 for _command in (*commands.COMMANDS, *apply.COMMANDS, *roster.COMMANDS, *convert.COMMANDS,
                  *state.COMMANDS, *history.COMMANDS, sandbox.sandbox):
     main.add_command(_command)
+_redact_everywhere(main)
 _envvars(main, "EEO")

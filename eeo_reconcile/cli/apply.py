@@ -30,6 +30,7 @@ from ..workflow import (
     open_config_store,
 )
 from .exits import EXIT_ERROR, handle_errors
+from .gate import known_config, known_store
 from .jsonout import echo_json
 from .options import (
     allow_options,
@@ -153,7 +154,7 @@ def _apply(path: str, config_path: str | None, state_path: str | None,
         saved = load_saved_plan(path)
         config = _config_for_saved_plan(config_path, saved.plan.config_root)
     else:
-        config = load_config(path)
+        config = known_config(load_config(path))
     school = config.school
 
     def redactor(p: Plan) -> Redactor:
@@ -164,7 +165,7 @@ def _apply(path: str, config_path: str | None, state_path: str | None,
         out.say(colorize(text) if out.color else text)
 
     options = dc_replace(options, redactor_for=redactor)
-    store = open_config_store(config, state_path, state_dsn, workspace)
+    store = known_store(open_config_store(config, state_path, state_dsn, workspace))
     try:
         if saved is not None:
             outcome = apply_saved_plan(saved, config, store, options, show_plan, bar)
@@ -181,7 +182,7 @@ def _apply(path: str, config_path: str | None, state_path: str | None,
 
 def _config_for_saved_plan(config_path: str | None, made_from: str) -> Config:
     try:
-        return load_config(config_path or ".")
+        return known_config(load_config(config_path or "."))
     except ConfigError as exc:
         raise ConfigError([*exc.diagnostics, Diagnostic(
             None, "apply PLANFILE reads the configuration for the school's settings and "

@@ -18,6 +18,7 @@ from ..workflow import (
     plan_config,
 )
 from .exits import EXIT_CHANGES, EXIT_GUARD, handle_errors
+from .gate import gate, known_config, known_store, say
 from .options import (
     allow_options,
     format_option,
@@ -55,12 +56,13 @@ def validate(paths: tuple[str, ...], changed: bool) -> None:
     errors: list[Diagnostic] = []
     for root in roots:
         try:
-            config = load_config(root)
+            config = known_config(load_config(root))
         except ConfigError as exc:
             errors.extend(exc.diagnostics)
+            gate().at_least(exc.redact)
             continue
         where = f"{printable(root)}: " if len(roots) > 1 or changed else ""
-        click.echo(
+        say(
             f"{where}Valid: {len(config.files)} file(s), {len(config.courses)} course(s), "
             f"{config.membership_count()} membership(s)."
         )
@@ -94,8 +96,8 @@ def plan(
     allow_uid_change: bool, lock: bool, lock_timeout: float, no_color: bool,
 ) -> None:
     """Show what must change in ClassIn to match the configuration."""
-    config = load_config(path)
-    store = open_config_store(config, state_path, state_dsn, workspace)
+    config = known_config(load_config(path))
+    store = known_store(open_config_store(config, state_path, state_dsn, workspace))
     try:
         the_plan = plan_config(config, store, targets, replace, lock_timeout,
                                Allow(allow_mass_removal, allow_uid_change), lock)

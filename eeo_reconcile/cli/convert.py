@@ -11,6 +11,7 @@ from ..convert import ConvertReport, OneRosterOptions, convert_csv, convert_oner
 from ..convert.model import PROBLEMS
 from ..text import printable
 from .exits import EXIT_ERROR, handle_errors
+from .gate import gate, say
 from .jsonout import echo_json
 from .options import stack
 
@@ -56,9 +57,9 @@ common = stack(
 
 def _finish(report: ConvertReport, out: str, fmt: str, verbose: bool, strict: bool) -> None:
     if fmt == "json":
-        echo_json(report.to_json(verbose))
+        echo_json(gate().value(report.to_json(verbose)))
     else:
-        click.echo(report_text(report, out, verbose), nl=False)
+        say(report_text(report, out, verbose).rstrip("\n"))
     if strict and report.problems:
         sys.exit(EXIT_ERROR)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import ConfigError, EeoError
+from .gate import gate
 from .view import err
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +28,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ConfigError as exc:
+            gate().at_least(exc.redact)
             err(exc.render())
             sys.exit(EXIT_ERROR)
         except EeoError as exc:

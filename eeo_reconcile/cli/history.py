@@ -16,6 +16,7 @@ from ..privacy import event_value
 from ..state.history import HistoryEntry
 from ..text import printable
 from .exits import handle_errors
+from .gate import say
 from .options import (
     config_option,
     dsn_option,
@@ -98,8 +99,7 @@ def history(prefix: str, since: str | None, until: str | None, fmt: str,
             else:
                 out.write(text_line(e) + "\n")
     if n == 0 and fmt == "text":
-        click.echo("No recorded change matches" + (f" {printable(prefix)}." if prefix else "."),
-                   err=True)
+        say("No recorded change matches" + (f" {prefix}." if prefix else "."), err=True)
 
 
 COMMANDS = (history,)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from ..plan.render import RENDERERS
+from . import gate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,11 +60,13 @@ config_option = click.option(
     help="Configuration file or directory (default: the current directory).",
 )
 
+REDACT_HELP = (
+    "Mask people's names (names: first character kept) and also replace uids by keyed "
+    "hashes (all), in everything this command writes. school.privacy.redact sets it for "
+    "everyone; this can only make it stricter.")
 redact_option = click.option(
     "--redact", type=click.Choice(["names", "all"]), default=None, envvar="EEO_REDACT",
-    help="Mask people's names (names: first character kept) and also replace uids by keyed "
-         "hashes (all). school.privacy.redact sets it for everyone; this can only make it "
-         "stricter.",
+    callback=gate.start, help=REDACT_HELP,
 )
 summary_option = click.option(
     "--summary", is_flag=True, help="Only the per-course table and the totals.",

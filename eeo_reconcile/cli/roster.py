@@ -11,6 +11,7 @@ from ..config.load import load_config
 from ..roster.importing import CourseImport, ImportReport
 from ..workflow import import_rosters, open_config_store
 from .exits import handle_errors
+from .gate import gate, known_config, known_store, say
 from .options import store_options
 from .view import show_warnings
 
@@ -72,8 +73,8 @@ def import_(files: tuple[str, ...], courses: tuple[int, ...], merge: bool, dry_r
     management (see the README's roster file contract)."""
     config = None
     if config_path is not None or not (state_path or state_dsn):
-        config = load_config(config_path or ".")
-    store = open_config_store(config, state_path, state_dsn, workspace)
+        config = known_config(load_config(config_path or "."))
+    store = known_store(open_config_store(config, state_path, state_dsn, workspace))
     try:
         report = import_rosters(files, store, config, merge, courses, dry_run, encoding,
                                 sheet, lock_timeout)
@@ -81,10 +82,10 @@ def import_(files: tuple[str, ...], courses: tuple[int, ...], merge: bool, dry_r
         show_warnings(store)
         store.close()
     if fmt == "json":
-        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False,
+        sys.stdout.write(json.dumps(gate().value(report.to_json()), ensure_ascii=False,
                                     separators=(",", ":")) + "\n")
     else:
-        click.echo(report_text(report), nl=False)
+        say(report_text(report).rstrip("\n"))
 
 
 COMMANDS = (import_,)

@@ -12,8 +12,9 @@ import click
 
 from ..address import GroupAddress, parse_address
 from ..errors import EeoError
+from ..fileio import atomic_write
 from ..maintenance import forget, migrate, push, record_group_id, snapshot, unlock
-from ..model import SchoolConfig
+from ..model import Redact, SchoolConfig
 from ..privacy import Redactor, event_value, team_uids
 from ..state import backends, codec
 from ..state.compare import diff_states
@@ -24,6 +25,7 @@ from ..state.store import StateStore
 from ..text import printable, safe_json
 from ..workflow import open_state_and_config
 from .exits import handle_errors
+from .gate import gate, known_config, known_store, say
 from .jsonout import echo_json
 from .options import redact_option, store_options
 from .view import EVENT_SYMBOL, event_line, redactor_for_state, show_warnings
@@ -46,6 +48,9 @@ def _store_and_school(config_path: str | None = None, state_path: str | None = N
     """The store, and the school's settings when a configuration names it (its
     privacy.redact applies to what is shown)."""
     store, config = open_state_and_config(config_path, state_path, state_dsn, workspace)
+    if config is not None:
+        known_config(config)
+    known_store(store)
     try:
         yield store, config.school if config is not None else None
     finally:
@@ -66,10 +71,11 @@ def state_list(prefix: str, **where: Any) -> None:
     """List recorded addresses, optionally those starting with PREFIX (no lock)."""
     with _store(**where) as (store, _):
         st = snapshot(store)
+    r = gate().redactor()
     for addr in st.addresses():
         text = str(addr)
         if text.startswith(prefix):
-            click.echo(text)
+            say(r.address(addr))
 
 
 @state.command("show")
@@ -84,7 +90,7 @@ def state_show(address: str, **where: Any) -> None:
     value = st.show(addr)
     if value is None:
         raise EeoError(f"nothing is recorded at {addr}")
-    click.echo(safe_json(json.dumps(value, ensure_ascii=False, indent=2)))
+    click.echo(safe_json(json.dumps(gate().value(value), ensure_ascii=False, indent=2)))
 
 
 @state.command("rm")
@@ -96,9 +102,10 @@ def state_rm(addresses: tuple[str, ...], **where: Any) -> None:
     addrs = [parse_address(a) for a in addresses]
     with _store(**where) as (store, timeout):
         written = forget(store, addrs, timeout)
+    r = gate().redactor()
     for a in addrs:
-        click.echo(f"Forgot {a}")
-    click.echo(f"State serial is now {written.serial}.")
+        say(f"Forgot {r.address(a)}")
+    say(f"State serial is now {written.serial}.")
 
 
 @state.command("set-group-id")
@@ -115,19 +122,33 @@ def state_set_group_id(address: str, group_id: int, **where: Any) -> None:
         raise EeoError(f"{addr} is not a grouping: give course/<courseId>/group/<name>")
     with _store(**where) as (store, timeout):
         written = record_group_id(store, addr, group_id, timeout)
-    click.echo(f"Recorded id {group_id} for {addr}; the next apply adopts it with one "
+    say(f"Recorded id {group_id} for {addr}; the next apply adopts it with one "
                f"editCourseGroup. State serial is now {written.serial}.")
 
 
 @state.command("pull")
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="Write it to this file (mode 0600) instead of stdout; needed under "
+                   "redaction, where a log must not get every name and uid.")
 @store_options
 @handle_errors
-def state_pull(**where: Any) -> None:
-    """Print the state as JSON (the local file's format; no lock)."""
+def state_pull(out: str | None, **where: Any) -> None:
+    """Print the state as JSON (the local file's format; no lock). The salt its
+    pseudonyms are keyed on is left out (push keeps the stored one)."""
     with _store(**where) as (store, _):
         st = snapshot(store)
     if st.lineage is None:
         raise EeoError(f"{store.describe()} holds no state yet")
+    st.salt = None  # never shown: it is what makes the pseudonyms pseudonyms
+    if out is None and gate().level is not Redact.NONE:
+        raise EeoError(
+            f"state pull writes every name and uid the state holds, and redaction is "
+            f"{gate().level.value} here: write it to a file with --out FILE (mode 0600), "
+            "never to a log")
+    if out is not None:
+        atomic_write(out, codec.dumps(st))
+        say(f"Wrote the state (lineage {st.lineage}, serial {st.serial}) to {out}.")
+        return
     sys.stdout.buffer.write(codec.dumps(st))
     sys.stdout.flush()
 
@@ -208,7 +229,7 @@ def state_push(file: str, force: bool, **where: Any) -> None:
     pushed = load_state_file(file)
     with _store(**where) as (store, timeout):
         written = push(store, pushed, force, timeout)
-    click.echo(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "
+    say(f"Pushed {file} to {store.describe()}: lineage {written.lineage}, "
                f"serial {written.serial}.")
 
 
@@ -226,12 +247,12 @@ def state_migrate(to: str, force: bool, config_path: str | None, state_path: str
     --to local: from the postgres workspace to the file (--state, or the config's).
     """
     done = migrate(to, config_path, state_path, state_dsn, workspace, force, lock_timeout)
-    click.echo(f"Migrated the state from {done.source} to {done.target}: lineage "
+    say(f"Migrated the state from {done.source} to {done.target}: lineage "
                f"{done.state.lineage}, serial {done.state.serial}, with its audit history "
                f"({done.history} entr{'y' if done.history == 1 else 'ies'}).")
     block = backends.get(to).config_block(done.target_ref, done.base_dir)
     shown = ", ".join(f"{k}: {v}" for k, v in block.items())
-    click.echo(f"Now point the configuration at it: state: {{{shown}}}. "
+    say(f"Now point the configuration at it: state: {{{shown}}}. "
                f"{backends.get(done.source_backend).left_as_is}")
 
 
@@ -244,7 +265,7 @@ def force_unlock(lock_id: str, config_path: str | None, state_path: str | None,
     """Clear lock info left behind by a holder that is gone."""
     with _store(config_path, state_path, state_dsn, workspace) as (store, _):
         info = unlock(store, lock_id)
-    click.echo(f"Cleared the lock {info.id} ({info.who}, {info.operation}, since {info.since}).")
+    say(f"Cleared the lock {info.id} ({info.who}, {info.operation}, since {info.since}).")
 
 
 COMMANDS = (state, force_unlock)

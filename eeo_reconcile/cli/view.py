@@ -21,10 +21,12 @@ from ..privacy import PLAIN, Redactor, redaction_key, stricter
 from ..state.history import Event
 from ..state.store import StateStore
 from ..text import printable
+from .gate import say
 
 
 def err(text: str) -> None:
-    click.echo(text, err=True)
+    """A message on stderr, through the gate (escaped; redacted as the run says)."""
+    say(text, err=True)
 
 
 def show_warnings(store: StateStore) -> None:

@@ -226,8 +226,8 @@ def build_config(source: Source) -> Config:
     safety = builder.safety_config()
     retired = builder.check_retired()
     diagnostics.extend(builder.errors)
-    if diagnostics or school is None:
-        raise ConfigError(diagnostics)
+    if diagnostics or school is None:  # the errors are shown as the school asks
+        raise ConfigError(diagnostics, school.redact.value if school is not None else None)
     return Config(
         root=source.root,
         base_dir=source.base_dir,

@@ -18,6 +18,8 @@ _NAME_KEYS = frozenset({"studentName", "customColumn"})
 def redact_plan_json(doc: dict[str, Any], r: Redactor) -> dict[str, Any]:
     """The plan JSON with people's names masked and (level all) uids hashed."""
     doc["redacted"] = r.level.value
+    if "targets" in doc:
+        doc["targets"] = [r.address(t) for t in doc["targets"]]
     for c in doc.get("changes", ()):
         redact_change(c, r)
     for call in doc.get("calls", ()):

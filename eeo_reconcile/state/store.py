@@ -248,8 +248,7 @@ class StateStore(abc.ABC):
                 new.serial = current.serial + 1
         if new.lineage is None:
             new.lineage = State.new_lineage()
-        if new.salt is None:
-            new.salt = State.new_salt()
+        new.salt = current.salt or new.salt or State.new_salt()  # one school, one key
         return self.store_exact(new, events_between(current, new))
 
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op for files

@@ -81,7 +81,7 @@ def _head(plan: Plan, view: View, limit: int) -> list[str]:
                     + (" and uids replaced by keyed hashes" if r.uids else "") + "._")
     if plan.targets:
         head.append("")
-        head.append("Targeted to: " + ", ".join(md_text(t) for t in plan.targets))
+        head.append("Targeted to: " + ", ".join(md_text(r.address(t)) for t in plan.targets))
     guard = guard_head(plan)
     if guard is not None:
         head.append("")

@@ -42,7 +42,7 @@ def _render_text(plan: Plan, view: View) -> str:
 
     out: list[str] = []
     if plan.targets:
-        out.append("Targeted to: " + ", ".join(printable(t) for t in plan.targets))
+        out.append("Targeted to: " + ", ".join(printable(r.address(t)) for t in plan.targets))
         out.append("")
     if plan.changes and view.summary:
         out.append("eeo-reconcile will change these courses:")
