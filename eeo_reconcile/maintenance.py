@@ -7,16 +7,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from .address import Address, GroupAddress
+from .address import (
+    Address,
+    AuditorAddress,
+    GroupAddress,
+    LessonStudentAddress,
+    StudentAddress,
+)
 from .config.load import load_config
 from .errors import ConfigError, StateError
-from .model import StateRef
+from .model import Config, Redact, StateRef
+from .privacy import PSEUDONYM, Redactor, pseudonym_key
 from .state import backends
 from .state.history import Event, HistoryEntry, course_changes
 from .state.lock import LockInfo
 from .state.model import State
 from .state.store import StateStore
+from .text import printable
 from .workflow import _overrides
 
 
@@ -65,6 +74,62 @@ def unlock(store: StateStore, lock_id: str) -> LockInfo:
                                                 "operation": info.operation,
                                                 "since": info.since})])
     return info
+
+
+@dataclass(frozen=True)
+class Revealed:
+    token: str
+    uid: int | None  # None: no one recorded or configured has this pseudonym
+    where: tuple[str, ...] = ()  # addresses, with the name recorded or configured there
+
+
+def reveal(store: StateStore, config: Config | None, tokens: Sequence[str],
+           secret: str | None, lock_timeout: float = 0.0) -> list[Revealed]:
+    """Who is behind pseudonyms (`u-...`, as `--redact all` shows them): for an
+    operator matching a failure in a log to the person. Needs the school's
+    secret (the power to change ClassIn, a higher one than reading a log); the
+    lookup is recorded in the history (the tokens, not who they were)."""
+    if not secret:
+        raise StateError("reveal needs the school's secret in the environment (the variable "
+                         "school.secret_env names): only those who may change ClassIn may "
+                         "undo a pseudonym")
+    bad = [t for t in tokens if not PSEUDONYM.fullmatch(t)]
+    if bad:
+        raise StateError(f"not a pseudonym: {', '.join(map(printable, bad[:5]))} (they look "
+                         "like u-7kq2m4xa)")
+    with store.lock("reveal", lock_timeout):
+        st = store.read()
+        r = Redactor(Redact.ALL, pseudonym_key(st.salt, secret))
+        people: dict[int, list[str]] = {}
+        for addr, name in _named(st, config):
+            people.setdefault(addr.uid, []).append(f"{addr}" + (f" {name}" if name else ""))
+        by_token = {r.uid(u): u for u in people}
+        found = [Revealed(t, by_token.get(t), tuple(dict.fromkeys(people.get(
+            by_token.get(t, -1), ())))) for t in tokens]
+        store.operation = "reveal"
+        store.note([Event("reveal", "state", None, {
+            "tokens": list(tokens), "found": sum(f.uid is not None for f in found)})])
+    return found
+
+
+def _named(st: State, config: Config | None) -> Iterator[tuple[Any, str | None]]:
+    """Every member address with its name, in the state and the configuration."""
+    for cid, c in st.courses.items():
+        for u in c.students:
+            yield StudentAddress(cid, u), c.labels.get(u)
+        for u, n in c.auditors.items():
+            yield AuditorAddress(cid, u), n
+        for lid, members in c.lessons.items():
+            for u, m in members.items():
+                yield LessonStudentAddress(cid, lid, u), m.name
+    for cid, spec in (config.courses.items() if config is not None else ()):
+        for u, label in spec.students.items():
+            yield StudentAddress(cid, u), label
+        for u, n in spec.auditors.items():
+            yield AuditorAddress(cid, u), n
+        for lid, taking in spec.lessons.items():
+            for u, m in taking.items():
+                yield LessonStudentAddress(cid, lid, u), m.name
 
 
 def migrate_state(source: StateStore, target: StateStore, force: bool = False,

@@ -50,6 +50,14 @@ def redaction_key(secret: str | None, salt: str | None) -> bytes:
     return os.urandom(32)
 
 
+def pseudonym_key(salt: str | None, secret: str | None) -> bytes:
+    """The key of a school's pseudonyms: the state's salt, which the job that
+    plans and the job that applies both have (one child, one pseudonym in both
+    logs); before the state has one (a school's first plan), the secret when it
+    is set, else random for this output only."""
+    return redaction_key(None if salt else secret, salt)
+
+
 def stricter(*levels: Redact | None) -> Redact:
     """The strictest of the levels given (the CLI can only make YAML's stricter)."""
     order = [Redact.NONE, Redact.NAMES, Redact.ALL]
@@ -167,6 +175,7 @@ def uids_in(address: str) -> list[int]:
     return [uid] if isinstance(uid, int) else []
 
 
+PSEUDONYM = re.compile(r"u-[a-z2-7]{8}")  # what Redactor.uid makes
 _DIGITS = re.compile(r"(?<![\w-])\d{1,18}(?![\w])")
 
 

@@ -26,7 +26,7 @@ from ..privacy import (
     Redactor,
     free_text,
     free_value,
-    redaction_key,
+    pseudonym_key,
     stricter,
 )
 from ..state.model import State
@@ -78,10 +78,8 @@ class Gate:
                 self._redactor = PLAIN
             else:
                 salt = self._salt() if level is Redact.ALL else None
-                first = None
-                if not salt and self.school is not None:
-                    first = os.environ.get(self.school.secret_env) or None
-                self._redactor = Redactor(level, redaction_key(first, salt))
+                secret = os.environ.get(self.school.secret_env) if self.school else None
+                self._redactor = Redactor(level, pseudonym_key(salt, secret or None))
         return self._redactor
 
     def people(self) -> People:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ import click
 from ..address import GroupAddress, parse_address
 from ..errors import EeoError
 from ..fileio import atomic_write
-from ..maintenance import forget, migrate, push, record_group_id, snapshot, unlock
+from ..maintenance import forget, migrate, push, record_group_id, reveal, snapshot, unlock
 from ..model import Redact, SchoolConfig
 from ..privacy import Redactor, event_value, team_uids
 from ..state import backends, codec
@@ -24,7 +25,7 @@ from ..state.model import State
 from ..state.store import StateStore
 from ..text import printable, safe_json
 from ..workflow import open_state_and_config
-from .exits import handle_errors
+from .exits import EXIT_ERROR, handle_errors
 from .gate import gate, known_config, known_store, say
 from .jsonout import echo_json
 from .options import redact_option, store_options
@@ -268,4 +269,31 @@ def force_unlock(lock_id: str, config_path: str | None, state_path: str | None,
     say(f"Cleared the lock {info.id} ({info.who}, {info.operation}, since {info.since}).")
 
 
-COMMANDS = (state, force_unlock)
+@click.command("reveal")
+@click.argument("tokens", nargs=-1, required=True)
+@store_options
+@handle_errors
+def reveal_(tokens: tuple[str, ...], config_path: str | None, state_path: str | None,
+            state_dsn: str | None, workspace: str | None, lock_timeout: float) -> None:
+    """Who is behind pseudonyms (TOKENS, as `--redact all` shows uids: u-7kq2m4xa):
+    the uid, and each address and name recorded or configured for it. Needs the
+    school's secret; each lookup is recorded in the history. Its output is the
+    one that is never redacted: keep it out of shared logs."""
+    store, config = open_state_and_config(config_path, state_path, state_dsn, workspace)
+    try:
+        secret = os.environ.get(config.school.secret_env) if config is not None else None
+        found = reveal(store, config, tokens, secret, lock_timeout)
+    finally:
+        show_warnings(store)
+        store.close()
+    for f in found:
+        if f.uid is None:
+            click.echo(f"{f.token}  not found: no one recorded or configured here has it "
+                       "(another school's, or from before a state push?)")
+        else:
+            click.echo(printable(f"{f.token}  uid {f.uid}: " + "; ".join(f.where)))
+    if any(f.uid is None for f in found):
+        sys.exit(EXIT_ERROR)
+
+
+COMMANDS = (state, force_unlock, reveal_)

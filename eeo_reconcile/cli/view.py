@@ -17,7 +17,7 @@ from ..model import Redact, SchoolConfig
 from ..plan.plan import Plan
 from ..plan.render import RENDERERS, View
 from ..plan.render.json import render_json_pieces
-from ..privacy import PLAIN, Redactor, redaction_key, stricter
+from ..privacy import PLAIN, Redactor, pseudonym_key, stricter
 from ..state.history import Event
 from ..state.store import StateStore
 from ..text import printable
@@ -75,15 +75,13 @@ def redactor_for(plan: Plan, flag: str | None, school: SchoolConfig | None = Non
     level = stricter(settings.redact if settings else None, Redact(flag) if flag else None)
     if level is Redact.NONE:
         return PLAIN
-    return Redactor(level, redaction_key(_first_key(plan.salt, school), plan.salt))
+    return Redactor(level, pseudonym_key(plan.salt, _secret(school)))
 
 
-def _first_key(salt: str | None, school: SchoolConfig | None) -> str | None:
-    """Before the state has a salt (a school's first plan), the secret keys the
-    hashes when it is set here, so that they are stable from run to run."""
-    if salt or school is None:
-        return None
-    return os.environ.get(school.secret_env) or None
+def _secret(school: SchoolConfig | None) -> str | None:
+    """The secret, when the configuration names it and it is set here (it keys
+    the pseudonyms only before the state has a salt: privacy.pseudonym_key)."""
+    return os.environ.get(school.secret_env) or None if school is not None else None
 
 
 def redactor_for_state(flag: str | None, school: SchoolConfig | None,
@@ -94,7 +92,7 @@ def redactor_for_state(flag: str | None, school: SchoolConfig | None,
     if level is Redact.NONE:
         return PLAIN
     key = salt() if level is Redact.ALL else None
-    return Redactor(level, redaction_key(_first_key(key, school), key))
+    return Redactor(level, pseudonym_key(key, _secret(school)))
 
 
 def render(plan: Plan, fmt: str, view: View, color: bool = False) -> str:

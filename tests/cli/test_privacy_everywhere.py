@@ -115,6 +115,7 @@ def cases(d, tmp):
                             [str(d / "roster.csv"), *c]],
         ("state", "migrate"): [["--to", "local", *c]],
         ("force-unlock",): [["0123", *c]],
+        ("reveal",): [["u-aaaaaaaa", *c]],  # without the secret: refused
         ("sandbox",): [["--world", str(d / "bad.csv"), "--port", "1"]],
     }
 
