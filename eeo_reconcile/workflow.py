@@ -29,10 +29,18 @@ from .classin.api import MIN_SECRET_LENGTH
 from .config.load import load_config
 from .errors import ApiError, ApplyRefused, PlanFileError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
+from .never import assert_never
 from .plan.changes import Change
 from .plan.diff import make_plan
 from .plan.plan import Plan
-from .plan.planfile import SavedPlan, check_fresh
+from .plan.planfile import (
+    MIN_PLAN_KEY_LENGTH,
+    PLAN_KEY_ENV,
+    KeyKind,
+    SavedPlan,
+    SigningKey,
+    check_fresh,
+)
 from .plan.safety import Allow, check_safety
 from .privacy import PLAIN, Redactor
 from .roster.importing import ImportReport, import_roster
@@ -139,6 +147,49 @@ def school_secret(school: SchoolConfig, env: Mapping[str, str] | None = None) ->
             "characters: it cannot be the school's SECRET; check the variable"
         )
     return secret
+
+
+def plan_signer(school: SchoolConfig, env: Mapping[str, str] | None = None
+                ) -> SigningKey | None:
+    """What signs a saved plan here: the plan key ($EEO_PLAN_KEY, for this
+    school), else the school's secret, else nothing. A value too short to be
+    what it claims is an error, not a weak signature apply would refuse."""
+    environ = os.environ if env is None else env
+    plan_key = environ.get(PLAN_KEY_ENV)
+    if plan_key:
+        if len(plan_key) < MIN_PLAN_KEY_LENGTH:
+            raise PlanFileError(f"${PLAN_KEY_ENV} is shorter than {MIN_PLAN_KEY_LENGTH} "
+                                "characters: make a long random one (e.g. openssl rand -hex 32)")
+        return SigningKey.from_plan_key(plan_key, school.sid)
+    if environ.get(school.secret_env):
+        return SigningKey.from_secret(school_secret(school, environ))
+    return None
+
+
+def _verify_signature(saved: SavedPlan, school: SchoolConfig, env: Mapping[str, str] | None,
+                      allow_unsigned: bool) -> None:
+    """Apply takes a saved plan signed by this school's key, or (told) an unsigned one."""
+    environ = os.environ if env is None else env
+    match saved.kind:
+        case None:
+            if not allow_unsigned:
+                raise PlanFileError(
+                    "the saved plan is not signed (no signing key was set where plan --out "
+                    "ran), so whoever could write the file could have changed it: refusing "
+                    f"to apply it. Set ${PLAN_KEY_ENV} in the job that runs plan --out and "
+                    "in this one, or, if you trust whoever could write the file, pass "
+                    "--allow-unsigned")
+        case KeyKind.PLAN_KEY:
+            if not environ.get(PLAN_KEY_ENV):
+                raise PlanFileError(f"the saved plan is signed with a plan key: set "
+                                    f"${PLAN_KEY_ENV} here to check it")
+            key = plan_signer(school, {PLAN_KEY_ENV: environ[PLAN_KEY_ENV]})
+            assert key is not None
+            saved.verify(key)
+        case KeyKind.SECRET:
+            saved.verify(SigningKey.from_secret(school_secret(school, environ)))
+        case other:
+            assert_never(other)
 
 
 def make_client(
@@ -269,13 +320,7 @@ def apply_saved_plan(
     if plan.sid != config.school.sid:
         raise PlanFileError(f"the saved plan is for school {plan.sid}, but the configuration "
                             f"is for school {config.school.sid}")
-    saved.verify(school_secret(config.school, options.env))
-    if not saved.signed and not options.allow_unsigned:
-        raise PlanFileError(
-            "the saved plan is not signed (the secret was not set where plan --out ran), so "
-            "whoever could write the file could have changed it: refusing to apply it. Set "
-            "the secret in the job that runs plan --out, or, if you trust whoever could "
-            "write the file, pass --allow-unsigned")
+    _verify_signature(saved, config.school, options.env, options.allow_unsigned)
 
     def fresh(state: State) -> Plan:
         check_fresh(plan, state)
@@ -290,8 +335,8 @@ def apply_saved_plan(
     outcome = _run(store, fresh, config.school, options, on_plan, None, progress)
     if not saved.signed:
         outcome.warnings.append(
-            "the saved plan is not signed (--allow-unsigned): set the secret in the job "
-            "that runs plan --out"
+            f"the saved plan is not signed (--allow-unsigned): set ${PLAN_KEY_ENV} in the "
+            "job that runs plan --out and in this one"
         )
     return outcome
 

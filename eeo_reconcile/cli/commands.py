@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
 from ..config.load import config_root, load_config
 from ..errors import ConfigError, Diagnostic
-from ..plan.planfile import load_saved_plan, save_plan
+from ..plan.planfile import PLAN_KEY_ENV, KeyKind, load_saved_plan, save_plan
 from ..plan.render import View
 from ..plan.safety import Allow
 from ..text import printable
 from ..workflow import (
     open_config_store,
     plan_config,
+    plan_signer,
 )
 from .exits import EXIT_CHANGES, EXIT_GUARD, handle_errors
 from .gate import gate, known_config, known_store, say
@@ -104,14 +104,16 @@ def plan(
     finally:
         show_warnings(store)
         store.close()
-    secret = os.environ.get(config.school.secret_env)
+    signer = plan_signer(config.school) if out else None
     view = View(redactor_for(the_plan, redact, config.school), summary)
     echo_plan(the_plan, fmt, view, use_color(no_color))
     if out:
         sys.stdout.flush()
-        save_plan(the_plan, out, secret=secret)
-        how = "signed with the school's secret" if secret else \
-            f"not signed: ${config.school.secret_env} is not set here"
+        save_plan(the_plan, out, signer=signer)
+        how = (f"not signed: set ${PLAN_KEY_ENV} here (and where it is applied)" if signer is None
+               else f"signed with ${PLAN_KEY_ENV}" if signer.kind is KeyKind.PLAN_KEY
+               else "signed with the school's secret; a plan job needs only "
+                    f"${PLAN_KEY_ENV}")
         err(f"Saved the plan to {out} ({how}). Apply exactly this plan with: "
             f"eeo-reconcile apply {out}")
     if detailed_exitcode and not the_plan.settled:  # a grouping waiting counts as work

@@ -10,10 +10,14 @@ summary. So what `show` renders and what `apply` sends are the same data.
 
 - The checksum (sha256 of the body) catches an accidental edit or a torn
   copy; anyone can recompute it.
-- The signature (HMAC-SHA256 of the body, keyed by a key derived from the
-  school's SECRET) is written when the secret is present at plan time, and
-  apply verifies it: a plan signed by whoever holds the secret (the CI plan
-  job) cannot be altered by someone who does not. It keeps nothing secret
+- The signature (HMAC-SHA256 of the body) is written when a signing key is
+  present at plan time, and apply verifies it (and refuses an unsigned plan
+  unless told): a plan signed by whoever holds the key (the CI plan job)
+  cannot be altered by someone who does not. The key is the plan key
+  (`EEO_PLAN_KEY`, derived per school, so one key can serve a group of
+  schools): the job that plans holds it without the power to call ClassIn.
+  Without a plan key, a key derived from the school's SECRET signs (`kind`
+  says which: the signature starts `plan-key:` for the plan key). It keeps nothing secret
   (the plan holds names and ids in clear), and a plan made against another
   state version is refused anyway (lineage and serial).
 - Where the state lives and the school's API settings are never taken from
@@ -23,18 +27,20 @@ summary. So what `show` renders and what `apply` sends are the same data.
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import hashlib
 import hmac
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from itertools import chain, islice
 from typing import Any
 
 from ..errors import PlanFileError
 from ..fileio import FileProblem, atomic_write, read_regular
+from ..never import assert_never
 from ..schemas import is_valid
 from ..state.model import State
 from ..text import printable
@@ -53,25 +59,64 @@ NOTICE = ("This file holds the whole plan, people's names and uids unredacted: a
           "with `eeo-reconcile show --redact names|all`.")
 
 
-def _signing_key(secret: str) -> bytes:
-    """A key for plan signatures only, derived from the school's SECRET (the
-    secret itself never signs anything but ClassIn requests)."""
-    return hashlib.sha256(_SIGNING_CONTEXT + secret.encode("utf-8")).digest()
+_PLAN_KEY_CONTEXT = b"eeo-reconcile plan key v1\0"
+PLAN_KEY_ENV = "EEO_PLAN_KEY"
+MIN_PLAN_KEY_LENGTH = 16
 
 
-def _signature(body: bytes, secret: str) -> str:
-    return "hmac-sha256:" + hmac.new(_signing_key(secret), body, hashlib.sha256).hexdigest()
+class KeyKind(enum.Enum):
+    PLAN_KEY = "plan-key"
+    SECRET = "secret"
 
 
-def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None = None
+@dataclass(frozen=True)
+class SigningKey:
+    """What signs and verifies saved plans (see the module)."""
+
+    kind: KeyKind
+    key: bytes = field(repr=False)
+
+    @classmethod
+    def from_plan_key(cls, value: str, sid: int) -> SigningKey:
+        """EEO_PLAN_KEY, derived for school `sid`."""
+        return cls(KeyKind.PLAN_KEY, hmac.new(value.encode("utf-8"),
+                                              _PLAN_KEY_CONTEXT + str(sid).encode(),
+                                              hashlib.sha256).digest())
+
+    @classmethod
+    def from_secret(cls, secret: str) -> SigningKey:
+        """A key for plan signatures only, derived from the school's SECRET (the
+        secret itself never signs anything but ClassIn requests)."""
+        return cls(KeyKind.SECRET, hashlib.sha256(_SIGNING_CONTEXT
+                                                  + secret.encode("utf-8")).digest())
+
+    @property
+    def prefix(self) -> str:
+        match self.kind:
+            case KeyKind.PLAN_KEY:
+                return "plan-key:hmac-sha256:"
+            case KeyKind.SECRET:
+                return "hmac-sha256:"
+            case other:
+                assert_never(other)
+
+    def sign(self, body: bytes) -> str:
+        return self.prefix + hmac.new(self.key, body, hashlib.sha256).hexdigest()
+
+
+def signature_kind(signature: str) -> KeyKind:
+    return KeyKind.PLAN_KEY if signature.startswith("plan-key:") else KeyKind.SECRET
+
+
+def plan_file_pieces(plan: Plan, created: str | None = None, signer: SigningKey | None = None
                      ) -> Iterator[bytes]:
     """The saved plan file, in pieces made as they are written: the canonical
-    body (hashed, and signed with `secret`, piece by piece) less its closing
+    body (hashed, and signed by `signer`, piece by piece) less its closing
     brace, then the checksum and the signature, which stay outside the body
     they cover."""
     created = created or _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
     digest = hashlib.sha256()
-    mac = hmac.new(_signing_key(secret), digestmod=hashlib.sha256) if secret else None
+    mac = hmac.new(signer.key, digestmod=hashlib.sha256) if signer else None
     # the canonical body, keys in order: changes, created, format, notice, plan,
     # redaction_salt, version
     rest = (f'],"created":{canonical(created)},"format":{canonical(PLAN_FILE_FORMAT)},'
@@ -89,7 +134,8 @@ def plan_file_pieces(plan: Plan, created: str | None = None, secret: str | None 
     tail = b',"checksum":' + json.dumps("sha256:" + digest.hexdigest()).encode()
     if mac is not None:
         mac.update(b"}")
-        tail += b',"signature":' + json.dumps("hmac-sha256:" + mac.hexdigest()).encode()
+        assert signer is not None
+        tail += b',"signature":' + json.dumps(signer.prefix + mac.hexdigest()).encode()
     yield tail + b"}\n"
 
 
@@ -102,9 +148,9 @@ def _joined(items: Iterator[str], per_piece: int = 2000) -> Iterator[str]:
 
 
 def save_plan(plan: Plan, path: str, created: str | None = None,
-              secret: str | None = None) -> None:
+              signer: SigningKey | None = None) -> None:
     try:
-        atomic_write(os.path.abspath(path), plan_file_pieces(plan, created, secret))
+        atomic_write(os.path.abspath(path), plan_file_pieces(plan, created, signer))
     except FileProblem as exc:
         raise PlanFileError(f"the plan file {printable(path)} {exc.why}") from None
     except OSError as exc:
@@ -137,8 +183,13 @@ class SavedPlan:
     def signed(self) -> bool:
         return self.signature is not None
 
-    def verify(self, secret: str, path: str = "the saved plan") -> None:
-        """Refuse a signed plan whose signature this secret does not make. The
+    @property
+    def kind(self) -> KeyKind | None:
+        """Which key signed it (None: not signed)."""
+        return signature_kind(self.signature) if self.signature is not None else None
+
+    def verify(self, key: SigningKey, path: str = "the saved plan") -> None:
+        """Refuse a signed plan whose signature this key does not make. The
         body is read again (a large plan's body is not kept in memory meanwhile)
         and must be the one that was loaded, by its sha256."""
         if self.signature is None:
@@ -149,11 +200,13 @@ class SavedPlan:
             body = None
         if body is None:
             raise PlanFileError(f"{path} changed after it was read: refusing to apply it")
-        if not hmac.compare_digest(self.signature, _signature(body, secret)):
+        if not hmac.compare_digest(self.signature, key.sign(body)):
+            which = f"${PLAN_KEY_ENV}" if key.kind is KeyKind.PLAN_KEY else \
+                "this school's secret"
             raise PlanFileError(
-                f"{path} is signed, but not with this school's secret: it was altered after "
-                "it was made, or made for another school. Refusing to apply it; run plan "
-                "--out again."
+                f"{path} is signed, but not with {which}: it was altered after it was made, "
+                "or made for another school or with another key. Refusing to apply it; run "
+                "plan --out again."
             )
 
 

@@ -25,6 +25,7 @@ from tests.sandbox_proc import SECRET, world_doc
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CI = os.path.join(ROOT, "examples", "ci")
 MARKER = "<!-- eeo-reconcile plan -->"
+PLAN_KEY = "recipe-plan-key-0123456789abcdef"
 
 
 def _world():
@@ -149,10 +150,12 @@ def _plan_markdown(r, env_extra=None):
 def test_github_recipes_comment_once_update_in_place_and_apply(setup):
     e, r = setup
     ctx = {"secrets.EEO_SECRET": SECRET, "secrets.EEO_STATE_DSN": r.secrets["EEO_STATE_DSN"],
-           "github.token": "ghs_test", "github.event.pull_request.number": 7}
+           "secrets.EEO_PLAN_KEY": PLAN_KEY, "github.token": "ghs_test",
+           "github.event.pull_request.number": 7}
     r.write(OTHERS)
     ok, results = run_github_job(r, "eeo-plan.yml", "plan", ctx)
     assert ok, [(n, p.stdout + p.stderr) for n, p in results]
+    assert any("signed with $EEO_PLAN_KEY" in p.stderr for _, p in results)  # no secret
     (c,) = r.comments()
     assert c["body"] == MARKER + "\n" + _plan_markdown(r)  # the plan, as it is
     assert "+10 -0 ~0" in c["body"]
@@ -181,7 +184,7 @@ def test_github_recipes_comment_once_update_in_place_and_apply(setup):
 def test_gitlab_recipe_notes_once_updates_in_place_and_applies(setup):
     e, r = setup
     ctx = {"EEO_SECRET": SECRET, "EEO_STATE_DSN": r.secrets["EEO_STATE_DSN"],
-           "GITLAB_TOKEN": "glpat-test", "CI_API_V4_URL": "https://gitlab.example/api/v4",
+           "EEO_PLAN_KEY": PLAN_KEY, "GITLAB_TOKEN": "glpat-test", "CI_API_V4_URL": "https://gitlab.example/api/v4",
            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7"}
     r.write(OTHERS)
     ok, p = run_gitlab_job(r, "eeo-plan", ctx)

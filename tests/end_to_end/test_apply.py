@@ -556,3 +556,30 @@ def test_a_saved_plan_cannot_choose_where_state_is_written_nor_be_changed_unsign
     assert r.returncode == 0, r.stdout + r.stderr
     env.assert_converged()
     env.assert_no_secret_leaked()
+
+
+def test_the_plan_job_signs_with_a_plan_key_and_no_classin_secret(env):
+    """The job that plans holds EEO_PLAN_KEY, not the ClassIn secret; the job that
+    applies holds both; a plan key too short, or a secret too short for apply,
+    never signs."""
+    env.write(STEP1)
+    plan_path = os.path.join(env.dir, "p.plan")
+    key = "a-long-random-plan-key-0123456789"
+    plan_job = {k: v for k, v in env.env.items() if k != "EEO_SECRET"}
+    r = env.cli("plan", env.dir, "--out", plan_path, env={**plan_job, "EEO_PLAN_KEY": key})
+    assert r.returncode == 0 and "signed with $EEO_PLAN_KEY" in r.stderr, r.stderr
+    r = env.cli("apply", plan_path, "--config", env.dir)  # no plan key here
+    assert r.returncode == 1 and "set $EEO_PLAN_KEY here" in r.stderr, r.stderr
+    r = env.cli("apply", plan_path, "--config", env.dir,
+                env={**env.env, "EEO_PLAN_KEY": "another-long-random-plan-key"})
+    assert r.returncode == 1 and "not with $EEO_PLAN_KEY" in r.stderr, r.stderr
+    r = env.cli("apply", plan_path, "--config", env.dir, env={**env.env, "EEO_PLAN_KEY": key})
+    assert r.returncode == 0, r.stdout + r.stderr
+    env.assert_converged()
+    short = env.cli("plan", env.dir, "--out", plan_path, env={**plan_job, "EEO_PLAN_KEY": "x"})
+    assert short.returncode == 1 and "shorter than 16" in short.stderr
+    weak = env.cli("plan", env.dir, "--out", plan_path, env={**plan_job, "EEO_SECRET": "abc"})
+    assert weak.returncode == 1 and "shorter than" in weak.stderr
+    env.assert_no_secret_leaked()
+    for out in env.outputs:
+        assert key not in out

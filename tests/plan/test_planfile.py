@@ -95,15 +95,24 @@ def test_changes_that_do_not_add_up_to_the_summary_are_refused_even_with_a_new_c
         load_plan_file(path)
 
 
-def test_a_signed_plan_edited_consistently_is_refused_by_the_signature(tmp_path):
-    from eeo_reconcile.plan.planfile import load_saved_plan
+@pytest.mark.parametrize("kind", ["plan-key", "secret"])
+def test_a_signed_plan_edited_consistently_is_refused_by_the_signature(tmp_path, kind):
+    from eeo_reconcile.plan.planfile import KeyKind, SigningKey, load_saved_plan
+
+    def key(value, sid=1):
+        return (SigningKey.from_plan_key(value, sid) if kind == "plan-key"
+                else SigningKey.from_secret(value))
 
     path = str(tmp_path / "p.plan")
-    save_plan(_plan(), path, secret="the-school-secret")
+    save_plan(_plan(), path, signer=key("the-school-key-0123"))
     saved = load_saved_plan(path)
-    saved.verify("the-school-secret")
-    with pytest.raises(PlanFileError, match="not with this school's secret"):
-        saved.verify("another-secret")
+    assert saved.kind is KeyKind(kind)
+    saved.verify(key("the-school-key-0123"))
+    with pytest.raises(PlanFileError, match="signed, but not with"):
+        saved.verify(key("another-key-0123456"))
+    if kind == "plan-key":  # one group key, a key per school: another school's fails
+        with pytest.raises(PlanFileError, match="signed, but not with"):
+            saved.verify(key("the-school-key-0123", sid=2))
 
     def drop_first_change(doc):  # the changes and the summary stay consistent
         first = doc["changes"][0]
@@ -115,8 +124,8 @@ def test_a_signed_plan_edited_consistently_is_refused_by_the_signature(tmp_path)
 
     _rewrite(path, drop_first_change)
     edited = load_saved_plan(path)  # consistent, checksum fine ...
-    with pytest.raises(PlanFileError, match="not with this school's secret"):
-        edited.verify("the-school-secret")  # ... but not signed by the school
+    with pytest.raises(PlanFileError, match="signed, but not with"):
+        edited.verify(key("the-school-key-0123"))  # ... but not signed by the school
 
 
 def test_a_plan_without_school_settings_but_with_calls_is_refused(tmp_path):
@@ -269,26 +278,28 @@ def test_the_file_holds_runs_and_no_calls(tmp_path):
 
 
 def test_a_signature_is_checked_on_the_body_that_was_loaded(tmp_path):
-    from eeo_reconcile.plan.planfile import load_saved_plan
+    from eeo_reconcile.plan.planfile import SigningKey, load_saved_plan
+
+    KEY = SigningKey.from_secret("the-school-secret")
 
     path = str(tmp_path / "p.plan")
-    save_plan(_plan(), path, secret="the-school-secret")
+    save_plan(_plan(), path, signer=KEY)
     saved = load_saved_plan(path)
     # the body is read again to check the signature: it must be the one loaded
     save_plan(make_plan(load_config(EXAMPLES), State(lineage="abc", serial=4, sid=2339736)),
-              path, secret="the-school-secret")
+              path, signer=KEY)
     with pytest.raises(PlanFileError, match="changed after it was read"):
-        saved.verify("the-school-secret")
+        saved.verify(KEY)
     # a signed plan a tool re-indented is still verified (in canonical form)
-    save_plan(_plan(), path, secret="the-school-secret")
+    save_plan(_plan(), path, signer=KEY)
     with open(path, encoding="utf-8") as fh:
         doc = json.load(fh)
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=2)
     indented = load_saved_plan(path)
-    indented.verify("the-school-secret")
-    with pytest.raises(PlanFileError, match="not with this school's secret"):
-        indented.verify("another-secret")
+    indented.verify(KEY)
+    with pytest.raises(PlanFileError, match="signed, but not with"):
+        indented.verify(SigningKey.from_secret("another-secret"))
 
 
 def test_a_plan_that_cannot_be_saved_is_an_error(tmp_path):

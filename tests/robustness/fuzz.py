@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from eeo_reconcile.config.load import load_config
 from eeo_reconcile.errors import EeoError
 from eeo_reconcile.plan.diff import make_plan
-from eeo_reconcile.plan.planfile import load_saved_plan, save_plan
+from eeo_reconcile.plan.planfile import SigningKey, load_saved_plan, save_plan
 from eeo_reconcile.state import codec, journalfile
 from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
@@ -157,7 +157,7 @@ def _fuzz_saved_plan(n: int, seed: int, secret: str | None,
     tally = Tally()
     try:
         good = os.path.join(tmp, "good.plan")
-        save_plan(plan, good, secret=secret)
+        save_plan(plan, good, signer=SigningKey.from_secret(secret) if secret else None)
         with open(good, "rb") as fh:
             raw = fh.read()
         path = os.path.join(tmp, "p.plan")
@@ -173,7 +173,8 @@ def _fuzz_saved_plan(n: int, seed: int, secret: str | None,
 def fuzz_plan(n: int, seed: int = 4) -> Tally:
     """Mutants of a signed plan: refused by the checksum or the signature, or read."""
     return _fuzz_saved_plan(n, seed, "fuzzing-secret", mutate,
-                            lambda p: load_saved_plan(p).verify("fuzzing-secret", p))
+                            lambda p: load_saved_plan(p).verify(
+                                SigningKey.from_secret("fuzzing-secret"), p))
 
 
 def _body_mutant(raw: bytes, rnd: random.Random) -> bytes:
