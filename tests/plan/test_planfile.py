@@ -344,3 +344,19 @@ def test_a_planted_plan_file_is_refused_without_hanging(tmp_path, monkeypatch, k
     with pytest.raises(PlanFileError, match=want) as info:
         load_plan_file(str(path))
     assert "Traceback" not in str(info.value)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("secret_env", ["EEO_SECRET"]), ("secret_env", 5), ("secret_env", "A B; rm -rf"),
+    ("api_url", {"x": 1}), ("batch", {"students": "30"}), ("batch", {"students": 0}),
+    ("retry", {"attempts": -1}), ("redact", "everything"), ("sid", "2339736"),
+    ("surprise", "a field no release writes"),
+])
+def test_every_school_setting_of_a_saved_plan_is_checked_before_use(tmp_path, field, value):
+    """A checksum-valid plan whose school settings have the wrong shape is refused
+    as malformed (it made `show` end in a traceback)."""
+    path = str(tmp_path / "p.plan")
+    save_plan(_plan(), path)
+    _rewrite(path, lambda doc: doc["plan"]["school"].update({field: value}))
+    with pytest.raises(PlanFileError, match="malformed"):
+        load_plan_file(path)
