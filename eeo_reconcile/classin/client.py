@@ -11,9 +11,12 @@
   on the session adapter's urllib3 pool (`urlopen`) instead.
 - Every attempt is signed afresh: `timeStamp` now, `safeKey = md5(secret +
   timeStamp)`. Arrays are sent as JSON strings; errno strings become numbers.
-- Requests in flight are limited by an `AdaptiveLimit`: a 464 (a concurrent
-  change of the same roster) shrinks the limit and the call is sent again as
-  soon as a slot frees; answered calls grow it back (AIMD).
+- A 464 (someone else is changing the same course's students at that
+  moment; apply itself never sends two calls to one course at once) backs
+  off that call alone, with the same exponential backoff, and sends it
+  again: other courses' calls go on at full speed (ClassIn's 464 is per
+  course). It is not counted as an attempt, up to MAX_CONGESTED_RETRIES
+  and the deadline.
 - Transient failures (104, 114, 901, HTTP 5xx, connection errors, timeouts,
   a dropped connection) are retried with exponential backoff and full jitter,
   bounded by a number of attempts and a total deadline. Retrying an add or a
@@ -51,7 +54,6 @@ from ..model import RetryPolicy
 from .answers import ApiResult, TransportError, errno_of
 from .api import API_PATH, MIN_SECRET_LENGTH
 from .errnos import TRANSIENT
-from .pacing import AdaptiveLimit
 from .transport import NotConnected, Pool
 
 # what sending on the pool raises when no answer came: urllib3's errors (connection,
@@ -72,9 +74,9 @@ class Response(Protocol):
     @property
     def data(self) -> bytes: ...
 
-CONGESTED = 464  # a concurrent change of the same roster: fewer requests in flight
+CONGESTED = 464  # a concurrent change of the same course's roster: back off this call
 NOT_APPLIED = frozenset({464, 901})  # refused without any change: safe to send again
-MAX_CONGESTED_RETRIES = 50
+MAX_CONGESTED_RETRIES = 12
 
 _HEX32 = re.compile(r"\b[0-9a-fA-F]{32}\b")
 _QUERY = re.compile(r"\?[^\s'\"]*")
@@ -170,7 +172,6 @@ class ClassInClient:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": "eeo-reconcile"})
-        self.pace = AdaptiveLimit(pool_size)
         # the pool every call is sent on, as the adapter would choose it per request
         probe = requests.Request("POST", f"{self.base_url}{API_PATH}").prepare()
         self.pool: urllib3.HTTPConnectionPool = cast(
@@ -254,39 +255,36 @@ class ClassInClient:
             attempt += 1
             requests_made += 1
             result: ApiResult | None = None
-            retry_now = False
-            with self.pace.slot() as slot:
-                try:
-                    resp = self.post(action, self._signed(params), timeout)
-                except _TRANSPORT_ERRORS as exc:
-                    last = f"{type(exc).__name__}: {self._reason(exc)}"
-                    if not never_sent(exc):
-                        sent = True
-                else:
+            congested_now = False
+            try:
+                resp = self.post(action, self._signed(params), timeout)
+            except _TRANSPORT_ERRORS as exc:
+                last = f"{type(exc).__name__}: {self._reason(exc)}"
+                if not never_sent(exc):
                     sent = True
-                    result = self._answer(resp, action, requests_made)
-                    if result is not None:
-                        if result.errno not in TRANSIENT:
-                            return result
-                        last = f"errno {result.errno}"
-                        if result.errno == CONGESTED:
-                            slot.congested = True
-                            congested += 1
-                            retry_now = congested <= MAX_CONGESTED_RETRIES
-                    else:
-                        last = f"HTTP {resp.status}"
+            else:
+                sent = True
+                result = self._answer(resp, action, requests_made)
+                if result is not None:
+                    if result.errno not in TRANSIENT:
+                        return result
+                    last = f"errno {result.errno}"
+                    if result.errno == CONGESTED:
+                        congested += 1
+                        congested_now = congested <= MAX_CONGESTED_RETRIES
+                else:
+                    last = f"HTTP {resp.status}"
             safe_again = result is not None and result.errno in NOT_APPLIED
             if not idempotent and sent and not safe_again:
                 break  # it may have taken effect: never send it twice
             if stop is not None and stop.is_set():
                 break
             elapsed = time.monotonic() - start
-            if retry_now and elapsed < self.retry.deadline_seconds:
-                attempt -= 1  # a 464 is paced by the limit, not counted as an attempt
-                continue
-            if attempt >= self.retry.attempts:
+            if congested_now:
+                attempt -= 1  # a 464 is backed off, not counted as an attempt
+            elif attempt >= self.retry.attempts:
                 break
-            pause = self._backoff(attempt)
+            pause = self._backoff(congested if congested_now else attempt)
             if elapsed + pause >= self.retry.deadline_seconds:
                 break
             self._sleep(pause)

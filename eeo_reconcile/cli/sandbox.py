@@ -30,8 +30,8 @@ from .view import err
 @click.option("--drop-actions", default="", metavar="ACTIONS",
               help="Drop only these actions (comma separated; default: any).")
 @click.option("--max-concurrent", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Beyond this many requests in flight, answer 464 without applying "
-                   "(0: no limit).")
+              help="Beyond this many addCourseStudentMultiple requests in flight for one "
+                   "course, answer 464 without applying (0: no limit).")
 @click.option("--quiet", is_flag=True, help="Do not log one line per call.")
 @handle_errors
 def sandbox(world_path: str | None, host: str, port: int, seed: int, latency_ms: float,

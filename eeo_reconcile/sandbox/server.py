@@ -14,7 +14,11 @@ Faults, drawn per API request from one seeded generator:
                   (841 applies it and answers 841: added, with a warning)
   drop_rate       apply the change, then close the connection without an answer
   drop_actions    only these actions are dropped (default: any)
-  max_concurrent  beyond this many requests in flight, answer 464 at once, unapplied
+  max_concurrent  beyond this many addCourseStudentMultiple requests in flight for one
+                  course, answer 464 at once, unapplied (ClassIn's 464: a concurrent add of
+                  the same course's students; other actions and courses never collide)
+A 464 drawn from fault_errnos goes only to addCourseStudentMultiple, the one action
+ClassIn documents it for; another action draws among the other errnos.
 
 A GET of the API path is answered errno 100, as ClassIn does.
 """
@@ -88,6 +92,9 @@ def _summary(action: str, form: dict[str, str]) -> str:
     return " ".join(parts)
 
 
+CONGESTED = 464
+CONGESTIBLE = "addCourseStudentMultiple"  # the one action ClassIn answers 464 to
+
 class Sandbox:
     """The sandbox's state: world, engine, faults and counters."""
 
@@ -96,6 +103,7 @@ class Sandbox:
         self.faults = faults or Faults()
         self._lock = threading.Lock()
         self.in_flight = 0
+        self._adding: dict[str, int] = {}  # courseId -> addCourseStudentMultiple in flight
         self.reset()
 
     def reset(self) -> None:
@@ -111,24 +119,38 @@ class Sandbox:
             fault = None
             if f.fault_rate > 0 and self.rng.random() < f.fault_rate:
                 fault = self.rng.choice(f.fault_errnos)
+                if fault == CONGESTED and action != CONGESTIBLE:
+                    others = [e for e in f.fault_errnos if e != CONGESTED]
+                    fault = self.rng.choice(others) if others else None
             drop = f.drop_rate > 0 and self.rng.random() < f.drop_rate
             if f.drop_actions and action not in f.drop_actions:
                 drop = False
             return fault, drop
 
-    def enter(self) -> bool:
-        """Count a request in flight; False (not counted) beyond max_concurrent."""
+    def enter(self, action: str, course: str) -> bool:
+        """Count a request in flight; False (not counted) for an add of a course's
+        students beyond max_concurrent of them for that course."""
         with self._lock:
-            if self.faults.max_concurrent and self.in_flight >= self.faults.max_concurrent:
+            adding = action == CONGESTIBLE
+            if adding and self.faults.max_concurrent \
+                    and self._adding.get(course, 0) >= self.faults.max_concurrent:
                 self.stats.congested += 1
                 return False
+            if adding:
+                self._adding[course] = self._adding.get(course, 0) + 1
             self.in_flight += 1
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.in_flight)
             return True
 
-    def leave(self) -> None:
+    def leave(self, action: str, course: str) -> None:
         with self._lock:
             self.in_flight -= 1
+            if action == CONGESTIBLE:
+                left = self._adding[course] - 1
+                if left:
+                    self._adding[course] = left
+                else:
+                    del self._adding[course]
 
     def count(self, action: str) -> None:
         with self._lock:
@@ -220,15 +242,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, answer(100))
             return
         sb.count(action)
-        if not sb.enter():
-            log.info("%s %s -> errno 464, too many requests in flight", action,
-                     _summary(action, form))
-            self._send(200, answer(464))
+        course = form.get("courseId", "")
+        if not sb.enter(action, course):
+            log.info("%s %s -> errno 464, the course's students are being added meanwhile",
+                     action, _summary(action, form))
+            self._send(200, answer(CONGESTED))
             return
         try:
             self._api(sb, action, form)
         finally:
-            sb.leave()
+            sb.leave(action, course)
 
     def _api(self, sb: Sandbox, action: str, form: dict[str, str]) -> None:
         t0 = time.monotonic()

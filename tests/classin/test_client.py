@@ -122,12 +122,13 @@ def test_transient_answers_are_retried(make, transient):
     assert len(sleeps) == 2
 
 
-def test_464_is_back_pressure_paced_by_the_limit_not_by_backoff(make):
-    client, script, sleeps = make([{"error_info": {"errno": 464}}] * 2
-                                  + [{"error_info": {"errno": 1}}])
-    res = client.call("delCourseStudent", {"courseId": 5, "identity": 1, "studentUid": 7})
-    assert res.errno == 1 and len(script.forms) == 3 and sleeps == []
-    assert client.pace.decreases == 2 and client.pace.limit < client.pace.ceiling
+def test_464_backs_off_that_call_and_is_not_counted_as_an_attempt(make):
+    client, script, sleeps = make([{"error_info": {"errno": 464}}] * 4
+                                  + [{"error_info": {"errno": 1}}], attempts=2)
+    res = client.call("addCourseStudentMultiple",
+                      {"courseId": 5, "identity": 1, "studentJson": [{"uid": 7}]})
+    assert res.errno == 1 and len(script.forms) == 5 and len(sleeps) == 4
+    assert not hasattr(client, "pace")  # nothing shared: other courses go on at full speed
 
 
 def test_attempts_bound(make):
@@ -327,24 +328,6 @@ def test_a_create_is_not_sent_twice_after_an_unknown_outcome(make):
     with pytest.raises(TransportError) as info:
         closed.call("addCourseGroup", params, idempotent=False)
     assert info.value.attempts == 2 and not info.value.sent
-
-
-def test_adaptive_limit_shrinks_once_per_window_and_grows_back():
-    from eeo_reconcile.classin.pacing import AdaptiveLimit
-
-    lim = AdaptiveLimit(16)
-    tickets = [lim.acquire() for _ in range(16)]
-    for t in tickets[:12]:
-        lim.release(t, congested=True)  # one window: one decrease
-    assert lim.decreases == 1 and lim.limit == 12
-    for t in tickets[12:]:
-        lim.release(t, congested=False)
-    t = lim.acquire()
-    lim.release(t, congested=True)  # a new window
-    assert lim.decreases == 2 and lim.limit < 12
-    for _ in range(2000):
-        lim.release(lim.acquire(), congested=False)
-    assert lim.limit == 16
 
 
 def test_the_form_is_encoded_as_urlencode_does():

@@ -390,6 +390,8 @@ def test_a_get_of_the_api_path_answers_errno_100(tmp_path):
 
 
 def test_max_concurrent_answers_464_unapplied_and_drop_actions_picks_the_action(tmp_path):
+    """464 as ClassIn documents it: only addCourseStudentMultiple, only for two at
+    once on the same course; other courses and other actions never collide."""
     import concurrent.futures
 
     from tests.sandbox_proc import SandboxProc, world_doc
@@ -397,14 +399,23 @@ def test_max_concurrent_answers_464_unapplied_and_drop_actions_picks_the_action(
     sb = SandboxProc(str(tmp_path), world_doc(), "--max-concurrent", "1", "--latency-ms", "300",
                      "--drop-rate", "1", "--drop-actions", "delCourseStudent")
     try:
-        def add(uid):
+        def add(course_uid):
+            course, uid = course_uid
+            return sb.call("addCourseStudentMultiple", courseId=course, identity=1,
+                           studentJson=json.dumps([{"uid": uid}]))
+
+        def single(uid):
             return sb.call("addCourseStudent", courseId=442447, identity=1, studentUid=uid)
 
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            answers = list(pool.map(add, [10, 11]))
-        codes = sorted(a["error_info"]["errno"] for a in answers)
-        assert codes == [1, 464]
-        assert len(set(sb.roster(442447)["students"]) & {10, 11}) == 1  # the 464 changed nothing
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            same = list(pool.map(add, [(442447, 10), (442447, 11)]))
+            assert sorted(a["error_info"]["errno"] for a in same) == [1, 464]
+            assert len(set(sb.roster(442447)["students"]) & {10, 11}) == 1  # 464: unchanged
+            assert sb.stats()["congested"] == 1
+            other = list(pool.map(add, [(442447, 12), (176465, 13)]))  # two courses
+            assert [a["error_info"]["errno"] for a in other] == [1, 1]
+            singles = list(pool.map(single, [14, 15]))  # another action: never 464
+            assert [a["error_info"]["errno"] for a in singles] == [1, 1]
         assert sb.stats()["congested"] == 1
         # only delCourseStudent is dropped: applied, no answer
         import requests
