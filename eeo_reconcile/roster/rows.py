@@ -14,7 +14,7 @@ from operator import is_, not_
 from typing import Any
 
 from ..errors import Diagnostic, Location
-from ..ids import as_id
+from ..ids import MAX_ID, as_id
 from ..model import LessonMember
 from ..text import UNSAFE, printable, token
 from .columns import HEADERS, REQUIRED, ROLE_WORDS, ROLES, RowRole, fold
@@ -112,7 +112,7 @@ class Collector:
             return False
         cids = list(map(int, cid_col))
         uids = list(map(int, uid_col))
-        if min(cids) < 1 or min(uids) < 1:
+        if min(cids) < 1 or min(uids) < 1 or max(cids) > MAX_ID or max(uids) > MAX_ID:
             return False
         names = tuple(map(str.strip, names))
         customs = tuple(map(str.strip, customs)) if customs is not blank else blank
@@ -132,7 +132,8 @@ class Collector:
         if not all(compress(names, map(not_, is_student))):
             return False
         lesson_ids = list(compress(lessons, is_lesson))
-        if lesson_ids and not _digits("".join(lesson_ids)):
+        if lesson_ids and not (_digits("".join(lesson_ids))
+                               and max(map(len, lesson_ids)) < 19):
             return False
         # build the chunk on its own, check it has no repeat, then merge it
         local: dict[int, RosterCourse] = {}
@@ -204,7 +205,8 @@ class Collector:
                 continue
             n += 1
             v = row[ci]
-            cid = int(v) if type(v) is str and v.isdigit() and v.isascii() else _id(v)
+            cid = int(v) if type(v) is str and v.isdigit() and v.isascii() and len(v) < 19 \
+                else _id(v)  # 18 digits are below 2**63; longer ones are checked
             if not cid:
                 self.err(Location(display, line, ci + 1),
                          f"course_id is {_shown(v)}, not a positive whole number")
@@ -220,7 +222,8 @@ class Collector:
                          f"role is {_shown(v)}; expected {ROLE_WORDS}")
                 continue
             v = row[ui]
-            uid = int(v) if type(v) is str and v.isdigit() and v.isascii() else _id(v)
+            uid = int(v) if type(v) is str and v.isdigit() and v.isascii() and len(v) < 19 \
+                else _id(v)
             if not uid:
                 self.err(Location(display, line, ui + 1),
                          f"uid is {_shown(v)}, not a positive whole number")

@@ -37,7 +37,8 @@ from typing import Any
 
 from ..config.schema import schema_diagnostics
 from ..config.yamlload import load_text
-from ..errors import ConfigError, Diagnostic
+from ..errors import ConfigError, Diagnostic, Location
+from ..fileio import FileProblem, read_regular
 from ..roster.columns import RowRole
 from ..roster.write import Row
 
@@ -181,9 +182,24 @@ def load_world(path: str | None) -> World:
     """A world from a file, or the built-in demo world (matching examples/school/)."""
     if path is None:
         path = DEMO_WORLD_PATH
-    with open(path, encoding="utf-8") as fh:
-        return load_world_text(fh.read(), os.path.relpath(path) if path != DEMO_WORLD_PATH
-                               else "<built-in demo world>")
+    display = os.path.relpath(path) if path != DEMO_WORLD_PATH else "<built-in demo world>"
+    try:  # a regular file of bounded size: never a device, a pipe or a link out
+        raw = read_regular(path, MAX_WORLD_BYTES)
+    except FileNotFoundError:
+        raise ConfigError([Diagnostic(Location(display, 1, 1), "the world file does not "
+                                      "exist")]) from None
+    except FileProblem as exc:
+        raise ConfigError([Diagnostic(Location(display, 1, 1),
+                                      f"the world file {exc.why}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Diagnostic(Location(display, 1, 1), f"the world file is not "
+                                      f"UTF-8 (byte {exc.start + 1})")]) from None
+    return load_world_text(text, display)
+
+
+MAX_WORLD_BYTES = 64 << 20  # a world of a whole district is a few MB
 
 
 DEMO_WORLD_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "demo_world.yaml")
