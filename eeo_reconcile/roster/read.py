@@ -10,6 +10,7 @@ and all of them are reported together (`ConfigError`); the checks are in
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -25,40 +26,63 @@ from .rows import Collector
 
 MAX_FILE_BYTES = 1 << 30
 MAX_XLSX_UNPACKED = 2 << 30  # a workbook's files, unzipped (a zip bomb is refused)
+# a member larger than BOMB_FLOOR that unpacks more than MAX_XLSX_RATIO times its
+# packed size is a bomb: openpyxl would spend minutes on it (6 MB -> 1.8 GB, 120 s)
+BOMB_FLOOR = 16 << 20
+MAX_XLSX_RATIO = 200
 
 
 # -- files ----------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, display: str, encoding: str | None
-            ) -> tuple[str | None, str | None, str]:
-    """(text, None, the encoding read), or (None, why it could not be decoded, "")."""
+def _first_error(raw: bytes, codec: str) -> int | None:
+    """Where `raw` stops being `codec` (about: the byte offset), or None when it
+    is that all through. Decoded a chunk at a time, nothing kept: the text of
+    a large file is never held whole (read as UCS-4 through a StringIO, a
+    300 MB CSV took 2 GB)."""
+    dec = codecs.getincrementaldecoder(codec)()
+    view = memoryview(raw)
+    n = len(raw)
+    for at in range(0, max(n, 1), _CHUNK):
+        try:
+            dec.decode(view[at:at + _CHUNK], final=at + _CHUNK >= n)
+        except UnicodeDecodeError as exc:
+            return at + exc.start
+    return None
+
+
+_CHUNK = 1 << 20
+
+
+def _decode(raw: bytes, encoding: str | None) -> tuple[str | None, str | None, str]:
+    """(the codec to read it with, None, the encoding read, as shown), or (None,
+    why it could not be decoded, "")."""
     if encoding:
         try:
-            return raw.decode(encoding), None, encoding
+            codecs.lookup(encoding)
         except LookupError:
             return None, f"unknown encoding {encoding!r}", ""
-        except UnicodeDecodeError as exc:
-            return None, f"not {encoding} ({exc.reason} at byte {exc.start})", ""
+        bad = _first_error(raw, encoding)
+        if bad is not None:
+            return None, f"not {encoding} (at byte {bad})", ""
+        return encoding, None, encoding
     if raw.startswith(b"\xef\xbb\xbf"):
-        try:
-            return raw[3:].decode("utf-8"), None, "UTF-8 (with a BOM)"
-        except UnicodeDecodeError as exc:
-            return None, f"not UTF-8 although it starts with a UTF-8 BOM (at byte {exc.start})", ""
+        bad = _first_error(raw, "utf-8-sig")
+        if bad is not None:
+            return None, f"not UTF-8 although it starts with a UTF-8 BOM (at byte {bad})", ""
+        return "utf-8-sig", None, "UTF-8 (with a BOM)"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16"), None, "UTF-16"
-        except UnicodeDecodeError as exc:
-            return None, f"not UTF-16 although it starts with a BOM (at byte {exc.start})", ""
-    try:
-        return raw.decode("utf-8"), None, "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030"), None, "GB18030"
-    except UnicodeDecodeError as exc:
-        return None, (f"neither UTF-8 nor GB18030/GBK (at byte {exc.start}); give the file's "
+        bad = _first_error(raw, "utf-16")
+        if bad is not None:
+            return None, f"not UTF-16 although it starts with a BOM (at byte {bad})", ""
+        return "utf-16", None, "UTF-16"
+    if _first_error(raw, "utf-8") is None:
+        return "utf-8", None, "UTF-8"
+    bad = _first_error(raw, "gb18030")
+    if bad is not None:
+        return None, (f"neither UTF-8 nor GB18030/GBK (at byte {bad}); give the file's "
                       "encoding with --encoding"), ""
+    return "gb18030", None, "GB18030"
 
 
 MIXED_SHOWN = 20  # lines of another encoding named one by one, then a count
@@ -86,7 +110,7 @@ def _mixed_lines(raw: bytes) -> list[int]:
 
 def _csv(c: Collector, path: str, display: str, encoding: str | None) -> None:
     raw = read_regular(path, MAX_FILE_BYTES)
-    text, why, read_as = _decode(raw, display, encoding)
+    codec, why, read_as = _decode(raw, encoding)
     if not encoding and read_as in ("GB18030", ""):  # not UTF-8 as a whole
         bad = _mixed_lines(raw)
         for line in bad[:MIXED_SHOWN]:
@@ -100,11 +124,13 @@ def _csv(c: Collector, path: str, display: str, encoding: str | None) -> None:
                   f"... and {len(bad) - MIXED_SHOWN} more lines that are not UTF-8")
         if bad:
             return
-    if text is None:
+    if codec is None:
         c.err(Location(display, 1, 1), f"the file is {why}", "save it as UTF-8 CSV")
         return
     c.roster.encodings[display] = read_as
-    rows = csv.reader(io.StringIO(text, newline=""))
+    # decoded as it is read: memory for the bytes and the rows, not the text too
+    rows = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding=codec, newline=""))
+    del raw
     try:
         for line, header in enumerate(rows, start=1):
             if any(cell.strip() for cell in header):
@@ -129,10 +155,20 @@ def _xlsx(c: Collector, path: str, display: str, sheet: str | None) -> None:
 
     try:
         with zipfile.ZipFile(path) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
+            members = z.infolist()
+        unpacked = sum(i.file_size for i in members)
+        bomb = next((i for i in members if i.file_size > BOMB_FLOOR
+                     and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1)), None)
     except (zipfile.BadZipFile, OSError):
         c.err(Location(display, 1, 1), "the file is not an XLSX workbook (not a zip file)",
               "save it from Excel as .xlsx, or export CSV")
+        return
+    if bomb is not None:
+        c.err(Location(display, 1, 1),
+              f"the workbook's {token(bomb.filename)} unpacks to {bomb.file_size:,} bytes, "
+              f"{bomb.file_size // max(bomb.compress_size, 1):,} times its packed size (a zip "
+              f"bomb: a sheet of rosters packs about 10 to 30 times)",
+              "open it in Excel and save it again, or export CSV")
         return
     if unpacked > MAX_XLSX_UNPACKED:
         c.err(Location(display, 1, 1), f"the workbook unpacks to {unpacked:,} bytes, more "

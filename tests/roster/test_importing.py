@@ -77,3 +77,23 @@ def test_importing_twice_changes_nothing_the_second_time(tmp_path):
     assert dry.serial_after == 1
     with pytest.raises(Exception, match="--course 42 is not in the files"):
         import_rosters([str(p)], store, only=[42])
+
+
+def test_a_workbook_that_unpacks_hundreds_of_times_its_size_is_refused_at_once(tmp_path):
+    """A 6 MB XLSX that unpacked to 1.8 GB (under the size cap) ran over 120 s."""
+    import zipfile
+
+    from eeo_reconcile.errors import ConfigError
+    from eeo_reconcile.roster.read import read_rosters
+
+    p = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        row = "<row><c><v>1</v></c></row>" * 1000
+        z.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData>"
+                   + row * 1000 + "</sheetData></worksheet>")
+    assert p.stat().st_size < 1 << 20
+    with pytest.raises(ConfigError) as info:
+        read_rosters([str(p)])
+    (d,) = info.value.diagnostics
+    assert "zip bomb" in d.message and d.location.line == 1
