@@ -103,11 +103,11 @@ class CourseRun:
             return
         self._finish(names=True)
 
-    def _send(self, call: Call, defer: frozenset[int]) -> Outcome | None:
+    def _send(self, call: Call, defer: frozenset[int], again: bool = False) -> Outcome | None:
         """One call; None when its confirmed result could not be recorded (the run
         stops: ClassIn may have applied it, and the next plan proposes it again)."""
         try:
-            return self.s.one(call, defer)
+            return self.s.one(call, defer, again)
         except StateError as exc:
             self.s.record_failed = True
             self.s.halt(
@@ -126,7 +126,7 @@ class CourseRun:
                 return False
             with self.s.lock:
                 self.s.result.retried += len(idx)
-            out = self._send(_subset(call, idx), frozenset())
+            out = self._send(_subset(call, idx), frozenset(), again=True)
             if out is None:
                 return False
             self.failed_adds += out.member_failures

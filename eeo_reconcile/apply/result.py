@@ -59,7 +59,8 @@ class Skipped:
 @dataclass
 class ApplyResult:
     calls_planned: int = 0
-    calls_sent: int = 0  # calls that reached ClassIn at least once
+    calls_sent: int = 0  # the plan's calls that reached ClassIn at least once
+    calls_resent: int = 0  # adds sent again after the course's removals (course full)
     requests: int = 0  # HTTP requests, retries included
     added: int = 0
     removed: int = 0
@@ -76,6 +77,7 @@ class ApplyResult:
     forgotten: int = 0  # courses no longer managed (retired_courses: forget)
     stopped: str | None = None  # why the whole run stopped early
     not_sent: int = 0  # calls not sent because the run stopped
+    unrecorded: bool = False  # a result ClassIn confirmed could not be recorded
     unanswered: int = 0  # calls interrupted before their answer came (outcome unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
     state: State | None = None

@@ -75,7 +75,6 @@ class Sender:
         self.lock = threading.Lock()
         self.result = ApplyResult(calls_planned=len(plan.calls))
         self.done = 0
-        self.record_failed = False  # the store refused a confirmed result
         self.unreachable = 0  # calls in a row that could not reach ClassIn at all
         self.plan_labels: dict[int, list[LabelUpdate]] = {}
         for u in plan.labels:
@@ -96,15 +95,26 @@ class Sender:
                 self.result.stopped = why
         self.stop.set()
 
+    @property
+    def record_failed(self) -> bool:
+        """The store refused a confirmed result (the result says so)."""
+        return self.result.unrecorded
+
+    @record_failed.setter
+    def record_failed(self, value: bool) -> None:
+        self.result.unrecorded = value
+
     def record(self, ops: Sequence[StateOp]) -> None:
         """Durably record confirmed facts (StateError when the store refuses)."""
         self.journal.record(ops)
 
-    def one(self, call: Call, defer: frozenset[int] = frozenset()) -> Outcome:
+    def one(self, call: Call, defer: frozenset[int] = frozenset(), again: bool = False
+            ) -> Outcome:
         """Send one call and record what it confirmed. Members answered an errno in
-        `defer` are left out of the failures (the caller retries them)."""
+        `defer` are left out of the failures (the caller retries them). A call sent
+        `again` (adds after a course's removals) is counted apart from the plan's."""
         t0 = time.perf_counter()
-        out = self._one(call, defer)
+        out = self._one(call, defer, again)
         items: dict[int, int] = {}
         for c in out.codes:
             items[c] = items.get(c, 0) + 1
@@ -114,7 +124,7 @@ class Sender:
                                    (time.perf_counter() - t0) * 1000, outcome, items))
         return out
 
-    def _one(self, call: Call, defer: frozenset[int]) -> Outcome:
+    def _one(self, call: Call, defer: frozenset[int], again: bool = False) -> Outcome:
         ep = call.action
         params = call.params()
         creates = ep.creates
@@ -126,7 +136,7 @@ class Sender:
             with self.lock:
                 self.result.requests += exc.attempts
                 if exc.sent:
-                    self.result.calls_sent += 1
+                    self._sent(again)
             if creates and not exc.sent:
                 self.record([group_not_created(call)])
             if exc.interrupted:
@@ -148,11 +158,17 @@ class Sender:
             return Outcome(skip=("course", UNREACHABLE), attempts=exc.attempts)
         with self.lock:
             self.result.requests += res.attempts
-            self.result.calls_sent += 1
+            self._sent(again)
             self.unreachable = 0
         out = self._answered(call, res, defer)
         out.errno, out.attempts = res.errno, res.attempts
         return out
+
+    def _sent(self, again: bool) -> None:  # under the lock
+        if again:
+            self.result.calls_resent += 1
+        else:
+            self.result.calls_sent += 1
 
     def _call(self, call: Call, params: dict[str, Any]) -> ApiResult:
         """The client's call. A create, which the client never sends twice (it is

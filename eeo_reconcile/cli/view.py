@@ -161,8 +161,9 @@ def summary_text(result: ApplyResult, red: Redactor = PLAIN) -> str:
     head = ("Apply interrupted" if r.interrupted else "Apply complete" if r.ok
             else "Apply finished with problems" if not r.stopped else "Apply stopped")
     lines = [
-        f"{head}: {r.calls_sent} of {r.calls_planned} call(s) sent "
-        f"({r.requests} request(s) with retries); " + ", ".join(parts) + "."
+        f"{head}: {r.calls_sent} of {r.calls_planned} call(s) sent"
+        + (f" and {r.calls_resent} sent again" if r.calls_resent else "")
+        + f" ({r.requests} request(s) with retries); " + ", ".join(parts) + "."
     ]
     if r.interrupted:
         line = (f"interrupted ({r.interrupted}): {r.not_sent} call(s) not sent; run apply "
@@ -190,7 +191,11 @@ def summary_text(result: ApplyResult, red: Redactor = PLAIN) -> str:
     if r.warnings:
         lines.append("Warnings:")
         lines.extend(f"  {_warning(w, red)}" for w in sorted(r.warnings))
-    if not r.ok:
+    if r.unrecorded:
+        lines.append("Not everything ClassIn confirmed could be recorded (see above): the "
+                     "next plan proposes it again, and ClassIn's 'already there' answers make "
+                     "that safe; run plan once the state's store is back.")
+    elif not r.ok:
         lines.append("Everything ClassIn confirmed is recorded; run plan to see what is left.")
     return "\n".join(lines) + "\n"
 

@@ -35,11 +35,15 @@ def find_files(path: str) -> list[str]:
     if os.path.isfile(path):
         return [path]
     if not os.path.isdir(path):
+        try:
+            what = f"is {kind_of(os.stat(path).st_mode)}, not a file or a directory"
+        except OSError:
+            what = "does not exist"
         raise ConfigError(
             [
                 Diagnostic(
                     None,
-                    f"configuration {printable(path)!r} does not exist",
+                    f"configuration {printable(path)!r} {what}",
                     "give a roster YAML file or a directory of them",
                 )
             ]

@@ -186,6 +186,14 @@ def test_store_refusing_a_result_stops_the_run_once(tmp_path, monkeypatch):
     assert len(client.sent) == 2 and result.not_sent == 2
     assert after.courses[5].students == {1, 2}
     assert not after.courses[5].auditors  # sent, but not confirmed durably: not recorded
+    # the summary never says the opposite ("everything ClassIn confirmed is recorded")
+    from eeo_reconcile.cli.view import summary_text
+    from eeo_reconcile.privacy import PLAIN
+
+    assert result.unrecorded
+    text = summary_text(result, PLAIN)
+    assert "Not everything ClassIn confirmed could be recorded" in text
+    assert "Everything ClassIn confirmed is recorded" not in text
 
 
 def test_plan_for_another_school_is_refused(tmp_path):

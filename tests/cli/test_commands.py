@@ -340,3 +340,14 @@ def test_show_takes_no_key_from_a_saved_plans_own_settings(ex, tmp_path, secret_
     assert r.exit_code == 0, r.output
     # the same pseudonyms: the key is the state's salt, whatever variable the file names
     assert set(re.findall(r"u-[a-z2-7]{8}", r.stdout)) == before
+
+
+def test_a_configuration_path_that_is_a_pipe_says_so(tmp_path):
+    """`apply FIFO` said the configuration does not exist."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for command in ("apply", "plan", "validate"):
+        r = run(command, fifo)
+        assert r.exit_code == 1 and "is a named pipe (FIFO)" in r.stderr, (command, r.output)
+    r = run("validate", tmp_path / "nowhere")
+    assert r.exit_code == 1 and "does not exist" in r.stderr

@@ -95,6 +95,8 @@ def test_a_full_course_gets_its_removals_first_then_the_adds_once_more(tmp_path)
         r = e.apply()
         assert r.returncode == 0, r.stdout + r.stderr
         assert "1 add(s) sent again after the course's removals (course full)" in r.stdout
+        # the plan's calls and the one sent again, told apart ("3 of 2 call(s) sent")
+        assert "2 of 2 call(s) sent and 1 sent again" in r.stdout, r.stdout
         e.assert_converged()
     finally:
         e.close()
