@@ -62,10 +62,13 @@ class Tally:
     accepted: int = 0
     refused: int = 0
     findings: list[str] = field(default_factory=list)
+    note: str = ""
+    lenient: bool = False  # damage is skipped by design (the history), never refused
 
     def line(self, kind: str) -> str:
         return (f"{kind}: {self.tried} mutants, {self.accepted} accepted, {self.refused} refused "
-                f"with a located/clear error, {len(self.findings)} other failures")
+                f"with a located/clear error, {len(self.findings)} other failures"
+                + (f" ({self.note})" if self.note else ""))
 
 
 def _run(tally: Tally, fn: Callable[[], object]) -> None:
@@ -189,8 +192,66 @@ def fuzz_plan_body(n: int, seed: int = 5) -> Tally:
     return _fuzz_saved_plan(n, seed, None, _body_mutant, load_saved_plan)
 
 
+def fuzz_history(n: int, seed: int = 6) -> Tally:
+    """Mutants of a history file beside a state: `history` reads it and the next
+    write appends to it (after cutting what it cannot trust), or either refuses
+    with the library's error; the slowest mutant's time is noted (a hang is a
+    finding)."""
+    import time
+
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.history import events_from_ops
+    from eeo_reconcile.state.local import LocalStore
+
+    rnd = random.Random(seed)
+    tally = Tally()
+    tmp = tempfile.mkdtemp(prefix="eeo-fuzz-")
+    try:
+        def store(d: str) -> LocalStore:
+            return LocalStore(StateRef.of("local", path=os.path.join(d, "eeo.state.json")))
+
+        def write(s: LocalStore, op: StateOp) -> None:
+            with s.lock("fuzz"):
+                st = s.read()
+                ev = events_from_ops(st, [op])
+                st.apply(op)
+                s.write(st, ev)
+
+        seed_dir = os.path.join(tmp, "seed")
+        os.makedirs(seed_dir)
+        s = store(seed_dir)
+        for i in range(3):
+            write(s, StateOp(OpKind.ADD_STUDENTS, 5, uids=tuple(range(i * 10 + 1, i * 10 + 10)),
+                             names=tuple(f"N{j}" for j in range(9))))
+        with open(s.history_path, "rb") as fh:
+            raw = fh.read()
+        slowest = 0.0
+        for k in range(n):
+            d = os.path.join(tmp, f"m{k % 4}")
+            shutil.rmtree(d, ignore_errors=True)
+            shutil.copytree(seed_dir, d)
+            m = store(d)
+            with open(m.history_path, "wb") as fh:
+                fh.write(mutate(raw, rnd))
+            def attempt(m: LocalStore = m) -> None:
+                list(m.history())
+                write(m, StateOp(OpKind.ADD_STUDENTS, 6, uids=(99,), names=("X",)))
+                # whatever the damage, the change just written is in the history
+                assert "course/6/student/99" in {e.address for e in m.history()}
+
+            t0 = time.perf_counter()
+            _run(tally, attempt)
+            slowest = max(slowest, time.perf_counter() - t0)
+        tally.note = f"slowest {slowest * 1000:.0f} ms"
+        tally.lenient = True
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tally
+
+
 KINDS: dict[str, Callable[[int], Tally]] = {
     "configuration YAML": fuzz_config, "state JSON": fuzz_state,
     "journal": fuzz_journal, "saved plan": fuzz_plan,
     "saved plan body (checksum made again)": fuzz_plan_body,
+    "history (read, then the next write appends)": fuzz_history,
 }

@@ -128,6 +128,137 @@ def kills_during_apply(n: int, seed: int = 6) -> str:
             f"{len(failures)} failures" + (f": {failures[:3]}" if failures else ""))
 
 
+def _grouped_config(courses: int = 6, students: int = 12) -> str:
+    lines = ["courses:"]
+    for c in range(courses):
+        uids = [1 + (c * 7 + i) % 280 for i in range(students)]
+        lines.append(f"  - id: {100 + c}")
+        lines.append("    students: [" + ", ".join(map(str, uids)) + "]")
+        lines.append(f"    auditors: [{{uid: {281 + c}, name: A{c}}}]")
+        lines.append("    groups:")
+        for g in range(2):
+            lead, *members = uids[g * 4:g * 4 + 4]
+            lines.append(f"      - name: G{g}")
+            lines.append(f"        teams: [{{leader: {lead}, members: {members}}}]")
+    return "\n".join(lines) + "\n"
+
+
+def fault_runs(n: int, seed: int = 30) -> str:
+    """Applies against a sandbox answering 30% transient errnos and dropping 10% of
+    answers, three applies a run: what has not converged must be only groupings
+    whose create lost its answer, each shown pending (plan --detailed-exitcode 2),
+    never "No changes." (0) while ClassIn lacks something."""
+    import json
+
+    from tests.e2e import E2E
+    from tests.end_to_end.test_apply import _big_world
+
+    not_converged = silent = not_grouping = 0
+    pending_total = 0
+    for k in range(n):
+        tmp = tempfile.mkdtemp(prefix="eeo-faults-")
+        try:
+            e = E2E(tmp, _big_world(), "--fault-rate", "0.3", "--drop-rate", "0.1",
+                    "--seed", str(seed + k), "--quiet")
+            try:
+                e.school = e.school.replace("retry:", "batch: {students: 4}\n  retry:")
+                e.write(_grouped_config())
+                for _ in range(3):
+                    e.apply()
+                r = e.plan("--detailed-exitcode", "--format", "json")
+                doc = json.loads(r.stdout) if r.stdout.strip() else {}
+                pending = [x for x in doc.get("notes", ()) if x.get("pending")]
+                members_ok = True
+                try:
+                    e.assert_roster_matches_config()
+                except AssertionError:
+                    members_ok = False
+                if r.returncode == 0 and "changes" in doc and not doc["changes"] and members_ok:
+                    continue  # converged
+                not_converged += 1
+                pending_total += len(pending)
+                if r.returncode == 0:
+                    silent += 1
+                if not members_ok or doc.get("changes"):
+                    not_grouping += 1
+                    if os.environ.get("EEO_ROBUSTNESS_VERBOSE"):
+                        print(f"run {k}: {doc.get('summary')}, pending {len(pending)}; "
+                              + r.stdout[:2000], file=sys.stderr)
+            finally:
+                e.close()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return (f"fault runs (0.3 transient, 0.1 dropped answers, 3 applies each; 6 courses with "
+            f"2 groupings): {n} runs, {not_converged} not converged, {pending_total} "
+            f"grouping(s) shown pending, {not_grouping} with anything but a pending "
+            f"grouping left, {silent} with plan --detailed-exitcode 0")
+
+
+IMPORT_CSV_ROWS = 20_000
+
+
+def kills_during_import(n: int, seed: int = 7) -> str:
+    """SIGKILL of `import` at random moments (a fresh state, then a second import
+    of other rows): the history and the state must agree after each kill and
+    after the next import (tests/state/test_crash_steps.py kills every step in
+    process; this kills a real process)."""
+    rnd = random.Random(seed)
+    failures = []
+    tmp = tempfile.mkdtemp(prefix="eeo-kill-import-")
+    try:
+        for k in range(n):
+            d = os.path.join(tmp, f"k{k}")
+            os.makedirs(d)
+            for name, base in (("a.csv", 0), ("b.csv", 7)):
+                with open(os.path.join(d, name), "w", encoding="utf-8") as fh:
+                    fh.write("course_id,role,uid,name,lesson_id,custom\n")
+                    for i in range(IMPORT_CSV_ROWS):
+                        fh.write(f"{100 + i // 100},student,{1000 + i + base},K{i},,\n")
+            state = os.path.join(d, "eeo.state.json")
+            cmd = [sys.executable, "-m", "eeo_reconcile", "import", "--state", state]
+            subprocess.run([*cmd, os.path.join(d, "a.csv")], check=True, capture_output=True)
+            p = subprocess.Popen([*cmd, os.path.join(d, "b.csv")], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rnd.uniform(0.2, 1.2))
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            for when in ("after the kill", "after the next import"):
+                why = _history_disagrees(state)
+                if why:
+                    failures.append(f"kill {k}, {when}: {why}")
+                if when == "after the kill":
+                    subprocess.run([*cmd, os.path.join(d, "a.csv")], check=True,
+                                   capture_output=True)
+            shutil.rmtree(d, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return (f"SIGKILL during import ({IMPORT_CSV_ROWS:,} rows over a state of as many), at "
+            f"random moments, then the next import: {n} kills, history and state compared "
+            f"twice each; {len(failures)} failures" + (f": {failures[:3]}" if failures else ""))
+
+
+def _history_disagrees(state_path: str) -> str | None:
+    """What the history says the state holds, against the state (students)."""
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.local import LocalStore
+
+    store = LocalStore(StateRef.of("local", path=state_path))
+    st = store.driver.get()
+    held: set[tuple[int, int]] = set()
+    for e in store.history():
+        parts = e.address.split("/")
+        if len(parts) == 4 and parts[2] == "student":
+            key = (int(parts[1]), int(parts[3]))
+            if e.action == "add":
+                held.add(key)
+            elif e.action == "remove":
+                held.discard(key)
+    recorded = {(cid, u) for cid, c in st.courses.items() for u in c.students}
+    if held != recorded:
+        return f"{len(held ^ recorded)} memberships differ"
+    return None
+
+
 def fuzz(n: int) -> list[str]:
     from tests.robustness.fuzz import KINDS
 
@@ -141,6 +272,8 @@ def fuzz(n: int) -> list[str]:
 def main() -> None:
     print(kills_during_state_writes(40))
     print(kills_during_apply(15))
+    print(kills_during_import(20))
+    print(fault_runs(30))
     for line in fuzz(3000):
         print(line)
 
