@@ -27,6 +27,10 @@ def world_doc(**overrides: Any) -> dict[str, Any]:
         "students": students,
         "teachers": [9001, 9002, 9003],
         "cancelled": [1999],
+        # registered accounts: a school student, a registered non-student, a teacher,
+        # a cancelled account, an email
+        "accounts": {"13800000001": 1, "13800000070": 70, "13800009001": 9001,
+                     "13800001999": 1999, "kid@example.cn": 71},
         "courses": [
             {"id": 442447, "teachers": [9001, 9003], "head_teacher": 9002, "capacity": 6,
              "status": "active", "students": [1], "auditors": {2: "Two"},

@@ -50,6 +50,8 @@ _TABLE = [
     Errno(131, "Registration failed.", ErrClass.MEMBER),
     Errno(133, "The same uid appears more than once in the array.", ErrClass.FATAL_RUN),
     Errno(134, "Illegal mobile phone number.", ErrClass.MEMBER),
+    Errno(135, "The mobile phone number has been registered.", ErrClass.MEMBER),
+    Errno(137, "The password length is wrong (6-20 characters).", ErrClass.FATAL_RUN),
     Errno(142, "There is no information about the lesson in the course.", ErrClass.FATAL_LESSON),
     Errno(143, "There is no information about this lesson.", ErrClass.FATAL_LESSON),
     Errno(144, "There is no such course in your institution.", ErrClass.FATAL_COURSE),
@@ -79,10 +81,13 @@ _TABLE = [
     Errno(369, "Do not support to operate this type of courses and lessons (public course).",
           ErrClass.FATAL_COURSE),
     Errno(400, "The requested data is illegal.", ErrClass.FATAL_RUN),
+    Errno(450, "More than 10 users in one request.", ErrClass.FATAL_RUN),
+    Errno(461, "The email address has been registered.", ErrClass.MEMBER),
     Errno(464, "The course roster is being changed by a concurrent request.",
           ErrClass.TRANSIENT),
     Errno(466, "The lesson was created in the ClassIn LMS and cannot be edited via API. "
                "Please edit the lesson in the ClassIn LMS.", ErrClass.FATAL_LESSON),
+    Errno(820, "Registered, but not made a student of the institution.", ErrClass.MEMBER),
     Errno(841, "Successfully added students to the course. Failed to synchronize class "
                "nicknames.", ErrClass.WARNING),
     Errno(886, "The student's account has been deleted by the user.", ErrClass.MEMBER),
@@ -96,6 +101,7 @@ _TABLE = [
     Errno(897, "None of the uids is a student of the course.", ErrClass.MEMBER),
     Errno(898, "The group was saved, but some uids were wrong and left out.", ErrClass.WARNING),
     Errno(901, "The service is under maintenance.", ErrClass.TRANSIENT),
+    Errno(101003002, "The same request was made within 5 seconds.", ErrClass.MEMBER),
 ]
 
 ERRNOS: dict[int, Errno] = {e.code: e for e in _TABLE}

@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..classin import api
+from ..classin import accounts, api
+from .accounts import Accounts
 from .groups import Groups
 from .lessons import Lessons
 from .members import Members
@@ -29,10 +30,11 @@ from .world import World
 
 WINDOW_SECONDS = 20 * 60
 
-ACTIONS = tuple(e.name for e in api.ENDPOINTS)  # every action the sandbox serves
+# every action the sandbox serves: the roster endpoints and the account actions
+ACTIONS = tuple(e.name for e in api.ENDPOINTS) + accounts.ACTIONS
 
 
-class Engine(Members, Lessons, Groups):
+class Engine(Members, Lessons, Groups, Accounts):
     """ClassIn's behaviour over a `World` (thread-safe)."""
 
     def __init__(self, world: World, clock: Callable[[], float] = time.time):
@@ -51,6 +53,13 @@ class Engine(Members, Lessons, Groups):
         missing = set(api.ENDPOINTS) - handlers.keys()
         assert not missing, f"the sandbox has no behaviour for {missing}"
         self._handlers = {e.name: h for e, h in handlers.items()}
+        self._handlers.update({
+            accounts.REGISTER: self._register,
+            accounts.REGISTER_MULTIPLE: self._registerMultiple,
+            accounts.ADD_SCHOOL_STUDENT: self._addSchoolStudent,
+            accounts.EDIT_SCHOOL_STUDENT: self._editSchoolStudent,
+        })
+        assert set(self._handlers) == set(ACTIONS)
 
     def handle(self, action: str, form: Mapping[str, str]) -> dict[str, Any]:
         handler = self._handlers.get(action)

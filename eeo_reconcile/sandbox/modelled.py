@@ -90,6 +90,35 @@ MODELLED: dict[str, Entries] = {
     "delCourseGroup": ((893, "no such grouping"),) + _GROUP_COURSE,
 }
 
+_ONCE = ((101003002, "the same parameters (the signature aside) again within 5 seconds"),)
+
+MODELLED.update({
+    "register": (
+        (100, "neither or both of telephone and email; an email that is not one"),
+        (134, "a telephone that is not 11 digits starting with 1 nor 00<cc>-<number>"),
+        (288, "a mainland number of the virtual operators' ranges (170, 171)"),
+        (137, "password not 6-20 characters, or md5pass not 32 lowercase hex"),
+        (135, "the telephone was registered: data = its uid (addToSchoolMember applies)"),
+        (461, "the email was registered: data = its uid"),
+        (820, "addToSchoolMember=1 for an account that is a teacher of the school"),
+    ) + _ONCE,
+    "registerMultiple": (
+        (155, "missing, empty or not JSON userJson"), (450, "more than 10 users"),
+        (1, "per item: registered (data = the new uid)"),
+        (135, "per item: the telephone was registered (data = its uid)"),
+        (134, "per item: a bad telephone"),
+    ) + _ONCE,
+    "addSchoolStudent": (
+        (100, "no studentName"), (134, "not a telephone nor an email"),
+        (288, "virtual operators' ranges"), (113, "the account is not registered"),
+        (886, "a cancelled account"), (133, "already a student of the school"),
+    ) + _ONCE,
+    "editSchoolStudent": (
+        (100, "no studentName, or a studentUid that is not an id"),
+        (228, "not a student of the school"),
+    ),
+})
+
 NOT_MODELLED: dict[str, Entries] = {
     "addCourseStudent": (
         (113, "phone-number accounts are not modelled: uids only"), (134, "the same"),
@@ -115,4 +144,12 @@ NOT_MODELLED: dict[str, Entries] = {
     "addCourseGroup": (),
     "editCourseGroup": (),
     "delCourseGroup": ((891, "deleting cannot fail otherwise"),),
+    "register": (
+        (131, "registration cannot fail otherwise"), (224, "no avatar (Filedata) is sent"),
+        (340, "no avatar"), (341, "no avatar"), (342, "no avatar"),
+        (821, "addToSchoolMember=2 (teacher) is never sent"), (845, "undocumented condition"),
+    ),
+    "registerMultiple": ((131, "as register"),),
+    "addSchoolStudent": ((128, "the school's own accounts are not modelled"),),
+    "editSchoolStudent": (),
 }

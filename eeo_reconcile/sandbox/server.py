@@ -4,6 +4,8 @@ able to misbehave on purpose (seeded, so a run can be repeated).
     POST /partner/api/course.api.php?action=<action>   form-encoded, as ClassIn
     GET  /_sandbox/courses/<courseId>                   the course's true roster
     GET  /_sandbox/export[?course=ID]                   the true rosters as a roster CSV
+    GET  /_sandbox/school                               {"students": {uid: name},
+                                                         "accounts": {account: uid}}
     GET  /_sandbox/stats                                {"total": N, "calls": {action: N},
                                                          "in_flight": N, ...}
     POST /_sandbox/reset                                reload the world, zero the counters
@@ -79,7 +81,7 @@ def _summary(action: str, form: dict[str, str]) -> str:
         parts.append(f"lesson={form['classId']}")
     if "identity" in form:
         parts.append(f"identity={form['identity']}")
-    for key in ("studentJson", "studentUidJson", "groupList"):
+    for key in ("studentJson", "studentUidJson", "groupList", "userJson"):
         if key in form:
             try:
                 parts.append(f"items={len(json.loads(form[key]))}")
@@ -165,6 +167,13 @@ class Sandbox:
                     for row in course_rows(world.courses[cid], world.students)]
         return csv_text(rows)
 
+    def school(self) -> dict[str, Any]:
+        """The school's students and the registered accounts (GET /_sandbox/school)."""
+        with self.engine.lock:
+            w = self.engine.world
+            return {"students": {str(u): w.students[u] for u in sorted(w.students)},
+                    "accounts": dict(sorted(w.accounts.items()))}
+
     def roster(self, course_id: int) -> dict[str, Any] | None:
         with self.engine.lock:
             c = self.engine.world.courses.get(course_id)
@@ -206,6 +215,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sandbox/stats":
             with sb._lock:
                 self._send(200, {**sb.stats.to_json(), "in_flight": sb.in_flight})
+            return
+        if path == "/_sandbox/school":
+            self._send(200, sb.school())
             return
         prefix = "/_sandbox/courses/"
         if path.startswith(prefix) and path[len(prefix):].isdigit():

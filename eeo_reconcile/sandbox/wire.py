@@ -14,7 +14,7 @@ from typing import Any
 from ..classin.errnos import text
 from ..ids import as_id
 
-ARRAY_PARAMS = ("studentJson", "studentUidJson", "groupList")
+ARRAY_PARAMS = ("studentJson", "studentUidJson", "groupList", "userJson")
 
 
 class Form(dict[str, str]):

@@ -6,6 +6,8 @@ school:
   secret: sandbox-secret        # the sandbox's copy of SECRET
 students:                       # students of the school, uid: name; any other uid answers 228
   12234: Li Lei
+accounts:                       # accounts registered in ClassIn (school students or not)
+  "13800000001": 12234
 teachers: [9001, 9002]
 cancelled: [1999]               # cancelled accounts: 886 / 887
 courses:
@@ -114,6 +116,9 @@ class World:
     cancelled: set[int] = field(default_factory=set)
     courses: dict[int, CourseW] = field(default_factory=dict)
     next_group_id: int = 1000
+    accounts: dict[str, int] = field(default_factory=dict)  # registered: account -> uid
+    next_uid: int = 5_000_000  # the uid the next new account gets
+    recent: dict[str, float] = field(default_factory=dict)  # account requests, 5 s
 
     def lesson_owner(self, lesson_id: int) -> CourseW | None:
         for c in self.courses.values():
@@ -132,6 +137,9 @@ def world_from_data(data: dict[str, Any]) -> World:
     w.students = {_int(k): v for k, v in (data.get("students") or {}).items()}
     w.teachers = {_int(t) for t in data.get("teachers") or []}
     w.cancelled = {_int(t) for t in data.get("cancelled") or []}
+    w.accounts = {str(k): _int(v) for k, v in (data.get("accounts") or {}).items()}
+    w.next_uid = max([w.next_uid, *(u + 1 for u in w.accounts.values()),
+                      *(u + 1 for u in w.students)])
     top_gid = 999
     for c in data.get("courses") or []:
         course = CourseW(

@@ -26,6 +26,10 @@ def test_every_errno_of_the_catalogue_is_modelled_or_said_why_not():
 
 
 def test_both_catalogues_cover_exactly_the_endpoints():
-    names = {e.name for e in ENDPOINTS}
+    from eeo_reconcile.classin.accounts import ACTIONS as ACCOUNT_ACTIONS
+    from eeo_reconcile.sandbox.engine import ACTIONS
+
+    names = {e.name for e in ENDPOINTS} | set(ACCOUNT_ACTIONS)
+    assert names == set(ACTIONS)
     assert set(modelled.MODELLED) == names
     assert set(modelled.NOT_MODELLED) == names
