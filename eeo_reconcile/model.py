@@ -89,6 +89,16 @@ class OnNameChange(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountsPolicy:
+    """school.accounts: whether ClassIn accounts may be registered for the people
+    of the configuration (the account holders consented), and the initial
+    password (from a variable; default: a random one per account, never kept)."""
+
+    register: bool = False
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SchoolConfig:
     sid: int
     api_url: str = DEFAULT_API_URL
@@ -98,6 +108,7 @@ class SchoolConfig:
     limits: Limits = Limits()
     redact: Redact = Redact.NONE  # school.privacy.redact
     on_name_change: OnNameChange = OnNameChange.NOTE  # school.names.on_change
+    accounts: AccountsPolicy = AccountsPolicy()  # school.accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +215,34 @@ class Retire(enum.Enum):
     FORGET = "forget"  # stop managing it: drop it from the state, no ClassIn call
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One of the school's students (`people:`): the school's own key for them,
+    their ClassIn account (a mobile number or an email: personal data, never
+    shown whole), the name the school's console shows, and the uid when known."""
+
+    key: str
+    account: str
+    name: str
+    uid: int | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A course member named by person (`{person: KEY}`) rather than by uid: as a
+    student (label: the person's name), an auditor (name: the entry's, else the
+    person's) or a student of one lesson (name and custom likewise)."""
+
+    course: int
+    role: Role
+    key: str
+    name: str | None = None
+    lesson: int | None = None
+    custom: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole configuration (one file or a directory of files)."""
@@ -217,6 +256,8 @@ class Config:
     courses: Mapping[int, CourseSpec]
     digest: str  # sha256 over the files' bytes, in order
     retired: Mapping[int, Retire] = field(default_factory=dict)  # retired_courses
+    people: Mapping[str, Person] = field(default_factory=dict)  # people:, by key
+    person_refs: tuple[PersonRef, ...] = ()  # members named by person, in file order
 
     def membership_count(self) -> int:
         return sum(c.member_count() for c in self.courses.values())

@@ -15,6 +15,7 @@ from ..ids import as_id
 from ..model import (
     DEFAULT_API_URL,
     DEFAULT_SECRET_ENV,
+    AccountsPolicy,
     BatchSizes,
     CourseSpec,
     Limits,
@@ -29,6 +30,7 @@ from ..model import (
 from ..state import backends
 from .course import CourseParts, Refs, is_number
 from .parts import PART_KEYS, Part, merge_parts
+from .people import PeopleParts
 from .source import Document, Locator
 
 _RETIRE = {r.value: r for r in Retire}
@@ -49,6 +51,7 @@ class Builder:
         self.parts = CourseParts(self.errors)
         self.retired: dict[int, tuple[Retire, Location]] = {}
         self.split: dict[int, list[Part]] = {}  # courses given in parts
+        self.people = PeopleParts(self.errors)
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
@@ -73,6 +76,7 @@ class Builder:
                 continue
             self.blocks[key] = (doc, block)
             self.block_where[key] = here
+        self.people.add_people(doc, data.get("people"))
         courses = data.get("courses")
         if isinstance(courses, list):
             for i, course in enumerate(courses):
@@ -110,6 +114,7 @@ class Builder:
         if cid is None:
             return  # schema error reported
         here = loc.locate(["id"])
+        self.people.add_course(loc, cid, data)
         label = data.get("part")
         whole = cid in self.course_where and cid not in self.split
         if whole or (cid in self.split and not isinstance(label, str)):
@@ -153,6 +158,11 @@ class Builder:
         limits = Limits(**{k: int(v) for k, v in lim.items() if is_number(v, int)})
         redact = (block.get("privacy") or {}).get("redact", "none")
         on_change = (block.get("names") or {}).get("on_change", "note")
+        acc = block.get("accounts") or {}
+        accounts = AccountsPolicy(
+            register=acc.get("register") is True,
+            password_env=acc["password_env"] if isinstance(acc.get("password_env"), str)
+            else None)
         return SchoolConfig(
             sid=sid,
             api_url=str(block.get("api_url", DEFAULT_API_URL)).rstrip("/"),
@@ -163,6 +173,7 @@ class Builder:
             redact=Redact(redact) if redact in _REDACT else Redact.NONE,
             on_name_change=OnNameChange(on_change) if on_change in _ON_CHANGE
             else OnNameChange.NOTE,
+            accounts=accounts,
         )
 
     def check_limits(self, school: SchoolConfig) -> None:

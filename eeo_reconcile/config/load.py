@@ -229,6 +229,7 @@ def build_config(source: Source) -> Config:
     state = builder.state_ref(source.base_dir)
     safety = builder.safety_config()
     retired = builder.check_retired()
+    people, person_refs = builder.people.finish()
     diagnostics.extend(builder.errors)
     if diagnostics or school is None:  # the errors are shown as the school asks
         raise ConfigError(diagnostics, school.redact.value if school is not None else None)
@@ -242,4 +243,6 @@ def build_config(source: Source) -> Config:
         courses=builder.courses,
         digest=source.digest(),
         retired=retired,
+        people=people,
+        person_refs=person_refs,
     )

@@ -112,6 +112,19 @@ def _diagnostics_for(doc: Document, err: ValidationError) -> Iterable[Diagnostic
         for r in missing:
             yield Diagnostic(loc, f"{where} is missing the required key `{r}`", hint)
         return
+    if kind == "anyOf" and all(isinstance(b, dict) and b.keys() == {"required"} for b in v):
+        # a member by uid or by person: say what is missing of the first way, and the other
+        shown = isinstance(inst, dict)
+        first = [r for r in v[0]["required"] if shown and r not in inst]
+        others = " or ".join(f"`{r}`" for b in v[1:] for r in b["required"])
+        key = first[0] if first else v[0]["required"][0]
+        yield Diagnostic(loc, f"{where} is missing the required key `{key}` (or give {others})",
+                         hint)
+        return
+    if kind == "not" and isinstance(v, dict) and "required" in v:  # {type: object, required}
+        yield Diagnostic(loc, f"{where} gives both " + " and ".join(
+            f"`{r}`" for r in v["required"]) + ": give one", hint)
+        return
     if kind == "type":
         msg = f"{where} must be {_expected_types(v)}, not {_describe(inst)}"
     elif kind in ("minimum", "exclusiveMinimum"):

@@ -27,7 +27,14 @@ from ..model import LessonMember, Team
 from ..text import UNSAFE
 from . import codec_v1
 from .model import State
-from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup, pick
+from .records import (
+    CourseRecord,
+    GroupRecord,
+    PersonRecord,
+    Unconfirmed,
+    UnconfirmedGroup,
+    pick,
+)
 
 FORMAT = "eeo-reconcile-state"
 VERSION = 2
@@ -89,6 +96,9 @@ def _dumps(state: State) -> bytes:
                             "serial": state.serial, "sid": state.sid}
     if state.salt is not None:
         head["salt"] = state.salt
+    if state.people:
+        head["people"] = {k: {"uid": p.uid, "name": p.name, "account": p.account}
+                          for k, p in sorted(state.people.items())}
     out = ["{"]
     for k, v in head.items():
         out.append(f"  {json.dumps(k)}: {json.dumps(v)},")
@@ -343,7 +353,34 @@ def _groups(c: CourseRecord, d: dict[str, Any], where: str) -> None:
             {"teams": _teams(g["teams"], f"{gw}.teams"), "reason": g["reason"], "id": gid})
 
 
-_TOP_KEYS = frozenset({"format", "version", "lineage", "serial", "sid", "courses", "salt"})
+_TOP_KEYS = frozenset({"format", "version", "lineage", "serial", "sid", "courses", "salt",
+                       "people"})
+
+
+def _people(data: dict[str, Any]) -> dict[str, PersonRecord]:
+    raw = data.get("people", {})
+    if type(raw) is not dict:
+        raise Bad("people", "must be an object")
+    out: dict[str, PersonRecord] = {}
+    for key, p in raw.items():
+        where = f"people.{key[:40]}"
+        if not 0 < len(key) <= 64 or UNSAFE.search(key):
+            raise Bad(where, "a person's key is 1 to 64 printable characters")
+        if type(p) is not dict or p.keys() != {"uid", "name", "account"}:
+            raise Bad(where, "must be an object with uid, name and account")
+        uid, name, account = p["uid"], p["name"], p["account"]
+        if type(uid) is not int or not 0 < uid < 1 << 63:
+            raise Bad(f"{where}.uid", "must be a positive whole number")
+        if type(name) is not str or not 0 < len(name) <= 24:
+            raise Bad(f"{where}.name", "must be a text of 1 to 24 characters")
+        if type(account) is not str or not _DIGEST.fullmatch(account):
+            raise Bad(f"{where}.account", "must be an account digest (h-...), never an "
+                                           "account")
+        out[key] = PersonRecord(uid, name, account)
+    return out
+
+
+_DIGEST = re.compile(r"h-[a-z2-7]{24}")
 
 
 def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
@@ -357,7 +394,8 @@ def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
 
 def _from_v2(data: dict[str, Any]) -> State:
     lineage, serial, sid = _head(data, _TOP_KEYS)
-    return State(lineage, serial, sid, _courses(data, _course_v2), data.get("salt"))
+    return State(lineage, serial, sid, _courses(data, _course_v2), data.get("salt"),
+                 _people(data))
 
 
 def _from_v1(data: dict[str, Any]) -> State:

@@ -27,7 +27,7 @@ from ..never import assert_never
 from ..provenance import Provenance
 from .model import State
 from .ops import OpKind, StateOp
-from .records import CourseRecord, GroupRecord, pick
+from .records import CourseRecord, GroupRecord, PersonRecord, pick
 
 
 class Event(NamedTuple):
@@ -208,19 +208,49 @@ def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[HistoryChange]:
             # bookkeeping about a create whose outcome is unknown: no confirmed
             # change in ClassIn
             pass
+        case OpKind.SET_PERSON:
+            pass  # the school's, not a course's: events_from_ops reads it (_person_event)
         case _:
             assert_never(op.kind)
+
+
+def person_event(key: str, old: PersonRecord | None, new: PersonRecord | None
+                 ) -> Event | None:
+    """A person's account registered (the uid learned), renamed, or changed
+    (another account: another uid), at `person/KEY`. The account's digest is
+    not in the history."""
+    if old == new:
+        return None
+    if new is None:
+        assert old is not None
+        return Event("forget", f"person/{key}", {"uid": old.uid, "name": old.name})
+    value = {"uid": new.uid, "name": new.name}
+    if old is None:
+        return Event("register", f"person/{key}", None, value)
+    was = {"uid": old.uid, "name": old.name}
+    if old.uid == new.uid and old.account == new.account:
+        return Event("rename", f"person/{key}", was, value) if was != value else None
+    return Event("register", f"person/{key}", was, value)
 
 
 def events_from_ops(state: State, ops: Sequence[StateOp]) -> list[HistoryChange]:
     """The changes `ops` make to `state` (as it is before them; not modified).
     Ops of one record touch different courses or come in order, so each is
     read against the state with the earlier ones of the same course applied."""
-    if len(ops) == 1:  # the usual record: read against the live record, no copy
+    if len(ops) == 1 and ops[0].kind is not OpKind.SET_PERSON:  # the usual: no copy
         return list(_course_ops(state.courses.get(ops[0].course), ops[0]))
     out: list[HistoryChange] = []
     scratch: dict[int, CourseRecord | None] = {}
+    people = dict(state.people)
     for op in ops:
+        if op.kind is OpKind.SET_PERSON:
+            assert op.person_key is not None
+            e = person_event(op.person_key, people.get(op.person_key), op.person)
+            if e is not None:
+                out.append(e)
+            if op.person is not None:
+                people[op.person_key] = op.person
+            continue
         if op.course not in scratch:
             rec = state.courses.get(op.course)
             scratch[op.course] = rec.copy() if rec is not None else None
@@ -317,4 +347,8 @@ def events_between(before: State, after: State) -> list[HistoryChange]:
         if a is b or (a is not None and b is not None and a == b):
             continue
         out.extend(course_changes(cid, a, b))
+    for key in sorted(before.people.keys() | after.people.keys()):
+        e = person_event(key, before.people.get(key), after.people.get(key))
+        if e is not None:
+            out.append(e)
     return out

@@ -27,14 +27,14 @@ from ..address import (
     StudentAddress,
 )
 from ..errors import StateError
-from .ops import StateOp
-from .records import CourseRecord, lesson_member_json
+from .ops import OpKind, StateOp
+from .records import CourseRecord, PersonRecord, lesson_member_json
 
 
 class State:
     """The whole recorded state of one school."""
 
-    __slots__ = ("lineage", "serial", "sid", "courses", "salt")
+    __slots__ = ("lineage", "serial", "sid", "courses", "salt", "people")
 
     def __init__(
         self,
@@ -43,6 +43,7 @@ class State:
         sid: int | None = None,
         courses: dict[int, CourseRecord] | None = None,
         salt: str | None = None,
+        people: dict[str, PersonRecord] | None = None,
     ) -> None:
         self.lineage = lineage  # None until first written
         self.serial = serial
@@ -51,6 +52,8 @@ class State:
         # keys the uid hashes of redacted output when the secret is not set (see
         # `privacy`); made with the lineage, never shown
         self.salt = salt
+        # the people (`people:`) whose account is known: key -> uid, name, digest
+        self.people: dict[str, PersonRecord] = people if people is not None else {}
 
     @staticmethod
     def new_lineage() -> str:
@@ -63,13 +66,13 @@ class State:
     def copy(self) -> State:
         return State(
             self.lineage, self.serial, self.sid,
-            {cid: c.copy() for cid, c in self.courses.items()}, self.salt,
+            {cid: c.copy() for cid, c in self.courses.items()}, self.salt, dict(self.people),
         )
 
     def same_content(self, other: State) -> bool:
         a = {k: v for k, v in self.courses.items() if not v.is_empty()}
         b = {k: v for k, v in other.courses.items() if not v.is_empty()}
-        return self.sid == other.sid and a == b
+        return self.sid == other.sid and a == b and self.people == other.people
 
     def membership_count(self) -> int:
         return sum(c.member_count() for c in self.courses.values())
@@ -82,6 +85,10 @@ class State:
         return c
 
     def apply(self, op: StateOp) -> None:
+        if op.kind is OpKind.SET_PERSON:
+            assert op.person_key is not None and op.person is not None
+            self.people[op.person_key] = op.person
+            return
         c = self.course(op.course)
         op.apply_to(c)
         if c.is_empty():

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model import LessonMember, Team
 from ..never import assert_never
-from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
+from .records import CourseRecord, GroupRecord, PersonRecord, Unconfirmed, UnconfirmedGroup
 
 
 class OpKind(enum.Enum):
@@ -34,6 +34,9 @@ class OpKind(enum.Enum):
     NAME = "n="
     LABELS = "s~"
     FORGET_COURSE = "c-"
+    # a person's account registered (or found) and its uid learned, or the name the
+    # school's console shows set: school-wide, not a course's (course 0)
+    SET_PERSON = "p="
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class StateOp:
     teams: tuple[Team, ...] = ()  # GROUP_UNCONFIRMED: the teams sent
     reason: Unconfirmed | None = None  # GROUP_UNCONFIRMED
     title: str | None = None  # NAME: the course's (lesson None) or the lesson's name
+    person_key: str | None = None  # SET_PERSON: the person's key
+    person: PersonRecord | None = None  # SET_PERSON
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"k": self.kind.value, "c": self.course}
@@ -75,6 +80,10 @@ class StateOp:
             d["r"] = self.reason.value
         if self.title is not None:
             d["T"] = self.title
+        if self.person_key is not None:
+            d["K"] = self.person_key
+        if self.person is not None:
+            d["P"] = list(self.person)
         return d
 
     @classmethod
@@ -97,6 +106,8 @@ class StateOp:
         group = d.get("G")
         teams = d.get("t", [])
         reason = d.get("r")
+        if kind is OpKind.SET_PERSON:
+            return _person_op(d)
         op = cls(
             kind=kind, course=_id(d.get("c"), "c"), uids=tuple(uids), names=tuple(names),
             customs=tuple(customs), lesson=_opt_id(d.get("l"), "l"),
@@ -119,7 +130,24 @@ class StateOp:
         _apply(self, c)
 
 
-_KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r", "T"])
+_KEYS = frozenset(["k", "c", "u", "n", "x", "l", "g", "G", "i", "t", "r", "T", "K", "P"])
+
+
+def _person_op(d: dict[str, Any]) -> StateOp:
+    key, p = d.get("K"), d.get("P")
+    if d.get("c") != 0 or d.keys() - {"k", "c", "K", "P"}:
+        raise ValueError("a p= op has c 0, K and P only")
+    if type(key) is not str or not 0 < len(key) <= 64:
+        raise ValueError("K must be a person's key (1 to 64 characters)")
+    if (type(p) is not list or len(p) != 3 or type(p[0]) is not int or p[0] < 1
+            or type(p[1]) is not str or type(p[2]) is not str):
+        raise ValueError("P must be [uid, name, account digest]")
+    return StateOp(OpKind.SET_PERSON, 0, person_key=key, person=PersonRecord(*p))
+
+
+def person_op(key: str, person: PersonRecord) -> StateOp:
+    """The op recording what is known of person `key`."""
+    return StateOp(OpKind.SET_PERSON, 0, person_key=key, person=person)
 _NEEDS = {
     OpKind.ADD_LESSON_STUDENTS: ("lesson",), OpKind.REMOVE_LESSON_STUDENTS: ("lesson",),
     OpKind.SET_GROUP: ("group_name", "group"), OpKind.GROUP_UNCONFIRMED: ("group_name", "reason"),
@@ -290,6 +318,8 @@ def _apply(op: StateOp, c: CourseRecord) -> None:
             _labels(op, c)
         case OpKind.FORGET_COURSE:
             _forget_course(op, c)
+        case OpKind.SET_PERSON:
+            raise ValueError("a person is the school's, not a course's: State.apply records it")
         case _:
             assert_never(op.kind)
 

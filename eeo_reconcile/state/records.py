@@ -16,9 +16,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import LessonMember, Team
+
+
+class PersonRecord(NamedTuple):
+    """What the state keeps of a person (`people:`): the uid their account has,
+    the name the school's console was given, and a keyed digest of the account
+    (never the account: enough to notice that it changed)."""
+
+    uid: int
+    name: str
+    account: str  # classin.accounts.account_digest
 
 
 @dataclass(frozen=True, slots=True)

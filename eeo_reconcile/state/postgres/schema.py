@@ -17,6 +17,8 @@
   eeo_journal     (ws, seq) -> line: the journal of an apply in progress, the same JSON
                   lines as the local backend's journal file (version 5); folded into
                   the other tables when the apply ends, or by the next read after a crash
+  eeo_people      (ws, key) -> uid, name, account: the people whose account is known
+                  (version 6); account is a keyed digest, never the account
 
 `ensure_schema` creates or migrates them, under a transaction-level advisory
 lock so that two first runs cannot race.
@@ -28,7 +30,7 @@ from typing import Any
 
 from ...errors import StateError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LOCK_NAMESPACE = 0x45454F52  # "EEOR": the first key of every advisory lock we take
 
 KIND_STUDENT, KIND_AUDITOR, KIND_LESSON = 1, 2, 3
@@ -125,9 +127,20 @@ CREATE TABLE IF NOT EXISTS eeo_journal (
 );
 """
 
+_SCHEMA_V6 = """
+CREATE TABLE IF NOT EXISTS eeo_people (
+    ws      bigint NOT NULL REFERENCES eeo_workspaces (id) ON DELETE CASCADE,
+    key     text NOT NULL,
+    uid     bigint NOT NULL,
+    name    text NOT NULL,
+    account text NOT NULL,
+    PRIMARY KEY (ws, key)
+);
+"""
+
 # version -> statements that bring the previous version to it
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4,
-                              5: _SCHEMA_V5}
+                              5: _SCHEMA_V5, 6: _SCHEMA_V6}
 
 
 def ensure_schema(conn: Any) -> None:

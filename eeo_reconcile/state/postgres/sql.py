@@ -12,7 +12,7 @@ from typing import Any
 
 from ...model import LessonMember, Team
 from ..model import State
-from ..records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup
+from ..records import CourseRecord, GroupRecord, PersonRecord, Unconfirmed, UnconfirmedGroup
 from .schema import KIND_AUDITOR, KIND_LESSON, KIND_STUDENT
 
 
@@ -59,6 +59,9 @@ def read_state(conn: Any, ws: int) -> State:
         ):
             course(cid).unconfirmed[name] = UnconfirmedGroup(
                 _teams(teams), Unconfirmed(reason), int(gid) if gid is not None else None)
+        people = {key: PersonRecord(int(uid), name, account) for key, uid, name, account
+                  in conn.execute("SELECT key, uid, name, account FROM eeo_people "
+                                  "WHERE ws = %s", (ws,))}
         for cid, lesson, name in conn.execute(
             "SELECT course, lesson, name FROM eeo_names WHERE ws = %s", (ws,)
         ):
@@ -75,7 +78,7 @@ def read_state(conn: Any, ws: int) -> State:
     return State(
         lineage=str(lineage) if lineage is not None else None,
         serial=int(serial), sid=int(sid) if sid is not None else None, courses=courses,
-        salt=salt,
+        salt=salt, people=people,
     )
 
 
@@ -92,7 +95,8 @@ def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | 
     """Replace the workspace's rows by `state`; the serial becomes `serial`, or
     moves by one when None. Returns the new serial."""
     with conn.transaction():
-        for table in ("eeo_members", "eeo_groups", "eeo_unconfirmed_groups", "eeo_names"):
+        for table in ("eeo_members", "eeo_groups", "eeo_unconfirmed_groups", "eeo_names",
+                      "eeo_people"):
             conn.execute(f"DELETE FROM {table} WHERE ws = %s", (ws,))  # noqa: S608 - ours
         with conn.cursor() as cur:
             with cur.copy("COPY eeo_members (ws, course, kind, lesson, uid, name, custom)"
@@ -125,6 +129,9 @@ def replace_state(conn: Any, ws: int, state: State, lineage: str, serial: int | 
                       for lid, n in c.lesson_names.items()]
             if names:
                 cur.executemany("INSERT INTO eeo_names VALUES (%s, %s, %s, %s)", names)
+            people = [(ws, k, p.uid, p.name, p.account) for k, p in state.people.items()]
+            if people:
+                cur.executemany("INSERT INTO eeo_people VALUES (%s, %s, %s, %s, %s)", people)
         if salt is not None:
             set_salt(conn, ws, salt)
         if serial is None:

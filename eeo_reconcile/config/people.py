@@ -1,0 +1,116 @@
+"""The school's students as people (`people:`) and course members named by person.
+
+`PeopleParts` collects, across documents, the `people:` entries (key, account,
+name, optional uid) and every `{person: KEY}` a course names (as a student, an
+auditor or a lesson student), and checks what the schema cannot: a key or an
+account given twice, an account that is neither a mobile number nor an email
+(with what to write instead), a reference to a key nobody defined, one person
+named twice in a course (or as its student and its auditor). Members named by
+person are resolved to uids at plan time, from the configured uid or the one
+the state recorded when the account was registered (`plan/people.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..classin.accounts import parse_account
+from ..errors import Diagnostic, Location
+from ..ids import as_id
+from ..model import Person, PersonRef, Role
+from .source import Locator
+
+_WHERE = {Role.STUDENT: "students", Role.AUDITOR: "auditors"}
+
+
+class PeopleParts:
+    def __init__(self, errors: list[Diagnostic]) -> None:
+        self.errors = errors
+        self.people: dict[str, Person] = {}
+        self.by_account: dict[str, str] = {}  # account as sent -> key
+        self.refs: list[PersonRef] = []
+
+    def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
+        self.errors.append(Diagnostic(loc, message, hint))
+
+    def add_people(self, loc: Locator, items: Any) -> None:
+        if not isinstance(items, list):
+            return
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            key, account, name = item.get("key"), item.get("account"), item.get("name")
+            if not (isinstance(key, str) and isinstance(account, str) and isinstance(name, str)):
+                continue  # the schema said what is missing
+            here = loc.locate(["people", i, "key"])
+            first = self.people.get(key)
+            if first is not None:
+                self.err(here, f"person {key!r} is defined twice (first at {first.location})",
+                         "a key names one person: keep one entry")
+                continue
+            parsed, why = parse_account(account)
+            if parsed is None:
+                self.err(loc.locate(["people", i, "account"]),
+                         f"the account of person {key!r} {why}",
+                         "quote it in the YAML: account: '13800000001'")
+                continue
+            other = self.by_account.get(parsed.value)
+            if other is not None:
+                self.err(loc.locate(["people", i, "account"]),
+                         f"person {key!r} has the account of person {other!r}",
+                         "one ClassIn account is one person: give each their own, or "
+                         "keep one entry")
+                continue
+            uid = as_id(item.get("uid")) if item.get("uid") is not None else None
+            self.by_account[parsed.value] = key
+            self.people[key] = Person(key, parsed.value, name.strip(), uid, here)
+
+    def add_course(self, loc: Locator, cid: int, data: dict[str, Any]) -> None:
+        """The members a course (or a part of one) names by person."""
+        for role, field in _WHERE.items():
+            items = data.get(field)
+            for i, item in enumerate(items if isinstance(items, list) else ()):
+                if isinstance(item, dict) and isinstance(item.get("person"), str):
+                    name = item.get("name") if role is Role.AUDITOR else None
+                    self.refs.append(PersonRef(cid, role, item["person"],
+                                               name if isinstance(name, str) else None,
+                                               location=loc.locate([field, i, "person"])))
+        lessons = data.get("lessons")
+        for li, lesson in enumerate(lessons if isinstance(lessons, list) else ()):
+            lid = as_id(lesson.get("id")) if isinstance(lesson, dict) else None
+            items = lesson.get("students") if isinstance(lesson, dict) else None
+            if lid is None or not isinstance(items, list):
+                continue
+            for i, item in enumerate(items):
+                if isinstance(item, dict) and isinstance(item.get("person"), str):
+                    name, custom = item.get("name"), item.get("custom")
+                    self.refs.append(PersonRef(
+                        cid, Role.STUDENT, item["person"],
+                        name if isinstance(name, str) else None, lid,
+                        str(custom) if isinstance(custom, str | int)
+                        and not isinstance(custom, bool) else None,
+                        loc.locate(["lessons", li, "students", i, "person"])))
+
+    def finish(self) -> tuple[dict[str, Person], tuple[PersonRef, ...]]:
+        """The people and the references, after checking each reference."""
+        seen: dict[tuple[int, int | None, str], PersonRef] = {}
+        kept: list[PersonRef] = []
+        for r in self.refs:
+            if r.key not in self.people:
+                self.err(r.location, f"no person has the key {r.key!r}",
+                         "define them under `people:` (key, account, name), or check the key")
+                continue
+            slot = (r.course, r.lesson, r.key)
+            first = seen.get(slot)
+            if first is not None:
+                what = ("twice in this course" if first.role is r.role
+                        else "as a student and as an auditor of this course")
+                if r.lesson is not None:
+                    what = f"twice in lesson {r.lesson}"
+                self.err(r.location, f"person {r.key!r} is named {what} (first at "
+                                     f"{first.location})",
+                         "ClassIn gives a person one place in a course: keep one entry")
+                continue
+            seen[slot] = r
+            kept.append(r)
+        return self.people, tuple(kept)
