@@ -87,6 +87,14 @@ class Redactor:
             h = self._cache[u] = "u-" + base64.b32encode(digest[:5]).decode().lower()
         return h
 
+    def key(self, text: str) -> str:
+        """A person's key (the school's id for a pupil) or a masked account: as it
+        is, or (level all) a keyed pseudonym like a uid's (`p-...`)."""
+        if not self.uids:
+            return text
+        digest = hmac.new(self._key, b"text:" + text.encode(), hashlib.sha256).digest()
+        return "p-" + base64.b32encode(digest[:5]).decode().lower()
+
     def person(self, name: str | None) -> str | None:
         """A person's name (or a custom column), masked to its first character."""
         if not self.names or not name:

@@ -23,6 +23,7 @@ from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from .apply import ApplyResult, apply_plan
+from .apply.accounts import people_work
 from .apply.observe import CallLog, Observer
 from .apply.sending import Progress
 from .classin.api import MIN_SECRET_LENGTH
@@ -32,6 +33,7 @@ from .model import Config, SchoolConfig, StateRef
 from .never import assert_never
 from .plan.changes import Change
 from .plan.diff import make_plan
+from .plan.people import registrations
 from .plan.plan import Plan
 from .plan.planfile import (
     MIN_PLAN_KEY_LENGTH,
@@ -257,7 +259,7 @@ class ApplyOptions:
 def _run(
     store: StateStore,
     make: Callable[[State], Plan],
-    school: SchoolConfig,
+    config: Config,
     options: ApplyOptions,
     on_plan: Callable[[Plan], None] | None,
     confirm: Callable[[Plan], bool] | None,
@@ -271,7 +273,8 @@ def _run(
         if plan.empty:
             return ApplyOutcome(plan, None, store.describe())
         check_guard(plan, options.allow, options.redactor_for(plan))
-        client = make_client(school, options.parallelism, options.env)
+        people = people_work(config, plan, state, options.env)
+        client = make_client(config.school, options.parallelism, options.env)
         try:
             if confirm is not None and not confirm(plan):
                 raise ApplyRefused("apply cancelled: nothing was sent to ClassIn.")
@@ -279,7 +282,8 @@ def _run(
                 options.on_start()
             result = apply_plan(plan, store, state, client, options.parallelism,
                                 progress=progress, stop=options.stop, hold=options.hold,
-                                observer=Observer(options.on_call, options.member_outcomes))
+                                observer=Observer(options.on_call, options.member_outcomes),
+                                people=people)
         finally:
             client.close()
     return ApplyOutcome(plan, result, store.describe())
@@ -300,7 +304,7 @@ def apply_config(
     options = options or ApplyOptions()
     allow = options.allow
     return _run(store, lambda st: make_plan(config, st, targets, replace, allow),
-                config.school, options, on_plan, confirm, progress)
+                config, options, on_plan, confirm, progress)
 
 
 def apply_saved_plan(
@@ -330,9 +334,10 @@ def apply_saved_plan(
         for c in plan.changes:
             per_course.setdefault(c.course, []).append(c)
         return dc_replace(plan, safety=check_safety(per_course, config, state,
-                                                     options.allow))
+                                                     options.allow,
+                                                     registrations(plan.accounts)))
 
-    outcome = _run(store, fresh, config.school, options, on_plan, None, progress)
+    outcome = _run(store, fresh, config, options, on_plan, None, progress)
     if not saved.signed:
         outcome.warnings.append(
             f"the saved plan is not signed (--allow-unsigned): set ${PLAN_KEY_ENV} in the "

@@ -113,6 +113,10 @@ class SandboxProc:
             form[k] = json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else str(v)
         return self.post_raw(action, form).json()
 
+    def school(self) -> dict:
+        """The school's students and the registered accounts."""
+        return requests.get(f"{self.url}/_sandbox/school", timeout=10).json()
+
     def roster(self, course_id: int) -> dict:
         return self.session.get(f"{self.url}/_sandbox/courses/{course_id}", timeout=10).json()
 

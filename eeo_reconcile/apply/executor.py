@@ -13,20 +13,64 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from ..classin.api import Call
 from ..errors import ApiError, StateError
-from ..plan.changes import CourseChange
+from ..model import BatchSizes
+from ..plan.calls import calls_for_course
+from ..plan.changes import Change, CourseChange
+from ..plan.people import resolved
 from ..plan.plan import Plan
 from ..state.model import State
 from ..state.store import StateStore
+from .accounts import PeopleWork, accounts_key, register_people
 from .course import CourseRun
 from .observe import Observer
 from .record import forget_course, name_ops
-from .result import ApplyResult
+from .result import ApplyResult, Failure
 from .sending import ECHO_MISMATCH, Progress, Sender
+
+
+def with_resolved(run: Sender, plan: Plan, uids: Mapping[str, int], state: State) -> Plan:
+    """The plan with its pending members added, now that their uids are known;
+    each course that gains some has its calls made again by the planner's code.
+    A pending member whose person got no uid is a failure (their add not sent)."""
+    batch = plan.school.batch if plan.school is not None else BatchSizes()
+    adds: dict[int, list[Change]] = {}
+    for m in plan.pending:
+        if m.key not in uids:
+            with run.lock:
+                run.result.failures.append(Failure(
+                    f"course/{m.course}" + (f"/lesson/{m.lesson}" if m.lesson else "")
+                    + f"/person/{m.key}", "add", None,
+                    "not sent: the person's account was not registered (see person/"
+                    f"{m.key})"))
+    for a in resolved(plan.pending, uids):
+        rec = state.courses.get(a.course)
+        if rec is not None and (a.uid in rec.students or a.uid in rec.auditors):
+            continue  # recorded already (by uid): the diff had it
+        adds.setdefault(a.course, []).append(a)
+    if not adds:
+        return plan
+    per_course: dict[int, list[Change]] = {}
+    for c in plan.changes:
+        per_course.setdefault(c.course, []).append(c)
+    calls = [call for call in plan.calls if call.course not in adds]
+    changes = list(plan.changes)
+    for cid, more in adds.items():
+        changes.extend(more)
+        calls.extend(calls_for_course(cid, [*per_course.get(cid, ()), *more], batch))
+    new = dc_replace(plan, changes=tuple(changes), calls=tuple(calls), pending=())
+    run.plan = new
+    with run.lock:
+        run.result.calls_planned = len(new.calls)
+        run.members_total = sum(max(1, len(c.uids)) for c in new.calls)
+    return new
+
 
 if TYPE_CHECKING:  # requests is imported only when something is applied
     from ..classin.client import ClassInClient
@@ -62,10 +106,12 @@ def apply_plan(
     stop: threading.Event | None = None,
     hold: bool = True,
     observer: Observer | None = None,
+    people: PeopleWork | None = None,
 ) -> ApplyResult:
     """Carry out `plan` against ClassIn, recording into `store` (lock held by the
     caller; `state` as read under that lock). `hold=False` sends a course's
-    plain removals even when one of its adds failed."""
+    plain removals even when one of its adds failed. `people`: the accounts of
+    the plan's registrations (from the configuration), registered first."""
     if plan.sid != client.sid:
         raise ApiError(f"the plan is for school {plan.sid}, the client for {client.sid}")
     if state.sid is None:
@@ -74,9 +120,19 @@ def apply_plan(
     observer = observer or Observer()
     run = Sender(plan, journal, client, progress, stop, observer)
     by_course: dict[int, list[Call]] = {}
-    for call in plan.calls:
-        by_course.setdefault(call.course, []).append(call)
     try:
+        if people is not None and (people.todo or people.renames or plan.pending):
+            try:
+                learned = register_people(run, people.todo, people.renames,
+                                          accounts_key(state.salt or ""), people.password,
+                                          parallelism)
+            except StateError as exc:
+                run.record_failed = True
+                run.halt(f"a registered account's uid could not be recorded ({exc})")
+                learned = {}
+            plan = with_resolved(run, plan, {**people.known, **learned}, state)
+        for call in plan.calls:
+            by_course.setdefault(call.course, []).append(call)
         try:
             _without_calls(run, plan, set(by_course))
         except StateError as exc:

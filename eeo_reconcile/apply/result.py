@@ -78,6 +78,10 @@ class ApplyResult:
     stopped: str | None = None  # why the whole run stopped early
     not_sent: int = 0  # calls not sent because the run stopped
     unrecorded: bool = False  # a result ClassIn confirmed could not be recorded
+    registered: int = 0  # accounts registered (new)
+    accounts_existed: int = 0  # accounts registered before: their uid learned
+    renamed: int = 0  # console names set (editSchoolStudent)
+    accounts_calls: int = 0  # registerMultiple and editSchoolStudent calls answered
     unanswered: int = 0  # calls interrupted before their answer came (outcome unknown)
     interrupted: str | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
     state: State | None = None

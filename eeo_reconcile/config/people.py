@@ -111,6 +111,15 @@ class PeopleParts:
                                      f"{first.location})",
                          "ClassIn gives a person one place in a course: keep one entry")
                 continue
+            other = next((f for (c, lid, k), f in seen.items()
+                          if c == r.course and k == r.key and (lid is None) != (r.lesson is None)),
+                         None)
+            if other is not None:
+                self.err(r.location, f"person {r.key!r} is a lesson student here and a member "
+                                     f"of the course at {other.location}",
+                         "a course's students and auditors attend every lesson: a lesson "
+                         "takes only people who are not in the course")
+                continue
             seen[slot] = r
             kept.append(r)
         return self.people, tuple(kept)

@@ -21,6 +21,7 @@ from .changes import Action, Change, CourseChange, LessonChange, MemberChange, N
 from .groups import groups
 from .labels import LabelUpdate, label_updates
 from .members import lessons, members
+from .people import registrations, resolve_people
 from .plan import Plan
 from .safety import Allow, check_safety
 
@@ -106,6 +107,8 @@ def _make_plan(
             f"the state belongs to school {state.sid}, but the configuration is for school "
             f"{config.school.sid}: point --state at the right file"
         )
+    people = resolve_people(config, state)
+    config = people.config  # members named by a known person are members by uid
     target_addrs = [parse_address(t) for t in targets]
     replace_addrs = [parse_address(r) for r in replace]
     target_courses = {t.course for t in target_addrs}
@@ -142,15 +145,20 @@ def _make_plan(
         all_changes.extend(changes)
         calls.extend(calls_for_course(cid, changes, config.school.batch))
     course_names, lesson_names = _names(config, state, per_course)
+    pending = tuple(m for m in people.pending if not target_addrs or m.course in whole_courses)
+    accounts = people.accounts if not target_addrs else tuple(
+        a for a in people.accounts if a.key in {m.key for m in pending})
     return Plan(
         sid=config.school.sid,
         changes=tuple(all_changes),
         calls=tuple(calls),
         notes=tuple(all_notes),
-        safety=check_safety(per_course, config, state, allow),
+        safety=check_safety(per_course, config, state, allow, registrations(accounts)),
         course_names=course_names,
         lesson_names=lesson_names,
         labels=tuple(updates),
+        accounts=accounts,
+        pending=pending,
         targets=tuple(str(t) for t in target_addrs),
         replace=tuple(str(r) for r in replace_addrs),
         lineage=state.lineage,

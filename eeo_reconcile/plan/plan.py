@@ -12,6 +12,7 @@ from typing import Any
 
 from ..classin.api import Call
 from ..model import (
+    AccountsPolicy,
     BatchSizes,
     Limits,
     OnNameChange,
@@ -22,6 +23,7 @@ from ..model import (
 )
 from .changes import Action, Change, CourseChange, Note, changes_from_json
 from .labels import LabelUpdate
+from .people import AccountChange, PendingMember
 from .safety import SafetyReport
 
 PLAN_FORMAT_VERSION = 1
@@ -35,10 +37,14 @@ class Summary:
     calls: int
     forget: int = 0  # courses no longer managed (retired_courses: forget)
     labels: int = 0  # names recorded in the state (no ClassIn call)
+    register: int = 0  # accounts to register (people whose uid is not recorded)
+    rename: int = 0  # console names to set (editSchoolStudent)
+    pending: int = 0  # members added once their account is registered (known after apply)
 
     def to_json(self) -> dict[str, int]:
         return {"add": self.add, "remove": self.remove, "change": self.change,
-                "calls": self.calls, "forget": self.forget, "labels": self.labels}
+                "calls": self.calls, "forget": self.forget, "labels": self.labels,
+                "register": self.register, "rename": self.rename, "pending": self.pending}
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Plan:
     course_names: Mapping[int, str] = field(default_factory=dict)
     lesson_names: Mapping[tuple[int, int], str] = field(default_factory=dict)
     labels: tuple[LabelUpdate, ...] = ()  # names to record in the state (no call)
+    accounts: tuple[AccountChange, ...] = ()  # people to register or rename
+    pending: tuple[PendingMember, ...] = ()  # members known after apply registers them
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     # what the plan was made against (checked by apply of a saved plan)
@@ -69,8 +77,8 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        """Nothing to do: no change, and no name to record."""
-        return not self.changes and not self.labels
+        """Nothing to do: no change, no name to record, no account to register."""
+        return not self.changes and not self.labels and not self.accounts and not self.pending
 
     @property
     def waiting(self) -> tuple[Note, ...]:
@@ -95,8 +103,10 @@ class Plan:
                     forget += 1
                 else:
                     remove += 1
+        register = sum(1 for a in self.accounts if a.action is ADD)
         return Summary(add, remove, len(self.changes) - add - remove - forget, len(self.calls),
-                       forget, len(self.labels))
+                       forget, len(self.labels), register, len(self.accounts) - register,
+                       len(self.pending))
 
     def lesson_name(self, course: int, lesson: int) -> str | None:
         return self.lesson_names.get((course, lesson))
@@ -125,6 +135,8 @@ class Plan:
             "courses": {str(k): v for k, v in sorted(self.course_names.items())},
             "lessons": lessons_json(self.lesson_names),
             "labels": [u.to_json() for u in self.labels],
+            "accounts": [a.to_json() for a in self.accounts],
+            "pending": [m.to_json() for m in self.pending],
             "notes": [n.to_json() for n in self.notes],
             "summary": self.summary().to_json(),
             "safety": self.safety.to_json(),
@@ -153,6 +165,8 @@ class Plan:
             lesson_names={(int(c), int(lid)): str(n)
                           for c, ls in d.get("lessons", {}).items() for lid, n in ls.items()},
             labels=tuple(LabelUpdate.from_json(u) for u in d.get("labels", ())),
+            accounts=tuple(AccountChange.from_json(a) for a in d.get("accounts", ())),
+            pending=tuple(PendingMember.from_json(m) for m in d.get("pending", ())),
             targets=tuple(d["targets"]),
             replace=tuple(d["replace"]),
             lineage=st["lineage"],
@@ -178,6 +192,8 @@ def school_json(s: SchoolConfig | None) -> dict[str, Any] | None:
         "sid": s.sid, "api_url": s.api_url, "secret_env": s.secret_env,
         "batch": asdict(s.batch), "retry": asdict(s.retry), "limits": asdict(s.limits),
         "redact": s.redact.value, "on_name_change": s.on_name_change.value,
+        "accounts": {"register": s.accounts.register,
+                     "password_env": s.accounts.password_env},
     }
 
 
@@ -190,4 +206,5 @@ def school_from_json(d: Mapping[str, Any] | None) -> SchoolConfig | None:
         limits=Limits(**d.get("limits", {})),
         redact=Redact(d.get("redact", "none")),
         on_name_change=OnNameChange(d.get("on_name_change", "note")),
+        accounts=AccountsPolicy(**d.get("accounts", {})),
     )

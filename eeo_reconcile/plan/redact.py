@@ -33,6 +33,16 @@ def redact_plan_json(doc: dict[str, Any], r: Redactor) -> dict[str, Any]:
         if "uid" in u:
             u["name"] = r.person(u["name"])
             u["uid"] = _uid(u["uid"], r)
+    for a in doc.get("accounts", ()):
+        a["key"], a["account"], a["name"] = r.key(a["key"]), r.key(a["account"]), r.mask(a["name"])
+        if "old_name" in a:
+            a["old_name"] = r.mask(a["old_name"])
+        if "uid" in a:
+            a["uid"] = _uid(a["uid"], r)
+    for m in doc.get("pending", ()):
+        m["key"], m["name"] = r.key(m["key"]), r.mask(m["name"])
+        if "custom" in m:
+            m["custom"] = r.person(m["custom"])
     doc["safety"] = plan_safety(doc, r)
     return doc
 

@@ -36,6 +36,7 @@ from .changes import Action, Change, GroupChange, Reason
 from .typos import locate_uid, uid_changes
 
 MASS, TOTAL, SHARE, UID = "course", "total", "total-fraction", "uid-change"
+ACCOUNTS = "accounts"  # registrations without school.accounts.register: true
 _REMOVE = Action.REMOVE
 FLAG = {MASS: "--allow-mass-removal", TOTAL: "--allow-mass-removal",
         SHARE: "--allow-mass-removal", UID: "--allow-uid-change"}
@@ -49,6 +50,8 @@ class Allow:
     uid_change: bool = False
 
     def flag_for(self, scope: str) -> str | None:
+        if scope == ACCOUNTS:
+            return None  # only the configuration allows it (a change reviewers see)
         on = self.uid_change if scope == UID else self.mass_removal
         return FLAG[scope] if on else None
 
@@ -76,6 +79,18 @@ class SafetyFinding:
         return f"course {self.course}" + (f" ({self.course_name})" if self.course_name else "")
 
     def message(self, r: Redactor = PLAIN) -> str:
+        if self.scope == ACCOUNTS:
+            if self.allowed_by is not None:
+                return (f"{self.removals} ClassIn account(s) will be registered and made "
+                        "students of the school (the account holders consented).")
+            return (
+                f"{self.removals} ClassIn account(s) would be registered for people of the "
+                "configuration, and `school.accounts.register` is not true. Registering an "
+                "account on someone's behalf needs the account holder (for a child, a "
+                "parent) to know of it and agree. When they have, set `school: {accounts: "
+                "{register: true}}` in the configuration (a change reviewers see); until "
+                "then, give these people's uids."
+            )
         if self.scope == UID:
             where = self._course() + (f" lesson {self.lesson}" if self.lesson else "")
             if self.where is not None:
@@ -225,6 +240,7 @@ def check_safety(
     config: Config,
     state: State,
     allow: Allow = Allow(),
+    register: int = 0,
 ) -> SafetyReport:
     """What the guard finds in this plan, per course and in all."""
     safety: Safety = config.safety
@@ -285,4 +301,9 @@ def check_safety(
         )
         findings.append(SafetyFinding(TOTAL, counted, float(safety.max_removals), setting,
                                       allowed_by=allow.flag_for(TOTAL)))
+    if register:
+        findings.append(SafetyFinding(
+            ACCOUNTS, register, 0, "school.accounts.register",
+            allowed_by="school.accounts.register" if config.school.accounts.register
+            else None))
     return SafetyReport(total, safety.max_removals, tuple(findings))

@@ -27,14 +27,8 @@ from ..model import LessonMember, Team
 from ..text import UNSAFE
 from . import codec_v1
 from .model import State
-from .records import (
-    CourseRecord,
-    GroupRecord,
-    PersonRecord,
-    Unconfirmed,
-    UnconfirmedGroup,
-    pick,
-)
+from .people import people_from_json, people_json
+from .records import CourseRecord, GroupRecord, Unconfirmed, UnconfirmedGroup, pick
 
 FORMAT = "eeo-reconcile-state"
 VERSION = 2
@@ -97,8 +91,7 @@ def _dumps(state: State) -> bytes:
     if state.salt is not None:
         head["salt"] = state.salt
     if state.people:
-        head["people"] = {k: {"uid": p.uid, "name": p.name, "account": p.account}
-                          for k, p in sorted(state.people.items())}
+        head["people"] = people_json(state.people)
     out = ["{"]
     for k, v in head.items():
         out.append(f"  {json.dumps(k)}: {json.dumps(v)},")
@@ -357,30 +350,7 @@ _TOP_KEYS = frozenset({"format", "version", "lineage", "serial", "sid", "courses
                        "people"})
 
 
-def _people(data: dict[str, Any]) -> dict[str, PersonRecord]:
-    raw = data.get("people", {})
-    if type(raw) is not dict:
-        raise Bad("people", "must be an object")
-    out: dict[str, PersonRecord] = {}
-    for key, p in raw.items():
-        where = f"people.{key[:40]}"
-        if not 0 < len(key) <= 64 or UNSAFE.search(key):
-            raise Bad(where, "a person's key is 1 to 64 printable characters")
-        if type(p) is not dict or p.keys() != {"uid", "name", "account"}:
-            raise Bad(where, "must be an object with uid, name and account")
-        uid, name, account = p["uid"], p["name"], p["account"]
-        if type(uid) is not int or not 0 < uid < 1 << 63:
-            raise Bad(f"{where}.uid", "must be a positive whole number")
-        if type(name) is not str or not 0 < len(name) <= 24:
-            raise Bad(f"{where}.name", "must be a text of 1 to 24 characters")
-        if type(account) is not str or not _DIGEST.fullmatch(account):
-            raise Bad(f"{where}.account", "must be an account digest (h-...), never an "
-                                           "account")
-        out[key] = PersonRecord(uid, name, account)
-    return out
 
-
-_DIGEST = re.compile(r"h-[a-z2-7]{24}")
 
 
 def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
@@ -394,8 +364,11 @@ def _courses(data: dict[str, Any], build: Callable[[Any, str], CourseRecord]
 
 def _from_v2(data: dict[str, Any]) -> State:
     lineage, serial, sid = _head(data, _TOP_KEYS)
-    return State(lineage, serial, sid, _courses(data, _course_v2), data.get("salt"),
-                 _people(data))
+    try:
+        people = people_from_json(data.get("people", {}))
+    except ValueError as exc:
+        raise Bad("people", str(exc)) from None
+    return State(lineage, serial, sid, _courses(data, _course_v2), data.get("salt"), people)
 
 
 def _from_v1(data: dict[str, Any]) -> State:

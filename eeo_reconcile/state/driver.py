@@ -165,7 +165,7 @@ class DriverStore(StateStore):
         """Serial + 1 (a lineage and a salt given if new), with its history."""
         new = State(lineage=state.lineage or State.new_lineage(), serial=state.serial + 1,
                     sid=state.sid, courses=state.courses,
-                    salt=state.salt or State.new_salt())
+                    salt=state.salt or State.new_salt(), people=state.people)
         self.driver.put(new, events, prov)
         state.lineage, state.serial, state.salt = new.lineage, new.serial, new.salt
         return new

@@ -90,7 +90,8 @@ def test_plan_case(case_file, tmp_path):
     if "notes" in exp:
         assert [n.address for n in plan.notes] == exp["notes"]
     if "summary" in exp:
-        assert plan.summary().to_json() == {"forget": 0, "labels": 0, **exp["summary"]}
+        assert plan.summary().to_json() == {"forget": 0, "labels": 0, "register": 0,
+                                            "rename": 0, "pending": 0, **exp["summary"]}
     if "guard" in exp:
         messages = [f.message() for f in plan.safety.findings]
         assert len(messages) == len(exp["guard"]), messages

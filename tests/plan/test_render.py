@@ -47,7 +47,7 @@ def test_json_matches_its_schema_and_lists_calls_without_credentials():
     doc = json.loads(render_json(_examples_plan()))
     assert list(validator("plan.schema.json").iter_errors(doc)) == []
     assert doc["summary"] == {"add": 17, "remove": 0, "change": 0, "calls": 6, "forget": 0,
-                              "labels": 3}
+                              "labels": 3, "register": 0, "rename": 0, "pending": 0}
     assert doc["safety"]["ok"] is True
     for call in doc["calls"]:
         assert not {"SID", "safeKey", "timeStamp"} & set(call["params"])

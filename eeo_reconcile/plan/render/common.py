@@ -184,6 +184,37 @@ def waiting_line(plan: Plan) -> str | None:
             f"wait{'s' if n == 1 else ''} for a person: see the notes (apply cannot do it).")
 
 
+def people_lines(plan: Plan, r: Redactor = PLAIN) -> list[str]:
+    """The accounts to register or rename, and the members known after apply."""
+    out: list[str] = []
+    if plan.accounts:
+        out.append("people (the school's students):")
+        for a in plan.accounts:
+            who = f"{printable(r.key(a.key))} ({printable(r.mask(a.name))})"
+            match a.action:
+                case Action.ADD:
+                    uid = f", uid {r.uid(a.uid)}" if a.uid is not None else ""
+                    out.append(f"  + account {who} {printable(r.key(a.account))}{uid}")
+                case Action.CHANGE:
+                    old = printable(r.mask(a.old_name or ""))
+                    out.append(f"  ~ console name of {printable(r.key(a.key))} "
+                               f"(uid {r.uid(a.uid or 0)}): {old} -> "
+                               f"{printable(r.mask(a.name))}")
+                case Action.REMOVE:
+                    raise ValueError("no endpoint removes a student from the school")
+                case other:
+                    assert_never(other)
+        out.append("")
+    if plan.pending:
+        out.append("known after apply (added once their account is registered):")
+        for m in plan.pending:
+            where = f"course {m.course}" + (f" lesson {m.lesson}" if m.lesson else "")
+            out.append(f"  + {where}: {m.kind} {printable(r.key(m.key))} "
+                       f"({printable(r.mask(m.name))})")
+        out.append("")
+    return out
+
+
 def summary_line(plan: Plan) -> str:
     if plan.empty:
         return "No changes." if plan.settled else "No changes to send. " + str(waiting_line(plan))
@@ -194,6 +225,9 @@ def summary_line(plan: Plan) -> str:
     text += f"; {s.calls} API call{'s' if s.calls != 1 else ''}"
     if s.labels:
         text += f"; {s.labels} name{'s' if s.labels != 1 else ''} to record in the state"
+    if s.register or s.rename or s.pending:
+        text += (f"; {s.register} account(s) to register, {s.rename} console name(s) to set, "
+                 f"{s.pending} member(s) known after apply")
     return text + "."
 
 

@@ -23,6 +23,7 @@ from .common import (
     detail_lines,
     finding_line,
     guard_head,
+    people_lines,
     waiting_line,
 )
 
@@ -70,6 +71,18 @@ def _head(plan: Plan, view: View, limit: int) -> list[str]:
     if s.labels:
         head.append("")
         head.append(f"{s.labels} name(s) to record in the state (no ClassIn call).")
+    if s.register or s.rename or s.pending:
+        head.append("")
+        head.append(f"**{s.register} account(s) to register**, {s.rename} console name(s) to "
+                    f"set, {s.pending} member(s) known after apply.")
+        head.append("")
+        head.append("<details><summary>People</summary>")
+        head.append("")
+        head.extend(_bounded([f"- {md_text(line.strip())}" for line in people_lines(plan, r)
+                              if line.strip() and not line.endswith(":")],
+                             limit // 8, "- … and {n} more"))
+        head.append("")
+        head.append("</details>")
     waiting = waiting_line(plan)
     if waiting is not None:  # in the summary too: work no apply will do
         head.append("")

@@ -15,6 +15,7 @@ from .common import (
     detail_lines,
     finding_line,
     guard_head,
+    people_lines,
     summary_line,
 )
 
@@ -44,6 +45,7 @@ def _render_text(plan: Plan, view: View) -> str:
     if plan.targets:
         out.append("Targeted to: " + ", ".join(printable(r.address(t)) for t in plan.targets))
         out.append("")
+    out.extend(people_lines(plan, r))  # registered first: the courses' calls need the uids
     if plan.changes and view.summary:
         out.append("eeo-reconcile will change these courses:")
         out.extend(_course_table(plan))

@@ -1,0 +1,135 @@
+"""New pupils: accounts registered, made school students with their names, and
+enrolled in their courses in the same run, against the sandbox."""
+
+import json
+import os
+
+import pytest
+
+from tests.e2e import E2E
+from tests.end_to_end.test_apply import lifecycle_world
+
+SCHOOL = """\
+school:
+  sid: 2339736
+  retry: {attempts: 8, backoff_seconds: 0.02, deadline_seconds: 30, read_timeout: 10}
+  accounts: {register: true}
+state:
+  path: eeo.state.json
+"""
+
+PEOPLE = """
+people:
+  - {key: S1001, account: '13900000101', name: 王小明}
+  - {key: S1002, account: 'kid2@example.cn', name: Li Na}
+  - {key: S1003, account: '13800000070', name: Seventy}     # registered before: uid 70
+  - {key: S1005, account: '13900000105', name: Transfer}
+courses:
+  - id: 100
+    students: [1, 2, {person: S1001}, {person: S1003}]
+    auditors: [{person: S1002, name: Parent Li}]
+    lessons:
+      - id: 1001
+        students: [{person: S1005, custom: A-1}]
+"""
+ACCOUNTS = ("13900000101", "kid2@example.cn", "13800000070", "13900000105")
+
+
+@pytest.fixture
+def env(tmp_path):
+    w = lifecycle_world()
+    w["accounts"] = {"13800000070": 70}
+    w["students"] = {u: n for u, n in w["students"].items() if u != 70}  # 70: not yet a student
+    e = E2E(tmp_path, w, school=SCHOOL)
+    yield e
+    e.close()
+
+
+def _no_account_anywhere(env):
+    texts = list(env.outputs)
+    for root, _, files in os.walk(env.dir):
+        for f in files:
+            if f.endswith(".yaml"):
+                continue  # the configuration is where accounts live
+            with open(os.path.join(root, f), "rb") as fh:
+                texts.append(fh.read().decode("utf-8", "replace"))
+    for t in texts:
+        for a in ACCOUNTS:
+            assert a not in t
+
+
+def test_new_pupils_are_registered_made_students_named_and_enrolled_in_one_run(env):
+    env.write(PEOPLE)
+    r = env.plan("--detailed-exitcode")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "+ account S1001 (王小明) 139****0101" in r.stdout
+    assert "course 100: student S1001 (王小明)" in r.stdout  # known after apply
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    school = env.sb.school()
+    uid = {k: school["accounts"][a]
+           for k, a in zip(("S1001", "S1002", "S1003", "S1005"), ACCOUNTS, strict=True)}
+    assert uid["S1003"] == 70
+    for key, name in (("S1001", "王小明"), ("S1002", "Li Na"), ("S1003", "Seventy")):
+        assert school["students"][str(uid[key])] == name  # a school student, named
+    roster = env.sb.roster(100)
+    assert {1, 2, uid["S1001"], uid["S1003"]} <= set(roster["students"])
+    assert roster["auditors"][str(uid["S1002"])] == "Parent Li"
+    assert roster["lessons"]["1001"][str(uid["S1005"])] == {"name": "Transfer", "custom": "A-1"}
+    st = env.state()
+    assert {k: p.uid for k, p in st.people.items()} == uid
+    assert all(p.account.startswith("h-") for p in st.people.values())
+    r = env.plan("--detailed-exitcode")
+    assert r.returncode == 0 and "No changes." in r.stdout, r.stdout + r.stderr
+    _no_account_anywhere(env)
+
+
+def test_registration_needs_the_consent_switch(env):
+    env.school = SCHOOL.replace("  accounts: {register: true}\n", "")
+    env.write(PEOPLE)
+    r = env.plan("--detailed-exitcode")
+    assert r.returncode == 3 and "school.accounts.register" in r.stdout
+    r = env.apply()
+    assert r.returncode == 3
+    assert env.sb.stats()["total"] == 0  # nothing sent
+
+
+def test_a_renamed_person_gets_one_edit_and_a_failed_one_fails_alone(env):
+    env.write(PEOPLE.replace("courses:", "  - {key: S1004, account: '17000000001', name: "
+                                          "Virtual}\ncourses:")
+              + "  - id: 200\n    students: [3, {person: S1004}]\n")
+    r = env.apply()
+    assert r.returncode == 1, r.stdout + r.stderr  # S1004's number range is refused (288)
+    assert "person/S1004: register -> The mobile phone number is illegal." in r.stdout
+    assert set(env.sb.roster(200)["students"]) == {3}  # the others went on
+    assert len(env.state().people) == 4
+    env.write(PEOPLE.replace("name: Seventy", "name: Seventy Two")
+              + "  - id: 200\n    students: [3]\n")
+    r = env.plan()
+    assert "~ console name of S1003" in r.stdout and "Seventy -> Seventy Two" in r.stdout
+    before = env.sb.stats()["calls"].get("editSchoolStudent", 0)
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert env.sb.stats()["calls"]["editSchoolStudent"] == before + 1
+    assert env.sb.school()["students"]["70"] == "Seventy Two"
+    assert env.plan().stdout.strip().endswith("No changes.")
+
+
+def test_the_saved_plan_round_trips_the_people_and_applies(env):
+    env.write(PEOPLE)
+    path = os.path.join(env.dir, "p.plan")
+    r = env.plan("--out", path)
+    assert r.returncode == 0, r.stderr
+    with open(path, encoding="utf-8") as fh:
+        doc = json.load(fh)
+    assert [a["account"] for a in doc["plan"]["accounts"]] == [
+        "139****0101", "k***@example.cn", "138****0070", "139****0105"]
+    r = env.cli("show", path)
+    assert "+ account S1002 (Li Na) k***@example.cn" in r.stdout
+    r = env.cli("apply", path, "--config", env.dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    st, roster = env.state(), env.sb.roster(100)
+    assert set(roster["students"]) == st.courses[100].students
+    assert {int(k): v for k, v in roster["auditors"].items()} == st.courses[100].auditors
+    assert env.plan().stdout.strip().endswith("No changes.")
+    _no_account_anywhere(env)
