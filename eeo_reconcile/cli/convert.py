@@ -23,6 +23,8 @@ def report_text(r: ConvertReport, out: str, verbose: bool) -> str:
     lines = [f"Converted {r.courses} course(s): {r.students} student(s), {r.auditors} "
              f"auditor(s)" + (f", {r.lesson_students} lesson student(s)"
                               if r.lesson_students else "")
+             + (f", {len(r.people)} of them people without a uid (people.yaml)"
+                if r.people else "")
              + f" -> {printable(out)} ({files})."]
     for title, problems in (("Skipped:", True), ("Left out by design:", False)):
         reasons = sorted(k for k in r.skipped if (k in PROBLEMS) == problems)
@@ -90,14 +92,22 @@ def convert() -> None:
               help="Only classes of this academic session (or one below it).")
 @click.option("--group-by", type=click.Choice(["course", "org"]), default="course",
               show_default=True, help="One file per course, or per school org.")
+@click.option("--people", is_flag=True,
+              help="Users without a ClassIn uid but with an account (see --account-from) "
+                   "become people (people.yaml, keyed by sourcedId) named by person in their "
+                   "courses: apply registers their accounts (README, \"New pupils\").")
+@click.option("--account-from", default="sms,phone,email", show_default=True,
+              metavar="COLUMNS",
+              help="The users.csv columns an account is taken from, first usable first.")
 @handle_errors
 def oneroster(directory: str, out: str, prune: bool, dry_run: bool, strict: bool, fmt: str,
               verbose: bool, course_map: str | None, user_map: str | None, auditors: str,
               name_order: str, as_of: _dt.datetime | None, term: str | None,
-              group_by: str) -> None:
+              group_by: str, people: bool, account_from: str) -> None:
     """Convert a OneRoster 1.1 bulk CSV export (DIRECTORY) into roster YAML files."""
+    columns = tuple(c.strip() for c in account_from.split(",") if c.strip())
     opts = OneRosterOptions(course_map, user_map, auditors, name_order,
-                            as_of.date() if as_of else None, term, group_by)
+                            as_of.date() if as_of else None, term, group_by, people, columns)
     report = convert_oneroster(directory, out, opts, prune, dry_run)
     _finish(report, out, fmt, verbose, strict)
 

@@ -17,8 +17,10 @@ LONG_NAME = "auditor name over 24 characters"
 UNSAFE_NAME = "name with control or text-direction characters"
 GUARDIAN_IS_STUDENT = "guardian who is a student of the same course"
 NO_NAME = "guardian without a name"
+SHARED_ACCOUNT = "user whose account another user has (one account, one person)"
+PERSON_NAME = "user with an account but no name of 1 to 24 characters (--people)"
 PROBLEMS = (UNMAPPED_CLASS, NO_UID, UNKNOWN_CLASS, UNKNOWN_USER, LONG_NAME, UNSAFE_NAME,
-            GUARDIAN_IS_STUDENT, NO_NAME)
+            GUARDIAN_IS_STUDENT, NO_NAME, SHARED_ACCOUNT, PERSON_NAME)
 # ... and what is left out by design
 DELETED = "status tobedeleted"
 OUT_OF_DATES = "enrollment outside its dates"
@@ -37,6 +39,8 @@ class ConvertedCourse:
     students: dict[int, str | None] = field(default_factory=dict)
     auditors: dict[int, str] = field(default_factory=dict)
     lessons: dict[int, dict[int, LessonMember]] = field(default_factory=dict)
+    people_students: list[str] = field(default_factory=list)  # person keys (--people)
+    people_auditors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +56,7 @@ class ConvertReport:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # generated before, no longer: --prune
+    people: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (account, name)
     _seen: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def skip(self, reason: str, what: str) -> None:
@@ -71,7 +76,8 @@ class ConvertReport:
         d: dict[str, Any] = {
             "source": self.source,
             "converted": {"courses": self.courses, "students": self.students,
-                          "auditors": self.auditors, "lesson_students": self.lesson_students},
+                          "auditors": self.auditors, "lesson_students": self.lesson_students,
+                          "people": len(self.people)},
             "skipped": {r: n for r, n in sorted(self.skipped.items()) if r in PROBLEMS},
             "ignored": {r: n for r, n in sorted(self.skipped.items()) if r not in PROBLEMS},
             "files": {"written": self.written, "unchanged": self.unchanged,

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from ..ids import as_id
 from ..text import UNSAFE, token
 from . import model as m
+from .guardians import add_guardians
 from .model import ConvertedCourse, ConvertReport
+from .people import PeopleFound, account_of
 from .tables import Problems, Table
 
 STAFF = frozenset({"teacher", "administrator", "aide", "proctor"})
@@ -51,6 +53,8 @@ class OneRosterOptions:
     as_of: _dt.date | None = None  # default: today
     term: str | None = None  # an academicSession sourcedId (and the sessions below it)
     group_by: str = "course"  # course | org
+    people: bool = False  # name users without a ClassIn uid by person (people.yaml)
+    account_from: tuple[str, ...] = ("sms", "phone", "email")  # users.csv columns, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class _User:
     name: str | None
     agents: tuple[str, ...]
     deleted: bool
+    account: str | None = None  # with --people: the first usable of --account-from
 
 
 def person_name(given: str, family: str, order: str = "auto") -> str | None:
@@ -102,6 +107,7 @@ class OneRosterReader:
         self.report = ConvertReport("oneroster")
         self.as_of = (opts.as_of or _dt.date.today()).isoformat()
         self._dates: set[str] = set()  # date texts already checked
+        self.people = PeopleFound()
 
     def path(self, name: str) -> str:
         return os.path.join(self.dir, name)
@@ -200,6 +206,7 @@ class OneRosterReader:
         ids, meta, agents = t.col("userIds"), t.col("metadata.classin.uid"), t.col(
             "agentSourcedIds")
         given, family = t.col("givenName"), t.col("familyName")
+        accounts = [c for c in map(t.col, self.opts.account_from) if c is not None]
         order = self.opts.name_order
         out: dict[str, _User] = {}
         for line, row in t.rows():
@@ -229,7 +236,8 @@ class OneRosterReader:
                 self.p.err(t.at(line, sid + 1), f"user {token(key)!r} is listed twice")
                 continue
             out[key] = _User(row[role].strip().lower(), uid, name, links,
-                             _deleted(row, status))
+                             _deleted(row, status),
+                             account_of(row, accounts) if self.opts.people else None)
         return out
 
     # -- enrollments ---------------------------------------------------------------------
@@ -243,8 +251,10 @@ class OneRosterReader:
                                        t.col("classSourcedId"), t.col("userSourcedId"),
                                        t.col("role"))
         begin, end = t.col("beginDate"), t.col("endDate")
-        # course -> uid -> (user sourcedId, label): the smallest sourcedId names a uid
-        students: dict[int, dict[int, tuple[str, str | None]]] = {}
+        # course -> uid (or person key) -> (user sourcedId, label): the smallest
+        # sourcedId names a uid
+        students: dict[int, dict[int | str, tuple[str, str | None]]] = {}
+        people = self.people
         enrolled: dict[int, set[str]] = {}  # course -> student sourcedIds
         first_class: dict[int, tuple[str, str, str]] = {}  # course -> (class, title, school)
         skipped_classes = self.skipped_classes
@@ -279,7 +289,10 @@ class OneRosterReader:
             if u.role in STAFF:
                 report.skip(m.STAFF_USER, f"enrollment {eid}")
                 continue
-            if u.uid is None:
+            member: int | str | None = u.uid
+            if member is None and u.account is not None:
+                member = people.add(ukey, u.account, u.name, report)
+            if member is None:
                 report.skip(m.NO_UID, f"user {ukey}")
                 continue
             cid = c[0]
@@ -291,14 +304,15 @@ class OneRosterReader:
                 report.skip(m.UNSAFE_NAME, f"user {ukey}")
                 label = None
             members = students.setdefault(cid, {})
-            had = members.get(u.uid)
+            had = members.get(member)
             if had is None or ukey < had[0]:
-                members[u.uid] = (ukey, label)
+                members[member] = (ukey, label)
             enrolled.setdefault(cid, set()).add(ukey)
         courses = self._courses(students, first_class)
         if self.opts.auditors == "guardians":
-            self._guardians(courses, enrolled, users)
+            add_guardians(courses, enrolled, users, self.report, people)
         self.p.raise_if_any()
+        report.people = people.found
         return courses, report
 
     def _current(self, t: Table, line: int, row: list[str], begin: int | None,
@@ -323,7 +337,7 @@ class OneRosterReader:
                 return False
         return True
 
-    def _courses(self, students: dict[int, dict[int, tuple[str, str | None]]],
+    def _courses(self, students: dict[int, dict[int | str, tuple[str, str | None]]],
                  first_class: dict[int, tuple[str, str, str]]) -> list[ConvertedCourse]:
         out = []
         for cid in sorted(students):
@@ -332,57 +346,13 @@ class OneRosterReader:
                 self.report.skip(m.UNSAFE_NAME, f"class {ckey}")
                 title = ""
             group = school if self.opts.group_by == "org" else None
+            members = students[cid]
             out.append(ConvertedCourse(
                 cid, title or None, group,
-                {u: label for u, (_, label) in sorted(students[cid].items())}))
+                {u: label for u, (_, label) in sorted((u, v) for u, v in members.items()
+                                                       if type(u) is int)},
+                people_students=sorted(k for k in members if type(k) is str)))
         return out
-
-    def _guardians(self, courses: list[ConvertedCourse], enrolled: dict[int, set[str]],
-                   users: dict[str, _User]) -> None:
-        """Guardians and parents of each course's enrolled students, as auditors."""
-        children: dict[str, set[str]] = {}  # student -> agents (both directions)
-        for key, u in users.items():
-            for a in u.agents:
-                if u.role in AGENTS:
-                    children.setdefault(a, set()).add(key)
-                else:
-                    children.setdefault(key, set()).add(a)
-        report = self.report
-        for course in courses:
-            chosen: dict[int, tuple[str, str]] = {}
-            for s in enrolled.get(course.id, ()):
-                for a in children.get(s, ()):
-                    g = users.get(a)
-                    if g is None or g.role not in AGENTS:
-                        continue
-                    if g.deleted:
-                        report.skip(m.DELETED, f"user {a}")
-                        continue
-                    if g.uid is None:
-                        report.skip(m.NO_UID, f"user {a}")
-                        continue
-                    why = self._auditor_problem(g, course)
-                    if why is not None:
-                        report.skip(why, f"user {a}")
-                        continue
-                    assert g.name is not None
-                    had = chosen.get(g.uid)
-                    if had is None or a < had[0]:
-                        chosen[g.uid] = (a, g.name)
-            course.auditors = {u: name for u, (_, name) in sorted(chosen.items())}
-
-    @staticmethod
-    def _auditor_problem(g: _User, course: ConvertedCourse) -> str | None:
-        if g.uid in course.students:
-            return m.GUARDIAN_IS_STUDENT
-        if not g.name:
-            return m.NO_NAME
-        if UNSAFE.search(g.name):
-            return m.UNSAFE_NAME
-        if len(g.name) > AUDITOR_NAME_MAX:
-            return m.LONG_NAME
-        return None
-
 
 def read_oneroster(directory: str, opts: OneRosterOptions = OneRosterOptions()
                    ) -> tuple[list[ConvertedCourse], ConvertReport]:
@@ -394,6 +364,6 @@ def read_oneroster(directory: str, opts: OneRosterOptions = OneRosterOptions()
 def count(courses: Iterable[ConvertedCourse], report: ConvertReport) -> None:
     for c in courses:
         report.courses += 1
-        report.students += len(c.students)
-        report.auditors += len(c.auditors)
+        report.students += len(c.students) + len(c.people_students)
+        report.auditors += len(c.auditors) + len(c.people_auditors)
         report.lesson_students += sum(map(len, c.lessons.values()))

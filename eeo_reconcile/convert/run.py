@@ -8,7 +8,7 @@ from ..roster.read import read_rosters
 from .model import ConvertedCourse, ConvertReport
 from .oneroster import OneRosterOptions, count, read_oneroster
 from .output import generated_ids, write_files
-from .yamlout import RETIRED_FILE, file_name, file_text, retired_text
+from .yamlout import PEOPLE_FILE, RETIRED_FILE, file_name, file_text, people_text, retired_text
 
 
 def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, out: str,
@@ -18,6 +18,8 @@ def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, o
         by_file.setdefault(file_name(c), []).append(c)
     count(courses, report)
     files = {name: file_text(source, cs) for name, cs in by_file.items()}
+    if report.people:
+        files[PEOPLE_FILE] = people_text(source, report.people)
     if prune:  # the courses the source no longer has are retired, not just dropped
         before, retired = generated_ids(out)
         gone = (before | retired) - {c.id for c in courses}

@@ -53,16 +53,18 @@ def course_lines(c: ConvertedCourse) -> list[str]:
     out = [f"  - id: {c.id}", f"    part: {PART}"]
     if c.name:
         out.append(f"    name: {scalar(c.name)}")
-    if c.students:
+    if c.students or c.people_students:
         out.append("    students:")
         for u in sorted(c.students):
             label = c.students[u]
             out.append(f"      - {{uid: {u}, name: {scalar(label)}}}" if label
                        else f"      - {u}")
-    if c.auditors:
+        out.extend(f"      - {{person: {scalar(k)}}}" for k in c.people_students)
+    if c.auditors or c.people_auditors:
         out.append("    auditors:")
         out.extend(f"      - {{uid: {u}, name: {scalar(c.auditors[u])}}}"
                    for u in sorted(c.auditors))
+        out.extend(f"      - {{person: {scalar(k)}}}" for k in c.people_auditors)
     if c.lessons:
         out.append("    lessons:")
         for lid in sorted(c.lessons):
@@ -94,6 +96,20 @@ def file_name(course: ConvertedCourse) -> str:
 
 
 RETIRED_FILE = "retired.yaml"
+PEOPLE_FILE = "people.yaml"
+
+
+def people_text(source: str, people: dict[str, tuple[str, str]]) -> str:
+    """The generated file of the people the courses name (convert --people): their
+    accounts are personal data, and this file is where they live (the state and
+    every output keep them masked or as a digest)."""
+    lines = [header(source),
+             "# The school's students without a ClassIn uid: apply registers their accounts",
+             "# (school.accounts.register must be true: see the README, \"New pupils\").",
+             "people:"]
+    lines.extend(f"  - {{key: {scalar(k)}, account: {json.dumps(a)}, name: {scalar(n)}}}"
+                 for k, (a, n) in sorted(people.items()))
+    return "\n".join(lines) + "\n"
 
 
 def retired_text(source: str, ids: Sequence[int]) -> str:

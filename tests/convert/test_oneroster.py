@@ -80,7 +80,8 @@ def test_the_fixture_converts_to_the_enrolments_it_holds(tmp_path):
     assert config.courses[442448].auditors == {5000001: "李大伟", 5000003: "Li Zhang"}
     assert config.courses[442450].name == "History, Spring"
     j = report.to_json(verbose=True)
-    assert j["converted"] == {"courses": 3, "students": 6, "auditors": 4, "lesson_students": 0}
+    assert j["converted"] == {"courses": 3, "students": 6, "auditors": 4, "lesson_students": 0,
+                              "people": 0}
     assert j["skipped"] == {"auditor name over 24 characters": 1,
                             "class without a ClassIn course id": 1,
                             "user without a ClassIn uid": 1}
