@@ -37,7 +37,10 @@ git checkout -q -B "$branch" "origin/$base"
 
 # 2. convert: deterministic files, so the diff is exactly what changed in the SIS
 # shellcheck disable=SC2086  # CONVERT_FLAGS is a list of options
-eeo-reconcile convert oneroster "$export_dir" --out "$rosters/generated" --prune \
+# --people: pupils without a ClassIn uid become people (generated/people.yaml) and
+# apply registers their accounts, so a new pupil is enrolled the next night (the
+# configuration must say school.accounts.register: true; see the README)
+eeo-reconcile convert oneroster "$export_dir" --out "$rosters/generated" --prune --people \
     $CONVERT_FLAGS > "$work/convert-report.txt"
 cat "$work/convert-report.txt"
 
