@@ -29,6 +29,7 @@ class PeopleParts:
         self.people: dict[str, Person] = {}
         self.by_account: dict[str, str] = {}  # account as sent -> key
         self.refs: list[PersonRef] = []
+        self.broken: set[str] = set()  # keys of entries already reported as wrong
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
@@ -41,6 +42,8 @@ class PeopleParts:
                 continue
             key, account, name = item.get("key"), item.get("account"), item.get("name")
             if not (isinstance(key, str) and isinstance(account, str) and isinstance(name, str)):
+                if isinstance(key, str):
+                    self.broken.add(key)
                 continue  # the schema said what is missing
             here = loc.locate(["people", i, "key"])
             first = self.people.get(key)
@@ -50,6 +53,7 @@ class PeopleParts:
                 continue
             parsed, why = parse_account(account)
             if parsed is None:
+                self.broken.add(key)
                 self.err(loc.locate(["people", i, "account"]),
                          f"the account of person {key!r} {why}",
                          "quote it in the YAML: account: '13800000001'")
@@ -96,6 +100,8 @@ class PeopleParts:
         seen: dict[tuple[int, int | None, str], PersonRef] = {}
         kept: list[PersonRef] = []
         for r in self.refs:
+            if r.key in self.broken and r.key not in self.people:
+                continue  # its entry's error says what is wrong
             if r.key not in self.people:
                 self.err(r.location, f"no person has the key {r.key!r}",
                          "define them under `people:` (key, account, name), or check the key")
