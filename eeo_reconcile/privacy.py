@@ -108,9 +108,12 @@ class Redactor:
         return name[0] + MASK if name else name
 
     def address(self, addr: str | Address) -> str:
-        """An address with its uid hashed (level all)."""
+        """An address with its uid (or a person's key) hashed (level all)."""
         if not self.uids:
             return str(addr)
+        if isinstance(addr, str) and "/person/" in f"/{addr}":  # person/KEY, .../person/KEY
+            head, _, key = addr.rpartition("person/")
+            return f"{head}person/{self.key(key)}"
         try:
             a = parse_address(addr) if isinstance(addr, str) else addr
         except EeoError:
@@ -151,6 +154,12 @@ def event_value(r: Redactor, address: str, value: Any) -> Any:
     if not r.names or not isinstance(value, dict):
         return value
     out = dict(value)
+    if address.startswith("person/"):  # a person's uid and console name
+        if isinstance(out.get("name"), str):
+            out["name"] = r.person(out["name"])
+        if r.uids and type(out.get("uid")) is int:
+            out["uid"] = r.uid(out["uid"])
+        return out
     if uids_in(address):  # a member's value
         for k in ("name", "custom"):
             if isinstance(out.get(k), str):
@@ -200,6 +209,10 @@ class People:
         self.class_names: set[str] = set()
 
     def add_config(self, config: Any) -> None:
+        for p in config.people.values():
+            self.names.add(p.name)
+            if p.uid is not None:
+                self.uids.add(p.uid)
         for cid, c in config.courses.items():
             self.classes.add(cid)
             self.class_names.update(n for n in (c.name,) if n)
@@ -222,6 +235,9 @@ class People:
                     self.uids.update(t.members)
 
     def add_state(self, state: Any) -> None:
+        for p in state.people.values():
+            self.names.add(p.name)
+            self.uids.add(p.uid)
         for cid, c in state.courses.items():
             self.classes.add(cid)
             if c.name:

@@ -71,6 +71,20 @@ def world(tmp_path):
                                  "oneroster", "night1"), tmp_path / "or")
     r = _run(["import", str(d / "roster.csv"), "--config", str(d)], redact=None)
     assert r.exit_code == 0, r.output
+    # a registered person, with its history event (person/KEY)
+    from eeo_reconcile.model import StateRef
+    from eeo_reconcile.state.history import events_from_ops
+    from eeo_reconcile.state.local import LocalStore
+    from eeo_reconcile.state.ops import person_op
+    from eeo_reconcile.state.records import PersonRecord
+
+    store = LocalStore(StateRef.of("local", path=str(d / "eeo.state.json")))
+    with store.lock("test"):
+        st = store.read()
+        op = person_op("S777", PersonRecord(3000777, "Nobody Known", "h-" + "a" * 24))
+        ev = events_from_ops(st, [op])
+        st.apply(op)
+        store.write(st, ev)
     salt = json.loads((d / "eeo.state.json").read_text())["salt"]
     return d, tmp_path, salt
 
@@ -101,6 +115,7 @@ def cases(d, tmp):
                              [str(d / "bad.csv"), "--out", str(tmp / "out2")]],
         ("convert", "oneroster"): [[str(tmp / "or"), "--out", str(tmp / "or-out"), "-v"]],
         ("history",): [[*c], ["course/442447/student/3000114", *c], [*c, "--format", "json"],
+                       ["person", *c],
                        [*c, "--format", "csv"], ["course/442447/student/3000555", *c]],
         ("state", "list"): [[*c]],
         ("state", "show"): [["course/442447", *c], ["course/442447/student/3000114", *c],
