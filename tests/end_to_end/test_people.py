@@ -133,3 +133,54 @@ def test_the_saved_plan_round_trips_the_people_and_applies(env):
     assert {int(k): v for k, v in roster["auditors"].items()} == st.courses[100].auditors
     assert env.plan().stdout.strip().endswith("No changes.")
     _no_account_anywhere(env)
+
+
+def test_lost_registration_answers_converge_with_one_account_one_uid(tmp_path):
+    """registerMultiple answers dropped (applied, no answer), and the client's quick
+    resend refused 101003002: the people fail this run, are registered again by
+    the next, and every account has one uid, the one recorded."""
+    w = lifecycle_world()
+    w["accounts"] = {"13800000070": 70}
+    e = E2E(tmp_path, w, "--drop-rate", "0.5", "--drop-actions", "registerMultiple",
+            "--seed", "3", school=SCHOOL)
+    try:
+        e.write(PEOPLE)
+        codes = [e.apply().returncode for _ in range(6)]
+        assert codes[-1] == 0, codes
+        assert 1 in codes  # some run met a lost answer (the seed makes sure)
+        school = e.sb.school()
+        st = e.state()
+        for key, account in zip(("S1001", "S1002", "S1003", "S1005"), ACCOUNTS, strict=True):
+            assert st.people[key].uid == school["accounts"][account]
+        assert len(set(school["accounts"].values())) == len(school["accounts"])
+        r = e.plan("--detailed-exitcode")
+        assert r.returncode == 0, r.stdout
+    finally:
+        e.close()
+
+
+def test_a_kill_between_registration_and_the_course_adds_loses_nothing(env):
+    from tests.helpers import wait_for
+
+    env.sb.stop()
+    w = lifecycle_world()
+    w["accounts"] = {"13800000070": 70}
+    from tests.sandbox_proc import SandboxProc
+    os.makedirs(os.path.join(env.tmp, "sb2"))
+    env.sb = SandboxProc(os.path.join(env.tmp, "sb2"), w, "--latency-ms", "400")
+    env.env["EEO_API_URL"] = env.sb.url
+    env.write(PEOPLE)
+    p = env.popen("apply", env.dir, "--auto-approve")
+    wait_for(lambda: env.sb.stats()["calls"].get("editSchoolStudent", 0) >= 1, 30,
+             "the registrations answered (an existing account's name being set)")
+    p.kill()
+    p.communicate()
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    school = env.sb.school()
+    st = env.state()
+    for key, account in zip(("S1001", "S1002", "S1003", "S1005"), ACCOUNTS, strict=True):
+        assert st.people[key].uid == school["accounts"][account]
+    assert st.people["S1001"].uid in env.sb.roster(100)["students"]
+    assert env.plan("--detailed-exitcode").returncode == 0
+
