@@ -98,6 +98,8 @@ class PeopleParts:
     def finish(self) -> tuple[dict[str, Person], tuple[PersonRef, ...]]:
         """The people and the references, after checking each reference."""
         seen: dict[tuple[int, int | None, str], PersonRef] = {}
+        # (course, key) -> the first reference in the course itself, and in a lesson
+        placed: dict[tuple[int, str], dict[bool, PersonRef]] = {}
         kept: list[PersonRef] = []
         for r in self.refs:
             if r.key in self.broken and r.key not in self.people:
@@ -117,9 +119,8 @@ class PeopleParts:
                                      f"{first.location})",
                          "ClassIn gives a person one place in a course: keep one entry")
                 continue
-            other = next((f for (c, lid, k), f in seen.items()
-                          if c == r.course and k == r.key and (lid is None) != (r.lesson is None)),
-                         None)
+            where = placed.setdefault((r.course, r.key), {})
+            other = where.get(r.lesson is None)  # in the course when r is in a lesson, ...
             if other is not None:
                 self.err(r.location, f"person {r.key!r} is a lesson student here and a member "
                                      f"of the course at {other.location}",
@@ -127,5 +128,6 @@ class PeopleParts:
                          "takes only people who are not in the course")
                 continue
             seen[slot] = r
+            where.setdefault(r.lesson is not None, r)
             kept.append(r)
         return self.people, tuple(kept)
