@@ -33,7 +33,7 @@ from .model import Config, SchoolConfig, StateRef
 from .never import assert_never
 from .plan.changes import Change
 from .plan.diff import make_plan
-from .plan.people import registrations
+from .plan.people import account_changes, registrations
 from .plan.plan import Plan
 from .plan.planfile import (
     MIN_PLAN_KEY_LENGTH,
@@ -335,7 +335,10 @@ def apply_saved_plan(
             per_course.setdefault(c.course, []).append(c)
         return dc_replace(plan, safety=check_safety(per_course, config, state,
                                                      options.allow,
-                                                     registrations(plan.accounts)))
+                                                     registrations(plan.accounts),
+                                                     [(a.key, a.old_uid) for a in
+                                                      account_changes(plan.accounts)
+                                                      if a.old_uid is not None]))
 
     outcome = _run(store, fresh, config, options, on_plan, None, progress)
     if not saved.signed:

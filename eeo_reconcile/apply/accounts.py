@@ -179,11 +179,6 @@ def _fail(run: Sender, key: str, errno: int | None, meaning: str) -> None:
         run.result.failures.append(Failure(f"person/{key}", "register", errno, meaning))
 
 
-def accounts_key(salt: str) -> bytes:
-    """The key of the account digests the state keeps (from the state's salt)."""
-    return hashlib.sha256(b"eeo-reconcile account digest v1\0" + salt.encode()).digest()
-
-
 @dataclass(frozen=True)
 class PeopleWork:
     """The registrations and console names of a plan, with the accounts (from the
@@ -225,6 +220,9 @@ def people_work(config: Config, plan: Plan, state: State,
                 assert_never(other)
     known = {k: p.uid for k, p in config.people.items() if p.uid is not None}
     known.update({k: r.uid for k, r in state.people.items()})
+    for a in plan.accounts:  # an account changed: the recorded uid is the old account's
+        if a.old_uid is not None and known.get(a.key) == a.old_uid:
+            del known[a.key]
     return PeopleWork(todo, renames, known, _initial_password(config.school, env))
 
 
@@ -241,5 +239,5 @@ def _initial_password(school: SchoolConfig, env: Mapping[str, str] | None) -> st
 
 
 
-__all__ = ["PeopleWork", "Registration", "Rename", "accounts_key", "people_work",
+__all__ = ["PeopleWork", "Registration", "Rename", "people_work",
            "register_people"]

@@ -18,16 +18,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
+from ..classin.accounts import accounts_key
 from ..classin.api import Call
 from ..errors import ApiError, StateError
 from ..model import BatchSizes
 from ..plan.calls import calls_for_course
-from ..plan.changes import Change, CourseChange
+from ..plan.changes import Action, Change, CourseChange
 from ..plan.people import resolved
 from ..plan.plan import Plan
 from ..state.model import State
 from ..state.store import StateStore
-from .accounts import PeopleWork, accounts_key, register_people
+from .accounts import PeopleWork, register_people
 from .course import CourseRun
 from .observe import Observer
 from .record import forget_course, name_ops
@@ -37,10 +38,11 @@ from .sending import ECHO_MISMATCH, Progress, Sender
 
 def with_resolved(run: Sender, plan: Plan, uids: Mapping[str, int], state: State) -> Plan:
     """The plan with its pending members added, now that their uids are known;
-    each course that gains some has its calls made again by the planner's code.
-    A pending member whose person got no uid is a failure (their add not sent)."""
+    each course that changes has its calls made again by the planner's code. A
+    pending member whose person got no uid is a failure (their add not sent);
+    a person whose account changed and whose new account was not registered
+    keeps the old uid's memberships (their removals are not sent)."""
     batch = plan.school.batch if plan.school is not None else BatchSizes()
-    adds: dict[int, list[Change]] = {}
     for m in plan.pending:
         if m.key not in uids:
             with run.lock:
@@ -49,21 +51,28 @@ def with_resolved(run: Sender, plan: Plan, uids: Mapping[str, int], state: State
                     + f"/person/{m.key}", "add", None,
                     "not sent: the person's account was not registered (see person/"
                     f"{m.key})"))
+    keep = {a.old_uid for a in plan.accounts if a.old_uid is not None and a.key not in uids}
+    changes: list[Change] = []
+    touched: set[int] = set()
+    for c in plan.changes:
+        if keep and c.action is Action.REMOVE and getattr(c, "uid", None) in keep:
+            touched.add(c.course)  # the old account stays until the new one is there
+        else:
+            changes.append(c)
     for a in resolved(plan.pending, uids):
         rec = state.courses.get(a.course)
         if rec is not None and (a.uid in rec.students or a.uid in rec.auditors):
             continue  # recorded already (by uid): the diff had it
-        adds.setdefault(a.course, []).append(a)
-    if not adds:
+        changes.append(a)
+        touched.add(a.course)
+    if not touched:
         return plan
     per_course: dict[int, list[Change]] = {}
-    for c in plan.changes:
+    for c in changes:
         per_course.setdefault(c.course, []).append(c)
-    calls = [call for call in plan.calls if call.course not in adds]
-    changes = list(plan.changes)
-    for cid, more in adds.items():
-        changes.extend(more)
-        calls.extend(calls_for_course(cid, [*per_course.get(cid, ()), *more], batch))
+    calls = [call for call in plan.calls if call.course not in touched]
+    for cid in sorted(touched):
+        calls.extend(calls_for_course(cid, per_course.get(cid, []), batch))
     new = dc_replace(plan, changes=tuple(changes), calls=tuple(calls), pending=())
     run.plan = new
     with run.lock:

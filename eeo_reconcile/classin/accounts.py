@@ -91,6 +91,11 @@ def mask(account: str) -> str:
     return "*" * len(account)
 
 
+def accounts_key(salt: str) -> bytes:
+    """The key of the account digests a state keeps (from the state's salt)."""
+    return hashlib.sha256(b"eeo-reconcile account digest v1\0" + salt.encode()).digest()
+
+
 def account_digest(key: bytes, account: Account) -> str:
     """What the state keeps of an account: a keyed hash (the state's salt keys
     it), enough to notice that a person's account changed, not to recover it."""

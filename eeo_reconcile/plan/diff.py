@@ -21,7 +21,7 @@ from .changes import Action, Change, CourseChange, LessonChange, MemberChange, N
 from .groups import groups
 from .labels import LabelUpdate, label_updates
 from .members import lessons, members
-from .people import registrations, resolve_people
+from .people import account_changes, registrations, resolve_people
 from .plan import Plan
 from .safety import Allow, check_safety
 
@@ -153,7 +153,9 @@ def _make_plan(
         changes=tuple(all_changes),
         calls=tuple(calls),
         notes=tuple(all_notes),
-        safety=check_safety(per_course, config, state, allow, registrations(accounts)),
+        safety=check_safety(per_course, config, state, allow, registrations(accounts),
+                            [(a.key, a.old_uid) for a in account_changes(accounts)
+                             if a.old_uid is not None]),
         course_names=course_names,
         lesson_names=lesson_names,
         labels=tuple(updates),

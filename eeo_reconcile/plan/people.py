@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..classin.accounts import mask
+from ..classin.accounts import account_digest, accounts_key, mask, parse_account
 from ..errors import ConfigError, Diagnostic
 from ..model import Action, Config, CourseSpec, LessonMember, Person, PersonRef, Role
 from ..never import assert_never
@@ -36,6 +36,9 @@ class AccountChange:
     account: str  # masked (138****0001): the plan never holds an account whole
     uid: int | None = None  # known: the configured or recorded uid
     old_name: str | None = None  # CHANGE: the name the console had
+    # ADD of a person whose account changed: the uid of the account they had (its
+    # memberships leave with the new account's arrival)
+    old_uid: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"action": self.action.value, "key": self.key, "name": self.name,
@@ -44,13 +47,16 @@ class AccountChange:
             d["uid"] = self.uid
         if self.old_name is not None:
             d["old_name"] = self.old_name
+        if self.old_uid is not None:
+            d["old_uid"] = self.old_uid
         return d
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> AccountChange:
         return cls(Action(d["action"]), str(d["key"]), str(d["name"]), str(d["account"]),
                    int(d["uid"]) if d.get("uid") is not None else None,
-                   str(d["old_name"]) if d.get("old_name") is not None else None)
+                   str(d["old_name"]) if d.get("old_name") is not None else None,
+                   int(d["old_uid"]) if d.get("old_uid") is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,11 @@ class People:
     pending: tuple[PendingMember, ...]
 
 
+def account_changes(accounts: Iterable[AccountChange]) -> list[AccountChange]:
+    """The people whose account changed (the guard's, like a uid change)."""
+    return [a for a in accounts if a.old_uid is not None]
+
+
 def registrations(accounts: Iterable[AccountChange]) -> int:
     """How many accounts are to be registered (the guard's count)."""
     return sum(1 for a in accounts if a.action is Action.ADD)
@@ -105,8 +116,16 @@ def resolve_people(config: Config, state: State) -> People:
         return People(config, (), ())
     uids: dict[str, int] = {}
     accounts: list[AccountChange] = []
+    digest_key = accounts_key(state.salt or "")
     for key, p in config.people.items():
         rec = state.people.get(key)
+        if rec is not None and _account_changed(p, rec.account, digest_key):
+            # another account: registered as new; the old uid's memberships go
+            if p.uid is not None and p.uid != rec.uid:
+                uids[key] = p.uid
+            accounts.append(AccountChange(Action.ADD, key, p.name, mask(p.account), p.uid
+                                          if p.uid != rec.uid else None, old_uid=rec.uid))
+            continue
         uid = p.uid if p.uid is not None else (rec.uid if rec is not None else None)
         if uid is not None:
             uids[key] = uid
@@ -133,6 +152,11 @@ def resolve_people(config: Config, state: State) -> People:
     if errors:
         raise ConfigError(errors)
     return People(replace(config, courses=courses), tuple(accounts), tuple(pending))
+
+
+def _account_changed(p: Person, recorded: str, key: bytes) -> bool:
+    account, _ = parse_account(p.account)
+    return account is not None and account_digest(key, account) != recorded
 
 
 def _pending(r: PersonRef, p: Person) -> PendingMember:

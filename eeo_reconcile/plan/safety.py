@@ -37,6 +37,7 @@ from .typos import locate_uid, uid_changes
 
 MASS, TOTAL, SHARE, UID = "course", "total", "total-fraction", "uid-change"
 ACCOUNTS = "accounts"  # registrations without school.accounts.register: true
+ACCOUNT_CHANGE = "account-change"  # a person's account changed: another ClassIn account
 _REMOVE = Action.REMOVE
 FLAG = {MASS: "--allow-mass-removal", TOTAL: "--allow-mass-removal",
         SHARE: "--allow-mass-removal", UID: "--allow-uid-change"}
@@ -52,6 +53,8 @@ class Allow:
     def flag_for(self, scope: str) -> str | None:
         if scope == ACCOUNTS:
             return None  # only the configuration allows it (a change reviewers see)
+        if scope == ACCOUNT_CHANGE:
+            return "--allow-uid-change" if self.uid_change else None
         on = self.uid_change if scope == UID else self.mass_removal
         return FLAG[scope] if on else None
 
@@ -90,6 +93,14 @@ class SafetyFinding:
                 "parent) to know of it and agree. When they have, set `school: {accounts: "
                 "{register: true}}` in the configuration (a change reviewers see); until "
                 "then, give these people's uids."
+            )
+        if self.scope == ACCOUNT_CHANGE:
+            return (
+                f"person {r.key(self.label or '')}: the account changed, so they move to "
+                "another ClassIn account: the new one is registered and uid "
+                f"{r.uid(self.old_uid or 0)} leaves their courses (it stays a student of the "
+                "school). A typo in the account? Fix it; if the pupil really has a new "
+                "account, pass --allow-uid-change (apply needs it too)."
             )
         if self.scope == UID:
             where = self._course() + (f" lesson {self.lesson}" if self.lesson else "")
@@ -241,6 +252,7 @@ def check_safety(
     state: State,
     allow: Allow = Allow(),
     register: int = 0,
+    changed: Sequence[tuple[str, int]] = (),
 ) -> SafetyReport:
     """What the guard finds in this plan, per course and in all."""
     safety: Safety = config.safety
@@ -301,6 +313,10 @@ def check_safety(
         )
         findings.append(SafetyFinding(TOTAL, counted, float(safety.max_removals), setting,
                                       allowed_by=allow.flag_for(TOTAL)))
+    for key, old in changed:
+        findings.append(SafetyFinding(ACCOUNT_CHANGE, 1, 0, "the account-change check",
+                                      old_uid=old, label=key,
+                                      allowed_by=allow.flag_for(ACCOUNT_CHANGE)))
     if register:
         findings.append(SafetyFinding(
             ACCOUNTS, register, 0, "school.accounts.register",

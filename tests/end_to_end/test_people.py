@@ -184,3 +184,33 @@ def test_a_kill_between_registration_and_the_course_adds_loses_nothing(env):
     assert st.people["S1001"].uid in env.sb.roster(100)["students"]
     assert env.plan("--detailed-exitcode").returncode == 0
 
+
+
+def test_a_changed_account_is_a_finding_then_moves_the_pupil_to_the_new_account(env):
+    env.write(PEOPLE)
+    assert env.apply().returncode == 0
+    old = env.state().people["S1001"].uid
+    changed = PEOPLE.replace("'13900000101'", "'13900000111'")
+    env.write(changed)
+    r = env.plan("--detailed-exitcode")
+    assert r.returncode == 3, r.stdout
+    assert "person S1001: the account changed" in r.stdout
+    assert env.apply().returncode == 3  # refused: nothing sent
+    r = env.apply("--allow-uid-change")
+    assert r.returncode == 0, r.stdout + r.stderr
+    new = env.state().people["S1001"].uid
+    assert new != old and new == env.sb.school()["accounts"]["13900000111"]
+    students = env.sb.roster(100)["students"]
+    assert new in students and old not in students
+    assert env.plan("--detailed-exitcode").returncode == 0
+
+
+def test_a_changed_account_that_cannot_be_registered_keeps_the_old_one(env):
+    env.write(PEOPLE)
+    assert env.apply().returncode == 0
+    old = env.state().people["S1001"].uid
+    env.write(PEOPLE.replace("'13900000101'", "'17000000111'"))  # a range ClassIn refuses
+    r = env.apply("--allow-uid-change")
+    assert r.returncode == 1 and "person/S1001" in r.stdout, r.stdout + r.stderr
+    assert old in env.sb.roster(100)["students"]  # not removed: nothing replaces it
+    assert env.state().people["S1001"].uid == old
