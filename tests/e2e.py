@@ -103,9 +103,10 @@ class E2E:
             r = self.sb.roster(cid)
             assert set(r["students"]) == set(spec.students), (cid, r["students"])
             assert {int(k): v for k, v in r["auditors"].items()} == dict(spec.auditors)
-            lessons = {int(lid): {int(u): (m["name"], m["custom"]) for u, m in members.items()}
+            # a lesson student's name is a label, never sent: ClassIn shows its own
+            lessons = {int(lid): {int(u): m["custom"] for u, m in members.items()}
                        for lid, members in r["lessons"].items() if members}
-            want = {lid: {u: (m.name, m.custom) for u, m in members.items()}
+            want = {lid: {u: m.custom for u, m in members.items()}
                     for lid, members in spec.lessons.items() if members}
             assert lessons == want, (cid, lessons, want)
             groups = {g["name"]: (int(gid), g["teams"]) for gid, g in r["groups"].items()}
@@ -121,9 +122,9 @@ class E2E:
             r = self.sb.roster(cid)
             assert set(r["students"]) == rec.students, cid
             assert {int(k): v for k, v in r["auditors"].items()} == rec.auditors, cid
-            lessons = {int(lid): {int(u): (m["name"], m["custom"]) for u, m in members.items()}
+            lessons = {int(lid): {int(u): m["custom"] for u, m in members.items()}
                        for lid, members in r["lessons"].items() if members}
-            assert lessons == {lid: {u: (m.name, m.custom) for u, m in members.items()}
+            assert lessons == {lid: {u: m.custom for u, m in members.items()}
                                for lid, members in rec.lessons.items() if members}, cid
             groups = {int(gid): (g["name"], g["teams"]) for gid, g in r["groups"].items()}
             assert groups == {g.id: (name, [list(t.uids()) for t in g.teams])

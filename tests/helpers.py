@@ -30,8 +30,11 @@ def simulate(
     st = state.copy()
     next_gid = [first_group_id]
     for call in calls:
-        p = call.to_json()["params"]
-        _one(st, call.action.name, json.loads(json.dumps(p)), next_gid)
+        p = json.loads(json.dumps(call.to_json()["params"]))
+        if call.action.name == "addClassStudentMultiple":  # names are labels, recorded by
+            for item, name in zip(p["studentJson"], call.labels, strict=True):  # apply
+                item["label"] = name
+        _one(st, call.action.name, p, next_gid)
     return st
 
 
@@ -83,7 +86,7 @@ def _one(st: State, action: str, p: dict[str, Any], next_gid: list[int]) -> None
             uid = int(i["uid"])
             if uid in members or uid in c.students or uid in c.auditors:
                 raise Refused(f"lesson add: {uid} already in lesson {lid} or the course")
-            members[uid] = LessonMember(i["name"], i.get("customColumn"))
+            members[uid] = LessonMember(i["label"], i.get("customColumn"))
     elif action == "delClassStudentMultiple":
         lid = int(p["classId"])
         members = c.lessons.get(lid, {})

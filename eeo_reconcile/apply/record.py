@@ -73,7 +73,7 @@ def member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
         case OpKind.ADD_LESSON_STUDENTS:
             return StateOp(
                 kind, call.course, lesson=call.lesson, uids=uids,
-                names=tuple(call.names[i] or "" for i in idx),
+                names=tuple((call.labels[i] if call.labels else None) or "" for i in idx),
                 customs=tuple(call.customs[i] for i in idx),
             )
         case OpKind.ADD_STUDENTS if call.labels:
@@ -86,16 +86,17 @@ def member_op(call: Call, idx: Sequence[int]) -> StateOp | None:
 def name_ops(course: int, updates: Iterable[LabelUpdate]) -> list[StateOp]:
     """The ops recording a course's new names (course, lessons, students' labels)."""
     ops: list[StateOp] = []
-    uids: list[int] = []
-    labels: list[str | None] = []
+    members: dict[int | None, tuple[list[int], list[str | None]]] = {}  # lesson -> labels
     for u in updates:
         if u.uid is not None:
+            uids, labels = members.setdefault(u.lesson, ([], []))
             uids.append(u.uid)
             labels.append(u.name)
         else:
             ops.append(StateOp(OpKind.NAME, course, lesson=u.lesson, title=u.name))
-    if uids:
-        ops.append(StateOp(OpKind.LABELS, course, uids=tuple(uids), names=tuple(labels)))
+    for lesson, (uids, labels) in members.items():
+        ops.append(StateOp(OpKind.LABELS, course, uids=tuple(uids), names=tuple(labels),
+                           lesson=lesson))
     return ops
 
 

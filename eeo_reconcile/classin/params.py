@@ -150,8 +150,8 @@ MEMBER_JSON = Param("studentJson", _members_encode, _members_decode, _members_te
 
 def _lesson_members_encode(c: CallParts) -> list[dict[str, Any]]:
     items = []
-    for u, n, x in zip(c.uids, c.names, c.customs, strict=True):
-        item: dict[str, Any] = {"uid": str(u), "name": n}
+    for u, x in zip(c.uids, c.customs, strict=True):
+        item: dict[str, Any] = {"uid": str(u)}  # no name: ClassIn has not used it since 2020
         if x is not None:
             item["customColumn"] = x
         items.append(item)
@@ -161,15 +161,13 @@ def _lesson_members_encode(c: CallParts) -> list[dict[str, Any]]:
 def _lesson_members_decode(p: Mapping[str, Any], f: Fields) -> None:
     items = p["studentJson"]
     f["uids"] = tuple(int(i["uid"]) for i in items)
-    f["names"] = tuple(i.get("name") for i in items)
-    f["customs"] = tuple(i.get("customColumn") for i in items)
+    f["customs"] = tuple(i.get("customColumn") for i in items)  # names: labels, not sent
 
 
 def _lesson_members_text(c: CallParts) -> str:
     return "[" + ",".join([
-        (f'{{"customColumn":{_esc(x)},' if x is not None else "{")
-        + f'"name":{_esc(n) if n is not None else "null"},"uid":"{u}"}}'
-        for u, n, x in zip(c.uids, c.names, c.customs, strict=True)]) + "]"
+        (f'{{"customColumn":{_esc(x)},' if x is not None else "{") + f'"uid":"{u}"}}'
+        for u, x in zip(c.uids, c.customs, strict=True)]) + "]"
 
 
 LESSON_MEMBER_JSON = Param("studentJson", _lesson_members_encode, _lesson_members_decode,

@@ -204,7 +204,7 @@ class CourseParts:
             if isinstance(custom, str) and self.text(
                     loc, [*lpath, "students", i, "custom"], custom) is None:
                 continue
-            if uid is None or name is None or isinstance(custom, bool):
+            if uid is None or isinstance(custom, bool):
                 continue
             if isinstance(custom, int):
                 custom = str(custom)
@@ -233,7 +233,7 @@ class CourseParts:
                 self.refs.lesson_students.append(
                     (lid, uid, loc.locate([*lpath, "students", i])))
             seen[uid] = i
-            out[uid] = LessonMember(name=name, custom=custom)
+            out[uid] = LessonMember(name=name or "", custom=custom)  # "": no label
         return out
 
     def _groups(self, loc: Locator, cid: int, items: Any,

@@ -253,9 +253,9 @@ def calls_for_course(course: int, changes: Sequence[Change], batch: BatchSizes) 
         _chunked(out, api.ADD_COURSE_STUDENT_MULTIPLE, batch, course, uids, names,
                  identity=identity, labels=labels)
     for lesson in sorted(lesson_add):
-        uids, names, customs = lesson_add[lesson]
-        _chunked(out, api.ADD_CLASS_STUDENT_MULTIPLE, batch, course, uids, names, customs,
-                 lesson=lesson)
+        uids, names, customs = lesson_add[lesson]  # names: labels, recorded, never sent
+        _chunked(out, api.ADD_CLASS_STUDENT_MULTIPLE, batch, course, uids, None, customs,
+                 lesson=lesson, labels=names)
     late: list[Call] = []
     for identity in (STUDENT, AUDITOR):
         if identity not in early:

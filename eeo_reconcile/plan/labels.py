@@ -31,7 +31,7 @@ class LabelUpdate:
     @property
     def what(self) -> str:
         if self.uid is not None:
-            return "student"
+            return "lesson-student" if self.lesson is not None else "student"
         return "lesson" if self.lesson is not None else "course"
 
     def to_json(self) -> dict[str, Any]:
@@ -69,4 +69,10 @@ def label_updates(cid: int, want: CourseSpec, have: CourseRecord) -> list[LabelU
         changed = [u for u, n in want.students.items() if n is not None and get(u) != n]
         out.extend(LabelUpdate(cid, want.students[u], uid=u)  # type: ignore[arg-type]
                    for u in sorted(changed) if u in hs)
+    for lid in sorted(want.lessons.keys() & have.lessons.keys()):
+        hm = have.lessons[lid]
+        for u, m in sorted(want.lessons[lid].items()):
+            was = hm.get(u)  # a lesson student's name is a label: recorded, never sent
+            if m.name and was is not None and was.custom == m.custom and was.name != m.name:
+                out.append(LabelUpdate(cid, m.name, lesson=lid, uid=u))
     return out

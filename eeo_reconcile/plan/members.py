@@ -136,6 +136,8 @@ def lessons(
             addr = LessonStudentAddress(cid, lid, u)
             if replace and replaced(replace, addr):
                 repl.add(u)
+            elif a.custom == b.custom:
+                continue  # only the label differs: recorded (labels.py), never sent
             elif a != b:
                 if on_change is OnNameChange.REPLACE:
                     repl.add(u)

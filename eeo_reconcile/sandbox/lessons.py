@@ -41,10 +41,12 @@ class Lessons(Core):
         items = array(form, "studentJson")
         parsed: list[tuple[int, str, str | None]] = []
         for it in items:
-            if not isinstance(it, dict) or "uid" not in it or it.get("name") in (None, ""):
+            if not isinstance(it, dict) or "uid" not in it:
                 raise Refuse(100)
             custom = it.get("customColumn")
-            parsed.append((uid_of(it["uid"]), str(it["name"]),
+            uid = uid_of(it["uid"])
+            # a name is accepted and not used (since 2020): ClassIn shows the user's own
+            parsed.append((uid, self.world.students.get(uid) or str(uid),
                            str(custom)[:50] if custom not in (None, "") else None))
         c, lesson = self._lesson(form)
         data = []

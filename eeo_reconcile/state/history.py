@@ -195,6 +195,13 @@ def _course_ops(c: CourseRecord | None, op: StateOp) -> Iterator[HistoryChange]:
             where = base if op.lesson is None else f"{base}/lesson/{op.lesson}"
             if old != op.title:
                 yield Event("label", where, {"name": old} if old else None, {"name": op.title})
+        case OpKind.LABELS if op.lesson is not None:
+            members = c.lessons.get(op.lesson, {}) if c is not None else {}
+            for u, n in zip(op.uids, op.names, strict=True):
+                was = members.get(u)
+                if was is not None and was.name != n:
+                    yield Event("label", f"{base}/lesson/{op.lesson}/student/{u}",
+                                {"name": was.name} if was.name else None, {"name": n})
         case OpKind.LABELS:
             for u, n in zip(op.uids, op.names, strict=True):
                 old = c.labels.get(u) if c is not None else None

@@ -279,6 +279,12 @@ def _name(op: StateOp, c: CourseRecord) -> None:
 
 
 def _labels(op: StateOp, c: CourseRecord) -> None:
+    if op.lesson is not None:  # lesson students' labels (their names are never sent)
+        members = c.lessons.get(op.lesson, {})
+        for u, label in zip(op.uids, op.names, strict=True):
+            if u in members and label is not None:
+                members[u] = LessonMember(label, members[u].custom)
+        return
     students = c.students
     for u, label in zip(op.uids, op.names, strict=True):
         if u in students and label is not None:

@@ -16,7 +16,7 @@ SAMPLES = [
     Call(api.ADD_COURSE_STUDENT_MULTIPLE, 5, 2, uids=(7, 8), names=("A", "B")),
     Call(api.DEL_COURSE_STUDENT, 5, 2, uids=(7,)),
     Call(api.DEL_COURSE_STUDENT_MULTIPLE, 5, 1, uids=(7, 8)),
-    Call(api.ADD_CLASS_STUDENT_MULTIPLE, 5, lesson=9, uids=(7, 8), names=("x", "y"),
+    Call(api.ADD_CLASS_STUDENT_MULTIPLE, 5, lesson=9, uids=(7, 8), labels=("x", "y"),
          customs=("c", None)),
     Call(api.DEL_CLASS_STUDENT_MULTIPLE, 5, lesson=9, uids=(7,)),
     Call(api.ADD_COURSE_GROUP, 5, group_name="G", teams=(Team(7, (8,)), Team(9))),
@@ -41,10 +41,11 @@ def test_encode_decode_round_trip(call):
 
 
 def test_parameters_as_the_vendor_pages_name_them():
-    p = Call(api.ADD_CLASS_STUDENT_MULTIPLE, 5, lesson=9, uids=(7,), names=("x",),
+    p = Call(api.ADD_CLASS_STUDENT_MULTIPLE, 5, lesson=9, uids=(7,), labels=("x",),
              customs=("c",)).params()
+    # the current vendor page: no name since 2020 ("passed, it is not used")
     assert p == {"courseId": 5, "classId": 9, "identity": 1,
-                 "studentJson": [{"uid": "7", "name": "x", "customColumn": "c"}]}
+                 "studentJson": [{"uid": "7", "customColumn": "c"}]}
     p = Call(api.ADD_COURSE_STUDENT, 5, 1, uids=(7,), names=("label",)).params()
     assert "studentName" not in p  # a student's name is only a label, never sent
     p = Call(api.EDIT_COURSE_GROUP, 5, group_id=3, group_name="G",

@@ -405,7 +405,8 @@ def test_scope_failures_skip_the_rest_of_the_course_or_lesson(tmp_path):
         assert "(1 further call(s) not sent)" in r.stdout
         assert "course/200/lesson/2001/student/5: addClassStudentMultiple -> 145" in r.stdout
         assert e.sb.roster(200)["students"] == [4]
-        assert e.sb.roster(200)["lessons"]["2002"] == {"6": {"name": "b", "custom": None}}
+        # a lesson student's name is not sent: ClassIn shows the user's own (S6)
+        assert e.sb.roster(200)["lessons"]["2002"] == {"6": {"name": "S6", "custom": None}}
     finally:
         e.close()
 
@@ -583,3 +584,30 @@ def test_the_plan_job_signs_with_a_plan_key_and_no_classin_secret(env):
     env.assert_no_secret_leaked()
     for out in env.outputs:
         assert key not in out
+
+
+def test_a_lesson_student_without_a_name_and_a_changed_label_send_nothing_for_the_name(env):
+    """ClassIn has not used a lesson student's name since 2020: none is sent; a
+    changed one is a label, recorded without a call."""
+    env.write("""
+courses:
+  - id: 100
+    lessons:
+      - id: 1001
+        students: [{uid: 41, custom: A-1}, {uid: 42, name: Forty Two}]
+""")
+    assert env.apply().returncode == 0
+    assert env.sb.roster(100)["lessons"]["1001"]["41"]["custom"] == "A-1"
+    before = env.sb.stats()["total"]
+    env.write("""
+courses:
+  - id: 100
+    lessons:
+      - id: 1001
+        students: [{uid: 41, custom: A-1}, {uid: 42, name: Forty-Two}]
+""")
+    r = env.apply()
+    assert r.returncode == 0 and "1 name(s) recorded" in r.stdout, r.stdout
+    assert env.sb.stats()["total"] == before  # no call for a label
+    assert env.state().courses[100].lessons[1001][42].name == "Forty-Two"
+    assert env.plan().stdout.strip().endswith("No changes.")
