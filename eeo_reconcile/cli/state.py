@@ -77,6 +77,9 @@ def state_list(prefix: str, **where: Any) -> None:
         text = str(addr)
         if text.startswith(prefix):
             say(r.address(addr))
+    for key in sorted(st.people):  # the school's students whose account is known
+        if f"person/{key}".startswith(prefix):
+            say(r.address(f"person/{key}"))
 
 
 @state.command("show")
@@ -84,13 +87,20 @@ def state_list(prefix: str, **where: Any) -> None:
 @store_options
 @handle_errors
 def state_show(address: str, **where: Any) -> None:
-    """Show what is recorded at ADDRESS (no lock)."""
-    addr = parse_address(address)
+    """Show what is recorded at ADDRESS (no lock): a course, member, lesson or
+    grouping, or person/KEY (the uid and console name; never the account)."""
+    key = address[len("person/"):] if address.startswith("person/") else None
+    addr = parse_address(address) if key is None else None
     with _store(**where) as (store, _):
         st = snapshot(store)
-    value = st.show(addr)
+    if key is not None:
+        p = st.people.get(key)
+        value: Any = {"uid": p.uid, "name": p.name} if p is not None else None
+    else:
+        assert addr is not None
+        value = st.show(addr)
     if value is None:
-        raise EeoError(f"nothing is recorded at {addr}")
+        raise EeoError(f"nothing is recorded at {addr or address}")
     click.echo(safe_json(json.dumps(gate().value(value), ensure_ascii=False, indent=2)))
 
 

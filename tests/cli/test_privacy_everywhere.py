@@ -119,7 +119,7 @@ def cases(d, tmp):
                        [*c, "--format", "csv"], ["course/442447/student/3000555", *c]],
         ("state", "list"): [[*c]],
         ("state", "show"): [["course/442447", *c], ["course/442447/student/3000114", *c],
-                            ["course/442447/auditor/3000221", *c],
+                            ["course/442447/auditor/3000221", *c], ["person/S777", *c],
                             ["course/442447/student/3000555", *c]],
         ("state", "pull"): [[*c]],
         ("state", "diff"): [["backup", *c], ["backup", *c, "--format", "json"]],

@@ -81,6 +81,9 @@ def test_new_pupils_are_registered_made_students_named_and_enrolled_in_one_run(e
     assert all(p.account.startswith("h-") for p in st.people.values())
     r = env.plan("--detailed-exitcode")
     assert r.returncode == 0 and "No changes." in r.stdout, r.stdout + r.stderr
+    shown = json.loads(env.cli("state", "show", "person/S1001", "--config", env.dir).stdout)
+    assert shown == {"uid": uid["S1001"], "name": "王小明"}  # never the account
+    assert "person/S1005" in env.cli("state", "list", "person/", "--config", env.dir).stdout
     _no_account_anywhere(env)
 
 
