@@ -28,7 +28,9 @@ class PeopleParts:
         self.errors = errors
         self.people: dict[str, Person] = {}
         self.by_account: dict[str, str] = {}  # account as sent -> key
-        self.refs: list[PersonRef] = []
+        # each reference, and where it is (located only for an error: locating every
+        # one of 200,000 references took longer than reading them)
+        self.refs: list[tuple[PersonRef, Locator, list[Any]]] = []
         self.broken: set[str] = set()  # keys of entries already reported as wrong
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
@@ -76,9 +78,9 @@ class PeopleParts:
             for i, item in enumerate(items if isinstance(items, list) else ()):
                 if isinstance(item, dict) and isinstance(item.get("person"), str):
                     name = item.get("name") if role is Role.AUDITOR else None
-                    self.refs.append(PersonRef(cid, role, item["person"],
-                                               name if isinstance(name, str) else None,
-                                               location=loc.locate([field, i, "person"])))
+                    self.refs.append((PersonRef(cid, role, item["person"],
+                                                name if isinstance(name, str) else None),
+                                      loc, [field, i, "person"]))
         lessons = data.get("lessons")
         for li, lesson in enumerate(lessons if isinstance(lessons, list) else ()):
             lid = as_id(lesson.get("id")) if isinstance(lesson, dict) else None
@@ -88,46 +90,49 @@ class PeopleParts:
             for i, item in enumerate(items):
                 if isinstance(item, dict) and isinstance(item.get("person"), str):
                     name, custom = item.get("name"), item.get("custom")
-                    self.refs.append(PersonRef(
+                    self.refs.append((PersonRef(
                         cid, Role.STUDENT, item["person"],
                         name if isinstance(name, str) else None, lid,
                         str(custom) if isinstance(custom, str | int)
-                        and not isinstance(custom, bool) else None,
-                        loc.locate(["lessons", li, "students", i, "person"])))
+                        and not isinstance(custom, bool) else None),
+                        loc, ["lessons", li, "students", i, "person"]))
 
     def finish(self) -> tuple[dict[str, Person], tuple[PersonRef, ...]]:
         """The people and the references, after checking each reference."""
-        seen: dict[tuple[int, int | None, str], PersonRef] = {}
-        # (course, key) -> the first reference in the course itself, and in a lesson
-        placed: dict[tuple[int, str], dict[bool, PersonRef]] = {}
+        # (course, lesson, key) -> the first reference's role and where it is
+        seen: dict[tuple[int, int | None, str], tuple[Role, Locator, list[Any]]] = {}
+        # (course, key) -> where the first reference in the course itself is, and in a lesson
+        placed: dict[tuple[int, str], dict[bool, tuple[Locator, list[Any]]]] = {}
         kept: list[PersonRef] = []
-        for r in self.refs:
+        for r, loc, path in self.refs:
+            def here(loc: Locator = loc, path: list[Any] = path) -> Location:
+                return loc.locate(path)
             if r.key in self.broken and r.key not in self.people:
                 continue  # its entry's error says what is wrong
             if r.key not in self.people:
-                self.err(r.location, f"no person has the key {r.key!r}",
+                self.err(here(), f"no person has the key {r.key!r}",
                          "define them under `people:` (key, account, name), or check the key")
                 continue
             slot = (r.course, r.lesson, r.key)
-            first = seen.get(slot)
-            if first is not None:
-                what = ("twice in this course" if first.role is r.role
+            if slot in seen:
+                role, floc, fpath = seen[slot]
+                first = floc.locate(fpath)
+                what = ("twice in this course" if role is r.role
                         else "as a student and as an auditor of this course")
                 if r.lesson is not None:
                     what = f"twice in lesson {r.lesson}"
-                self.err(r.location, f"person {r.key!r} is named {what} (first at "
-                                     f"{first.location})",
+                self.err(here(), f"person {r.key!r} is named {what} (first at {first})",
                          "ClassIn gives a person one place in a course: keep one entry")
                 continue
             where = placed.setdefault((r.course, r.key), {})
-            other = where.get(r.lesson is None)  # in the course when r is in a lesson, ...
-            if other is not None:
-                self.err(r.location, f"person {r.key!r} is a lesson student here and a member "
-                                     f"of the course at {other.location}",
+            if (r.lesson is None) in where:  # in the course when r is in a lesson, ...
+                oloc, opath = where[r.lesson is None]
+                self.err(here(), f"person {r.key!r} is a lesson student here and a member "
+                                 f"of the course at {oloc.locate(opath)}",
                          "a course's students and auditors attend every lesson: a lesson "
                          "takes only people who are not in the course")
                 continue
-            seen[slot] = r
-            where.setdefault(r.lesson is not None, r)
+            seen[slot] = (r.role, loc, path)  # located only if a later one repeats it
+            where.setdefault(r.lesson is not None, (loc, path))
             kept.append(r)
         return self.people, tuple(kept)
