@@ -504,3 +504,23 @@ def test_migrate_carries_the_audit_history_both_ways(pg, tmp_path):
     assert carried2 == len(got)
     assert [e.address for e in back.history()][:len(got)] == got
     s.close()
+
+
+def test_people_round_trip_through_the_journal_and_the_history(pg):
+    from eeo_reconcile.state.ops import person_op
+    from eeo_reconcile.state.records import PersonRecord
+
+    s = store(pg)
+    digest = "h-" + "b" * 24
+    with s.lock("apply"):
+        st = s.read()
+        j = s.open_journal(st)
+        j.record([person_op("S1", PersonRecord(5000000, "王小明", digest))])
+        j.record([person_op("S1", PersonRecord(5000000, "王小明明", digest))])
+        j.close()
+        stored = s.read()
+    assert stored.people == {"S1": PersonRecord(5000000, "王小明明", digest)}
+    events = [(e.action, e.address, e.new) for e in s.history("person")]
+    assert events == [("register", "person/S1", {"uid": 5000000, "name": "王小明"}),
+                      ("rename", "person/S1", {"uid": 5000000, "name": "王小明明"})]
+    s.close()
