@@ -45,7 +45,7 @@ from .plan.planfile import (
 )
 from .plan.safety import Allow, check_safety
 from .privacy import PLAIN, Redactor
-from .roster.importing import ImportReport, import_roster
+from .roster.importing import ImportReport, import_people, import_roster
 from .roster.read import read_rosters
 from .state import backends
 from .state.history import course_changes
@@ -381,8 +381,10 @@ def import_rosters(
         touched = [cid for cid in roster.courses if not only or cid in only]
         before = {cid: state.courses[cid].copy() for cid in touched if cid in state.courses}
         courses = import_roster(state, roster, merge, only)  # ours: read for this import
+        people = import_people(state, roster.people)
         report = ImportReport(courses, merge, dry_run, roster.rows, list(roster.files),
-                              roster.ignored_columns, serial, serial, roster.encodings)
+                              roster.ignored_columns, serial, serial, roster.encodings,
+                              len(people), roster.people_without_key)
         if report.changed and not dry_run:
             if state.sid is None:
                 state.sid = sid
@@ -390,5 +392,6 @@ def import_rosters(
 
             changes = [c for cid in sorted(touched)
                        for c in course_changes(cid, before.get(cid), after.get(cid))]
+            changes.extend(people)
             report.serial_after = store.write(state, changes).serial
     return report

@@ -29,6 +29,12 @@ def _counts(c: CourseImport) -> str:
 
 def report_text(r: ImportReport) -> str:
     lines = [f"course {c.course}: {_counts(c)}" for c in r.courses]
+    if r.people:
+        lines.append(f"{r.people} person(s) recorded from the account column (the accounts "
+                     "are kept as a digest, never whole).")
+    if r.people_without_key:
+        lines.append(f"{r.people_without_key} row(s) with an account but no key: no person "
+                     "recorded (add a key column: the state never keeps an account whole).")
     for f, enc in sorted(r.encodings.items()):
         lines.append(f"Read {f} as {enc}.")
     for f, cols in sorted(r.ignored_columns.items()):

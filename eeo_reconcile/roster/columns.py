@@ -9,6 +9,10 @@
 - `lesson_id` (课节ID, classId): required for a lesson student, empty otherwise.
 - `custom` (自定义, customColumn): a lesson student's customColumn (optional,
   1-50 characters), empty otherwise.
+- `account` (账号, 手机号, telephone, mobile, email) and `key` (学号,
+  student_number, sourcedId), optional: the row's uid is a person's (`import`
+  records them; both are needed, as the state never keeps an account whole;
+  see roster/people.py).
 
 Headers are matched ignoring case, spaces, `_` and `-`, and full-width forms.
 Other columns are ignored (and listed once). The same contract as a JSON
@@ -30,7 +34,7 @@ class RowRole(enum.Enum):
     LESSON_STUDENT = "lesson_student"
 
 
-COLUMNS = ("course_id", "role", "uid", "name", "lesson_id", "custom")
+COLUMNS = ("course_id", "role", "uid", "name", "lesson_id", "custom", "account", "key")
 REQUIRED = ("course_id", "role", "uid")
 
 
@@ -48,6 +52,8 @@ _ALIASES = {
     "name": ("name", "姓名", "studentName", "昵称"),
     "lesson_id": ("lesson_id", "课节ID", "classId"),
     "custom": ("custom", "自定义", "customColumn"),
+    "account": ("account", "账号", "手机号", "telephone", "mobile", "email"),
+    "key": ("key", "学号", "student_number", "sourcedId"),
 }
 HEADERS: dict[str, str] = {fold(a): col for col, names in _ALIASES.items() for a in names}
 

@@ -13,12 +13,14 @@ courses not in the files are untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..classin.accounts import account_digest, accounts_key, parse_account
+from ..state.history import HistoryChange, person_event
 from ..state.model import State
-from ..state.records import CourseRecord
+from ..state.records import CourseRecord, PersonRecord
 from .model import Roster, RosterCourse
 
 
@@ -52,10 +54,12 @@ class ImportReport:
     serial_before: int = 0
     serial_after: int = 0
     encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> encoding read
+    people: int = 0  # people recorded or updated (an `account` column)
+    people_without_key: int = 0  # rows with an account but no key: not recorded
 
     @property
     def changed(self) -> bool:
-        return any(c.changed for c in self.courses)
+        return bool(self.people) or any(c.changed for c in self.courses)
 
     def totals(self) -> tuple[dict[str, int], dict[str, int]]:
         added: dict[str, int] = {}
@@ -72,7 +76,8 @@ class ImportReport:
         return {
             "format_version": 1, "merge": self.merge, "dry_run": self.dry_run,
             "rows": self.rows, "files": self.files, "ignored_columns": self.ignored_columns,
-            "encodings": self.encodings,
+            "encodings": self.encodings, "people": self.people,
+            "people_without_key": self.people_without_key,
             "changed": self.changed, "serial_before": self.serial_before,
             "serial_after": self.serial_after,
             "courses": [c.to_json() for c in self.courses],
@@ -104,6 +109,28 @@ def import_roster(state: State, roster: Roster, merge: bool = False,
         else:
             state.courses.pop(cid, None)
         out.append(report)
+    return out
+
+
+def import_people(state: State, people: Mapping[str, tuple[int, str, str]]
+                  ) -> list[HistoryChange]:
+    """Record the people a roster names (uid, name, a digest of the account keyed
+    by the state's salt; never the account) into `state`; the events of what
+    changed."""
+    if not people:
+        return []
+    if state.salt is None:
+        state.salt = State.new_salt()  # the key of the account digests
+    key = accounts_key(state.salt)
+    out: list[HistoryChange] = []
+    for k, (uid, account, name) in sorted(people.items()):
+        parsed, _ = parse_account(account)
+        assert parsed is not None  # the roster checked it
+        rec = PersonRecord(uid, name, account_digest(key, parsed))
+        event = person_event(k, state.people.get(k), rec)
+        if event is not None:
+            state.people[k] = rec
+            out.append(event)
     return out
 
 

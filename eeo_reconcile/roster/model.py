@@ -31,3 +31,7 @@ class Roster:
     rows: int = 0
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> headers
     encodings: dict[str, str] = field(default_factory=dict)  # CSV file -> the encoding read
+    # an `account` column: key -> (uid, account, name); account -> key
+    people: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    people_by_account: dict[str, str] = field(default_factory=dict)
+    people_without_key: int = 0  # rows with an account and no key: not recorded

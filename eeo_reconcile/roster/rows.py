@@ -19,6 +19,7 @@ from ..model import LessonMember
 from ..text import UNSAFE, printable, token
 from .columns import HEADERS, REQUIRED, ROLE_WORDS, ROLES, RowRole, fold
 from .model import Roster, RosterCourse
+from .people import collect_people
 
 CHUNK = 2_000  # rows checked together (the figures are in bench/RESULTS.md)
 MAX_NAME = 24
@@ -79,6 +80,8 @@ class Collector:
             chunk = list(islice(it, CHUNK))
             if not chunk:
                 return line
+            if "account" in cols:
+                collect_people(self.roster, self.errors, display, chunk, line, cols)
             if not (text_only and self._fast(display, chunk, line, cols)):
                 self._slow(display, chunk, line, cols)
             line += len(chunk)

@@ -97,3 +97,39 @@ def test_a_workbook_that_unpacks_hundreds_of_times_its_size_is_refused_at_once(t
         read_rosters([str(p)])
     (d,) = info.value.diagnostics
     assert "zip bomb" in d.message and d.location.line == 1
+
+
+def test_an_account_column_records_people_that_the_configuration_then_names(tmp_path):
+    """A console export with an account column: import records each person (uid,
+    name, a digest of the account; never the account), so the configuration can
+    name them by person with no registration; a bad account is located."""
+    from eeo_reconcile.config.load import load_config
+    from eeo_reconcile.errors import ConfigError
+    from eeo_reconcile.plan.diff import make_plan
+    from tests.helpers import write_tree
+
+    store = LocalStore(StateRef.of("local", path=str(tmp_path / "eeo.state.json")))
+    (tmp_path / "r.csv").write_text(
+        "course_id,role,uid,name,学号,手机号\n"
+        "5,student,3000101,王小明,S1001,13900000101\n"
+        "5,student,3000102,Li Na,,kid@example.cn\n"
+        "5,student,3000103,No Account,S1003,\n", encoding="utf-8")
+    report = import_rosters([str(tmp_path / "r.csv")], store)
+    assert report.people == 1 and report.people_without_key == 1  # no key: not recorded
+    st = store.snapshot()
+    assert set(st.people) == {"S1001"} and st.people["S1001"].uid == 3000101
+    raw = (tmp_path / "eeo.state.json").read_text(encoding="utf-8")
+    assert "13900000101" not in raw and "kid@example.cn" not in raw
+    write_tree(str(tmp_path / "cfg"), {"r.yaml": """
+        school: {sid: 1}
+        people: [{key: S1001, account: '13900000101', name: 王小明}]
+        courses: [{id: 5, students: [{person: S1001}, 3000102, 3000103]}]
+    """})
+    plan = make_plan(load_config(str(tmp_path / "cfg")), st)
+    assert plan.empty and not plan.accounts  # known: nothing to register, nothing to add
+    (tmp_path / "bad.csv").write_text("course_id,role,uid,name,account,key\n"
+                                      "5,student,3000104,X,013900000104,S4\n")
+    with pytest.raises(ConfigError) as info:
+        import_rosters([str(tmp_path / "bad.csv")], store)
+    (d,) = info.value.diagnostics
+    assert (d.location.line, d.location.column) == (2, 5) and "starts with 0" in d.message
