@@ -12,14 +12,14 @@ from .yamlout import PEOPLE_FILE, RETIRED_FILE, file_name, file_text, people_tex
 
 
 def _write(source: str, courses: list[ConvertedCourse], report: ConvertReport, out: str,
-           prune: bool, dry_run: bool) -> ConvertReport:
+           prune: bool, dry_run: bool, uids: dict[str, int] | None = None) -> ConvertReport:
     by_file: dict[str, list[ConvertedCourse]] = {}
     for c in courses:
         by_file.setdefault(file_name(c), []).append(c)
     count(courses, report)
     files = {name: file_text(source, cs) for name, cs in by_file.items()}
     if report.people:
-        files[PEOPLE_FILE] = people_text(source, report.people)
+        files[PEOPLE_FILE] = people_text(source, report.people, uids)
     if prune:  # the courses the source no longer has are retired, not just dropped
         before, retired = generated_ids(out)
         gone = (before | retired) - {c.id for c in courses}
@@ -44,4 +44,7 @@ def convert_csv(paths: Sequence[str], out: str, encoding: str | None = None,
     courses = [ConvertedCourse(cid, None, None, dict(c.students), dict(c.auditors),
                                {lid: dict(m) for lid, m in c.lessons.items()})
                for cid, c in sorted(roster.courses.items())]
-    return _write("csv", courses, ConvertReport("csv"), out, prune, dry_run)
+    report = ConvertReport("csv")  # an account and a key column: the people, with their uids
+    report.people = {k: (a, n) for k, (_, a, n) in roster.people.items()}
+    uids = {k: u for k, (u, _, _) in roster.people.items()}
+    return _write("csv", courses, report, out, prune, dry_run, uids)

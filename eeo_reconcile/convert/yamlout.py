@@ -99,7 +99,8 @@ RETIRED_FILE = "retired.yaml"
 PEOPLE_FILE = "people.yaml"
 
 
-def people_text(source: str, people: dict[str, tuple[str, str]]) -> str:
+def people_text(source: str, people: dict[str, tuple[str, str]],
+                uids: dict[str, int] | None = None) -> str:
     """The generated file of the people the courses name (convert --people): their
     accounts are personal data, and this file is where they live (the state and
     every output keep them masked or as a digest)."""
@@ -107,7 +108,9 @@ def people_text(source: str, people: dict[str, tuple[str, str]]) -> str:
              "# The school's students without a ClassIn uid: apply registers their accounts",
              "# (school.accounts.register must be true: see the README, \"New pupils\").",
              "people:"]
-    lines.extend(f"  - {{key: {scalar(k)}, account: {json.dumps(a)}, name: {scalar(n)}}}"
+    uids = uids or {}
+    lines.extend(f"  - {{key: {scalar(k)}, account: {json.dumps(a)}, name: {scalar(n)}"
+                 + (f", uid: {uids[k]}}}" if k in uids else "}")
                  for k, (a, n) in sorted(people.items()))
     return "\n".join(lines) + "\n"
 
