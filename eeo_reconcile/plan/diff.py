@@ -54,6 +54,12 @@ def diff_course(
         moved = {c.uid for c in l_add if type(c) is LessonChange}
         m_rm = [dc_replace(c, first=True) if type(c) is MemberChange and c.uid in moved
                 else c for c in m_rm]
+    if l_rm and m_add:
+        # a lesson student who becomes a course member leaves the lesson first: removed
+        # from the lesson once a course student, they would be taken out of it (调出生)
+        joining = {c.uid for c in m_add if type(c) is MemberChange}
+        l_rm = [dc_replace(c, first=True) if type(c) is LessonChange and c.uid in joining
+                else c for c in l_rm]
     g_del, g_set = groups(cid, want, have, replace, reason, notes)
     return ordered(m_rm, m_add, l_rm, l_add, g_del, g_set), notes
 

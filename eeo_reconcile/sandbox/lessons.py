@@ -1,4 +1,8 @@
-"""Lesson-only (transfer) students: addClassStudentMultiple, delClassStudentMultiple."""
+"""Lesson-only (transfer) students: addClassStudentMultiple, delClassStudentMultiple.
+
+delClassStudentMultiple with a course student takes them out of that one lesson
+(调出生): they no longer see it and still see the course's others; the course
+roster keeps them, and `GET /_sandbox/courses/<id>` lists them under `excluded`."""
 
 from __future__ import annotations
 
@@ -82,9 +86,13 @@ class Lessons(Core):
         uids = [uid_of(u) for u in array(form, "studentUidJson")]
         _, lesson = self._lesson(form, identity_default=None)
         data = []
+        c = self.world.lesson_owner(lesson.id)
         for uid in uids:
             if uid in lesson.students:
                 del lesson.students[uid]
+                data.append(item(1))
+            elif c is not None and uid in c.students and uid not in lesson.excluded:
+                lesson.excluded.add(uid)  # 调出生: taken out of this lesson only
                 data.append(item(1))
             else:
                 data.append(item(167))

@@ -73,7 +73,12 @@ MODELLED: dict[str, Entries] = {
               "who attends every lesson)"),
         (157, "per item: lesson full (seats count course and transfer students)"),
     ),
-    "delClassStudentMultiple": _LESSON + ((167, "per item: not a transfer student"),),
+    "delClassStudentMultiple": _LESSON + (
+        (1, "per item: a transfer student removed, or a course student taken out of this "
+            "lesson only (调出生)"),
+        (167, "per item: neither a transfer student nor a course student still in the "
+              "lesson"),
+    ),
     "addCourseGroup": (
         (100, "missing, empty or not JSON groupList (the grouping pages list no 155)"),
         (892, "a grouping with that name exists"),

@@ -55,6 +55,8 @@ class LessonW:
     capacity: int | None = None
     co_teachers: set[int] = field(default_factory=set)
     students: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    # course students taken out of this lesson (调出生): they do not see it
+    excluded: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -89,6 +91,9 @@ class CourseW:
                 }
                 for lid in sorted(self.lessons)
             },
+            # course students taken out of one lesson, by lesson (those that have any)
+            "excluded": {str(lid): sorted(w.excluded)
+                         for lid, w in sorted(self.lessons.items()) if w.excluded},
             "groups": {
                 str(gid): {"name": g.name, "teams": [list(t) for t in g.teams]}
                 for gid, g in sorted(self.groups.items())
@@ -158,6 +163,7 @@ def world_from_data(data: dict[str, Any]) -> World:
                 status=lesson.get("status", "upcoming"),
                 capacity=lesson.get("capacity"),
                 co_teachers={_int(t) for t in lesson.get("co_teachers") or []},
+                excluded={_int(u) for u in lesson.get("excluded") or []},
                 students={
                     _int(u): (str(m["name"]), None if m.get("custom") is None else str(m["custom"]))
                     for u, m in (lesson.get("students") or {}).items()

@@ -611,3 +611,29 @@ courses:
     assert env.sb.stats()["total"] == before  # no call for a label
     assert env.state().courses[100].lessons[1001][42].name == "Forty-Two"
     assert env.plan().stdout.strip().endswith("No changes.")
+
+
+def test_a_lesson_student_who_joins_the_course_is_not_taken_out_of_the_lesson(env):
+    """delClassStudentMultiple takes a course student out of one lesson (调出生):
+    a transfer student who joins the course ends a course student who sees
+    every lesson (the order of the calls, the lesson removal first, is checked
+    by tests/cases/plan/lesson-to-course-move.yaml)."""
+    env.write("""
+courses:
+  - id: 100
+    lessons:
+      - id: 1001
+        students: [{uid: 50, custom: T}]
+""")
+    assert env.apply().returncode == 0
+    env.write("""
+courses:
+  - id: 100
+    students: [50]
+""")
+    r = env.apply()
+    assert r.returncode == 0, r.stdout + r.stderr
+    roster = env.sb.roster(100)
+    assert 50 in roster["students"] and roster["excluded"] == {}
+    assert roster["lessons"]["1001"] == {}
+    assert env.plan().stdout.strip().endswith("No changes.")

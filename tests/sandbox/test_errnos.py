@@ -66,7 +66,7 @@ def test_errno_case(sandbox, case_file):
     roster_exp = case.get("roster")
     if roster_exp:
         roster = sandbox.roster(roster_exp["course"])
-        for key in ("students", "auditors", "lessons"):
+        for key in ("students", "auditors", "lessons", "excluded"):
             if key in roster_exp:
                 got = roster[key]
                 if key == "lessons":
