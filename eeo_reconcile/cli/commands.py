@@ -11,12 +11,9 @@ from ..errors import ConfigError, Diagnostic
 from ..plan.planfile import PLAN_KEY_ENV, KeyKind, load_saved_plan, save_plan
 from ..plan.render import View
 from ..plan.safety import Allow
+from ..signing import plan_signer
 from ..text import printable
-from ..workflow import (
-    open_config_store,
-    plan_config,
-    plan_signer,
-)
+from ..workflow import open_config_store, plan_config
 from .exits import EXIT_CHANGES, EXIT_GUARD, handle_errors
 from .gate import gate, known_config, known_store, say
 from .options import (
