@@ -88,6 +88,9 @@ class OnNameChange(enum.Enum):
     REPLACE = "replace"  # remove and add again with the new name
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # school.apply_windows' days
+
+
 @dataclass(frozen=True, slots=True)
 class AccountsPolicy:
     """school.accounts: whether ClassIn accounts may be registered for the people
@@ -109,6 +112,10 @@ class SchoolConfig:
     redact: Redact = Redact.NONE  # school.privacy.redact
     on_name_change: OnNameChange = OnNameChange.NOTE  # school.names.on_change
     accounts: AccountsPolicy = AccountsPolicy()  # school.accounts
+    # school.apply_windows: (days 0-6, "HH:MM" from, "HH:MM" to) when removals may be
+    # sent, in school.timezone (apply/windows.py)
+    apply_windows: tuple[tuple[frozenset[int], str, str], ...] = ()
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True)

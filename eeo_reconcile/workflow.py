@@ -15,6 +15,7 @@ the user sees and answers comes in through callbacks (`on_plan`, `confirm`,
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,7 @@ from .apply import ApplyResult, apply_plan
 from .apply.accounts import people_work
 from .apply.observe import CallLog, Observer
 from .apply.sending import Progress
+from .apply.windows import is_open, next_open, without_removals
 from .config.load import load_config
 from .errors import ApplyRefused, PlanFileError, SafetyError, StateError
 from .model import Config, SchoolConfig, StateRef
@@ -185,6 +187,7 @@ class ApplyOptions:
     # how refusals show names and uids, given the plan (its state's salt keys the hashes)
     redactor_for: Callable[[Plan], Redactor] = lambda _plan: PLAIN
     allow_unsigned: bool = False  # apply a saved plan nobody signed (its writer is trusted)
+    ignore_windows: bool = False  # send removals outside school.apply_windows too
 
     @property
     def allow(self) -> Allow:
@@ -200,7 +203,10 @@ def _run(
     confirm: Callable[[Plan], bool] | None,
     progress: Progress | None,
 ) -> ApplyOutcome:
-    with store.lock("apply", options.lock_timeout):
+    closed = bool(config.school.apply_windows) and not is_open(
+        config.school.apply_windows, config.school.timezone, _dt.datetime.now(_dt.timezone.utc))
+    operation = "apply --ignore-windows" if closed and options.ignore_windows else "apply"
+    with store.lock(operation, options.lock_timeout):
         state = store.read()
         plan = make(state)
         if on_plan is not None:
@@ -208,6 +214,9 @@ def _run(
         if plan.empty:
             return ApplyOutcome(plan, None, store.describe())
         check_guard(plan, options.allow, options.redactor_for(plan))
+        held = 0
+        if closed and not options.ignore_windows:  # teaching hours: no one taken out now
+            plan, held = without_removals(plan)
         people = people_work(config, plan, state, options.env)
         client = make_client(config.school, options.parallelism, options.env)
         try:
@@ -221,6 +230,15 @@ def _run(
                                 people=people)
         finally:
             client.close()
+    if held:
+        when = next_open(config.school.apply_windows, config.school.timezone,
+                         _dt.datetime.now(_dt.timezone.utc))
+        result.warnings.append(
+            f"{held} removal(s) held: outside school.apply_windows (the next window opens "
+            f"{when:%a %Y-%m-%d %H:%M %Z}); run apply then, or --ignore-windows"
+            if when else f"{held} removal(s) held: outside school.apply_windows")
+    elif closed:
+        result.warnings.append("removals sent outside school.apply_windows (--ignore-windows)")
     return ApplyOutcome(plan, result, store.describe())
 
 

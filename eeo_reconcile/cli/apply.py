@@ -96,6 +96,9 @@ def _log_json(log: CallLog) -> None:
 @click.option("--allow-unsigned", is_flag=True,
               help="Apply a saved plan that is not signed (made where the secret was not "
                    "set): only when you trust whoever could write the file.")
+@click.option("--ignore-windows", is_flag=True,
+              help="Send removals outside school.apply_windows too (the report and the "
+                   "history say so).")
 @click.option("--no-hold", is_flag=True,
               help="Send a course's removals even when one of its adds failed (by default "
                    "they are held back: a mistyped uid must not cost the real student the "
@@ -117,7 +120,8 @@ def _log_json(log: CallLog) -> None:
 def apply(
     path: str, config_path: str | None, state_path: str | None, state_dsn: str | None,
     workspace: str | None, auto_approve: bool, parallelism: int,
-    allow_mass_removal: bool, allow_uid_change: bool, allow_unsigned: bool, no_hold: bool,
+    allow_mass_removal: bool, allow_uid_change: bool, allow_unsigned: bool,
+    ignore_windows: bool, no_hold: bool,
     targets: tuple[str, ...], replace: tuple[str, ...], redact: str | None, fmt: str,
     log_format: str, lock_timeout: float, no_color: bool,
 ) -> None:
@@ -131,6 +135,7 @@ def apply(
         options = ApplyOptions(allow_mass_removal, parallelism, lock_timeout,
                                stop=interrupts.stop, on_start=interrupts.start,
                                allow_uid_change=allow_uid_change, hold=not no_hold,
+                               ignore_windows=ignore_windows,
                                on_call=_log_json if log_format == "json" else None,
                                member_outcomes=fmt == "json",
                                allow_unsigned=allow_unsigned)

@@ -9,10 +9,12 @@ the typed model. It only knows `config.source.Document`, never YAML.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import Diagnostic, Location
 from ..ids import as_id
 from ..model import (
+    DAYS,
     DEFAULT_API_URL,
     DEFAULT_SECRET_ENV,
     AccountsPolicy,
@@ -52,6 +54,7 @@ class Builder:
         self.retired: dict[int, tuple[Retire, Location]] = {}
         self.split: dict[int, list[Part]] = {}  # courses given in parts
         self.people = PeopleParts(self.errors)
+        self.school_where: dict[str, Location] = {}  # timezone, each apply_windows entry
 
     def err(self, loc: Location | None, message: str, hint: str | None = None) -> None:
         self.errors.append(Diagnostic(loc, message, hint))
@@ -76,6 +79,13 @@ class Builder:
                 continue
             self.blocks[key] = (doc, block)
             self.block_where[key] = here
+            if key == "school":  # located now: the document lets its positions go
+                windows = block.get("apply_windows")
+                self.school_where = {
+                    "timezone": doc.locate(["school", "timezone"]) if "timezone" in block
+                    else here,
+                    **{str(i): doc.locate(["school", "apply_windows", i])
+                       for i in range(len(windows) if isinstance(windows, list) else 0)}}
         self.people.add_people(doc, data.get("people"))
         courses = data.get("courses")
         if isinstance(courses, list):
@@ -163,6 +173,7 @@ class Builder:
             register=acc.get("register") is True,
             password_env=acc["password_env"] if isinstance(acc.get("password_env"), str)
             else None)
+        windows, timezone = self._windows(block)
         return SchoolConfig(
             sid=sid,
             api_url=str(block.get("api_url", DEFAULT_API_URL)).rstrip("/"),
@@ -174,7 +185,36 @@ class Builder:
             on_name_change=OnNameChange(on_change) if on_change in _ON_CHANGE
             else OnNameChange.NOTE,
             accounts=accounts,
+            apply_windows=windows,
+            timezone=timezone,
         )
+
+    def _windows(self, block: dict[str, Any]
+                 ) -> tuple[tuple[tuple[frozenset[int], str, str], ...], str]:
+        """school.apply_windows and school.timezone, checked: a time zone that is
+        not one, a window that never opens (it closes when or before it opens)."""
+        where = self.school_where
+        tz = block.get("timezone", "Asia/Shanghai")
+        if isinstance(tz, str):
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                self.err(where["timezone"], f"{tz!r} is not a time zone",
+                         "give an IANA name, e.g. Asia/Shanghai or Europe/London")
+                tz = "Asia/Shanghai"
+        out = []
+        for i, w in enumerate(block.get("apply_windows") or []):
+            if not isinstance(w, dict) or not isinstance(w.get("days"), list):
+                continue  # the schema said what is wrong
+            start, end = str(w.get("from", "")), str(w.get("to", ""))
+            if not start < end:  # "HH:MM" texts (the schema checks them) compare as times
+                self.err(where.get(str(i)),
+                         f"this window never opens: it closes at {end}, not after it opens "
+                         f"at {start}", "a window ends the day it starts: from 08:00 to 17:00")
+                continue
+            days = frozenset(DAYS.index(d) for d in w["days"] if d in DAYS)
+            out.append((days, start, end))
+        return tuple(out), str(tz)
 
     def check_limits(self, school: SchoolConfig) -> None:
         """Courses that ask for more than the school's limits allow."""

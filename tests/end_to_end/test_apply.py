@@ -637,3 +637,42 @@ courses:
     assert 50 in roster["students"] and roster["excluded"] == {}
     assert roster["lessons"]["1001"] == {}
     assert env.plan().stdout.strip().endswith("No changes.")
+
+
+def test_outside_teaching_hours_apply_adds_and_holds_the_removals(tmp_path):
+    import datetime as dt
+
+    today = dt.datetime.now(dt.timezone.utc).weekday()
+    # windows two and three days on: closed now, and still closed if midnight passes
+    closed_today = sorted({(today + 2) % 7, (today + 3) % 7})
+    days = ", ".join(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in closed_today)
+    school = SCHOOL_WITH_WINDOWS.replace("DAYS", days)
+    e = E2E(tmp_path, lifecycle_world(), school=school)
+    try:
+        e.write("courses:\n  - id: 100\n    students: [1, 2, 3]\n")
+        assert e.apply().returncode == 0  # adds: always
+        e.write("courses:\n  - id: 100\n    students: [1, 40]\n")
+        r = e.apply()
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "2 removal(s) held: outside school.apply_windows" in r.stdout, r.stdout
+        assert set(e.sb.roster(100)["students"]) == {1, 2, 3, 40}  # added, nobody removed
+        assert "- student 2" in e.plan().stdout  # still to do
+        r = e.apply("--ignore-windows")
+        assert r.returncode == 0 and "--ignore-windows" in r.stdout
+        assert set(e.sb.roster(100)["students"]) == {1, 40}
+        history = e.cli("history", "course/100/student/2", "--config", e.dir).stdout
+        assert "apply --ignore-windows" in history
+    finally:
+        e.close()
+
+
+SCHOOL_WITH_WINDOWS = """\
+school:
+  sid: 2339736
+  retry: {attempts: 8, backoff_seconds: 0.02, deadline_seconds: 30, read_timeout: 10}
+  timezone: UTC
+  apply_windows:
+    - {days: [DAYS], from: '00:00', to: '23:59'}
+state:
+  path: eeo.state.json
+"""
