@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import apply, commands, convert, gate, history, roster, sandbox, state
+from . import apply, commands, convert, gate, history, roster, sandbox, scaffold, state
 from .options import REDACT_HELP
 
 
@@ -52,7 +52,7 @@ def _redact_everywhere(group: click.Group) -> None:
 
 
 for _command in (*commands.COMMANDS, *apply.COMMANDS, *roster.COMMANDS, *convert.COMMANDS,
-                 *state.COMMANDS, *history.COMMANDS, sandbox.sandbox):
+                 *state.COMMANDS, *history.COMMANDS, *scaffold.COMMANDS, sandbox.sandbox):
     main.add_command(_command)
 _redact_everywhere(main)
 _envvars(main, "EEO")

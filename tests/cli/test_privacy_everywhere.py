@@ -131,6 +131,8 @@ def cases(d, tmp):
         ("state", "migrate"): [["--to", "local", *c]],
         ("force-unlock",): [["0123", *c]],
         ("reveal",): [["u-aaaaaaaa", *c]],  # without the secret: refused
+        ("schema",): [["roster"]],
+        ("init",): [[str(tmp / "new-config")], [str(d)]],  # and over an existing one
         ("sandbox",): [["--world", str(d / "bad.csv"), "--port", "1"]],
     }
 
