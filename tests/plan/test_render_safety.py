@@ -229,3 +229,20 @@ def test_the_fast_json_writer_matches_the_documented_document_on_hostile_names(t
     assert plan_json(plan) == canonical(plan.to_json())
     r = Redactor(Redact.ALL, b"k" * 32)
     assert plan_json(plan, r) == canonical(redact_plan_json(plan.to_json(), r))
+
+
+def test_the_guards_advice_renders_as_code_and_data_never_does():
+    """The comment shows `safety: {...}` and flags as code spans (they showed as
+    literal backticks); a name with a backtick in it never opens one."""
+    from eeo_reconcile.plan.render.markdown import md_advice
+
+    advice = ("course 5 (Algebra): 9 of 10 recorded members would be removed (90%). To "
+              "allow it, set `safety: {max_removal_fraction: 0.9}` on the course, or pass "
+              "--allow-mass-removal.")
+    html_out = MarkdownIt("commonmark").render(md_advice(advice))
+    assert "<code>safety: {max_removal_fraction: 0.9}</code>" in html_out
+    hostile = advice.replace("Algebra", "`<img src=x onerror=alert(1)>`")
+    rendered = MarkdownIt("commonmark").render(md_advice(hostile))
+    assert "<code>" not in rendered and "<img" not in rendered
+    assert md_advice(hostile) == md_text(hostile)
+    assert md_advice("an odd ` count") == md_text("an odd ` count")

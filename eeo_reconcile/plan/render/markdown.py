@@ -40,6 +40,25 @@ def md_text(text: str) -> str:
     return _SPECIAL.sub(lambda m: f"&#{ord(m.group(0))};", printable(text))
 
 
+# what the product's own advice puts in code spans (a YAML snippet, a key, a flag);
+# anything else between backticks came from data, and the whole text is escaped
+_ADVICE = re.compile(r"(safety|school|retired_courses|action|names|privacy)[:.][^`\n]{0,200}"
+                     r"|- \{id: \d+, action: \w+\}|--[a-z-]+")
+
+
+def md_advice(text: str) -> str:
+    """A guard finding: the product's advice in backticks as code spans (so the
+    comment shows `safety: {...}` as code, not as literal backticks); every other
+    part escaped like md_text. If a part between backticks is not advice the
+    product writes (a name with a backtick in it), the whole is escaped."""
+    parts = text.split("`")
+    code = parts[1::2]
+    if len(parts) % 2 == 0 or not all(_ADVICE.fullmatch(c) for c in code):
+        return md_text(text)
+    return "".join(md_text(p) if i % 2 == 0 else f"`{printable(p)}`"
+                   for i, p in enumerate(parts))
+
+
 def fence_for(body: str) -> str:
     """A backtick fence longer than any run of backticks in `body`."""
     longest = max((len(m.group(0)) for m in _TICKS.finditer(body)), default=0)
@@ -101,7 +120,7 @@ def _head(plan: Plan, view: View, limit: int) -> list[str]:
         head.append("> [!CAUTION]" if plan.safety.tripped else "> [!NOTE]")
         head.append(f"> **{md_text(guard)}**")
         head.extend(_bounded(
-            [f"> - {md_text(finding_line(f, r))}" for f in plan.safety.findings],
+            [f"> - {md_advice(finding_line(f, r))}" for f in plan.safety.findings],
             limit // 4, "> - … and {n} more findings (see the full plan)",
         ))
     if plan.notes and not view.summary:
