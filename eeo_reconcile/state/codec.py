@@ -85,6 +85,25 @@ def dumps(state: State) -> bytes:
     return _dumps(state)
 
 
+def version_of(prefix: bytes) -> tuple[str, int] | None:
+    """The lineage and serial a state file's first bytes give, in the layout
+    `dumps` writes (one head key a line, first); None when they are not in it
+    (another layout, a damaged or planted file: read the whole state then)."""
+    found: dict[str, object] = {}
+    for line in prefix.split(b"\n")[1:8]:
+        text = line.strip().rstrip(b",")
+        if not text.startswith(b'"') or text.startswith(b'"courses"'):
+            break
+        try:
+            found.update(json.loads(b"{" + text + b"}"))
+        except ValueError:
+            return None
+    lineage, serial = found.get("lineage"), found.get("serial")
+    if type(lineage) is str and type(serial) is int and found.get("format") == FORMAT:
+        return lineage, serial
+    return None
+
+
 def _dumps(state: State) -> bytes:
     head: dict[str, Any] = {"format": FORMAT, "version": VERSION, "lineage": state.lineage,
                             "serial": state.serial, "sid": state.sid}

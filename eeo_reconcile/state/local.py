@@ -17,6 +17,7 @@ is an error that names the file.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from ..errors import StateError
 from ..fileio import (
     O_CLOEXEC,
     O_NOFOLLOW,
+    O_NONBLOCK,
     FileProblem,
     atomic_write,
     fsync_dir,
@@ -154,9 +156,26 @@ class LocalDriver(Driver):
     # -- the history ---------------------------------------------------------------
     def history(self, prefix: str = "", since: str | None = None,
                 until: str | None = None) -> Iterator[HistoryEntry]:
-        st = self.get()
-        return historyfile.read(self.history_path, prefix, since, until,
-                                (st.lineage, st.serial))
+        return historyfile.read(self.history_path, prefix, since, until, self._version())
+
+    def _version(self) -> tuple[str | None, int]:
+        """The state's lineage and serial, from its first bytes (a reader of one
+        student's history must not parse a state of a million memberships); the
+        whole state when its head is not as `codec.dumps` writes it."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                head = os.read(fd, 4096) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+            finally:
+                os.close(fd)
+            version = codec.version_of(head)
+            if version is not None:
+                return version
+        st = self.get()  # no file (an empty state), or another layout: says what is wrong
+        return st.lineage, st.serial
 
     def note(self, state: State, events: Sequence[TimedEvent], prov: Provenance) -> None:
         historyfile.append_note(self.history_path, state.serial, state.lineage,

@@ -182,3 +182,26 @@ def test_an_apply_that_recorded_nothing_leaves_the_version_as_it_was(tmp_path):
     with store.lock("plan"):
         assert store.read().serial == before
     assert not os.path.exists(store.journal_path)
+
+
+def test_the_version_read_from_a_states_first_bytes_is_the_whole_parses():
+    """history reads the state's lineage and serial from its head (a state of a
+    million memberships is not parsed for one student's history): it must agree
+    with the whole parse, and give up (None) on any other layout."""
+    import json as _json
+
+    from eeo_reconcile.state import codec
+    from eeo_reconcile.state.model import State
+    from eeo_reconcile.state.ops import person_op
+    from eeo_reconcile.state.records import PersonRecord
+
+    with_people = State(lineage="L-2", serial=7, sid=1, salt="a" * 32)
+    with_people.apply(person_op("S1", PersonRecord(5, "N", "h-" + "a" * 24)))
+    for st in (State(lineage="L-1", serial=0), with_people):
+        raw = codec.dumps(st)
+        whole = codec.loads(raw)
+        assert codec.version_of(raw[:4096]) == (whole.lineage, whole.serial)
+    compact = _json.dumps(_json.loads(codec.dumps(with_people))).encode()
+    for other in (compact, b"", b"{\n  \"serial\": 3,\n", b"not json at all\n" * 9,
+                  codec.dumps(with_people).replace(b'"serial": 7', b'"serial": "7"')):
+        assert codec.version_of(other) is None
