@@ -23,7 +23,7 @@ from ..classin.api import Call
 from ..errors import ApiError, StateError
 from ..model import BatchSizes
 from ..plan.calls import calls_for_course
-from ..plan.changes import Action, Change, CourseChange
+from ..plan.changes import Change, CourseChange, removed_uid
 from ..plan.people import resolved
 from ..plan.plan import Plan
 from ..state.model import State
@@ -55,7 +55,7 @@ def with_resolved(run: Sender, plan: Plan, uids: Mapping[str, int], state: State
     changes: list[Change] = []
     touched: set[int] = set()
     for c in plan.changes:
-        if keep and c.action is Action.REMOVE and getattr(c, "uid", None) in keep:
+        if keep and removed_uid(c) in keep:
             touched.add(c.course)  # the old account stays until the new one is there
         else:
             changes.append(c)

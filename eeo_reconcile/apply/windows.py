@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from ..model import Action, BatchSizes
+from ..model import BatchSizes
 from ..plan.calls import calls_for_course
-from ..plan.changes import Change
+from ..plan.changes import Change, removed_uid
 from ..plan.plan import Plan
 
 Windows = Sequence[tuple[frozenset[int], str, str]]  # SchoolConfig.apply_windows
@@ -55,7 +55,7 @@ def without_removals(plan: Plan) -> tuple[Plan, int]:
     held = 0
     touched: set[int] = set()
     for c in plan.changes:
-        if c.action is Action.REMOVE and hasattr(c, "uid"):
+        if removed_uid(c) is not None:
             held += 1
             touched.add(c.course)
         else:

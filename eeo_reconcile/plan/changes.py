@@ -22,6 +22,7 @@ from ..address import (
 )
 from ..model import Action as Action  # re-exported: the one vocabulary
 from ..model import Role, Team
+from ..never import assert_never
 
 
 class Reason(enum.Enum):
@@ -252,6 +253,19 @@ class CourseChange:
 
 
 Change = Union[MemberChange, LessonChange, GroupChange, CourseChange]  # noqa: UP007
+
+
+def removed_uid(c: Change) -> int | None:
+    """The uid a change takes out of a class (a course member or a lesson student
+    removed), else None: what teaching hours hold back, and what a person's old
+    account keeps when the new one could not be registered."""
+    match c:
+        case MemberChange() | LessonChange():
+            return c.uid if c.action is Action.REMOVE else None
+        case GroupChange() | CourseChange():
+            return None  # a grouping deleted, a course forgotten: no one leaves a classroom
+        case _:
+            assert_never(c)
 
 _FROM_JSON: Mapping[str, Any] = {
     "student": MemberChange.from_json,
