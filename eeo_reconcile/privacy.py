@@ -23,7 +23,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .address import (
@@ -214,51 +214,46 @@ class People:
             if p.uid is not None:
                 self.uids.add(p.uid)
         for cid, c in config.courses.items():
-            self.classes.add(cid)
-            self.class_names.update(n for n in (c.name,) if n)
-            self.uids.update(c.students)
-            self.uids.update(c.auditors)
+            self._course(cid, c.name, c.students, c.auditors, c.lessons, c.lesson_names)
             self.names.update(n for n in c.students.values() if n)
-            self.names.update(c.auditors.values())
-            for lid, members in c.lessons.items():
-                self.classes.add(lid)
-                self.uids.update(members)
-                self.names.update(m.name for m in members.values())
-                self.names.update(m.custom for m in members.values() if m.custom)
-            self.class_names.update(c.lesson_names.values())
             for g in c.groups:
-                self.class_names.add(g.name)
-                if g.id is not None:
-                    self.classes.add(g.id)
-                for t in g.teams:
-                    self.uids.add(t.leader)
-                    self.uids.update(t.members)
+                self._grouping(g.name, g.id, g.teams)
 
     def add_state(self, state: Any) -> None:
         for p in state.people.values():
             self.names.add(p.name)
             self.uids.add(p.uid)
         for cid, c in state.courses.items():
-            self.classes.add(cid)
-            if c.name:
-                self.class_names.add(c.name)
-            self.uids.update(c.students)
-            self.uids.update(c.auditors)
+            self._course(cid, c.name, c.students, c.auditors, c.lessons, c.lesson_names)
             self.names.update(c.labels.values())
-            self.names.update(c.auditors.values())
-            for lid, members in c.lessons.items():
-                self.classes.add(lid)
-                self.uids.update(members)
-                self.names.update(m.name for m in members.values())
-                self.names.update(m.custom for m in members.values() if m.custom)
-            self.class_names.update(c.lesson_names.values())
             for name, g in c.groups.items():
-                self.class_names.add(name)
-                self.classes.add(g.id)
-                for t in g.teams:
-                    self.uids.add(t.leader)
-                    self.uids.update(t.members)
+                self._grouping(name, g.id, g.teams)
             self.class_names.update(c.unconfirmed)
+
+    def _course(self, cid: int, name: str | None, students: Iterable[int],
+                auditors: Mapping[int, str], lessons: Mapping[int, Mapping[int, Any]],
+                lesson_names: Mapping[int, str]) -> None:
+        """What a configured or a recorded course has alike."""
+        self.classes.add(cid)
+        if name:
+            self.class_names.add(name)
+        self.uids.update(students)
+        self.uids.update(auditors)
+        self.names.update(auditors.values())
+        for lid, members in lessons.items():
+            self.classes.add(lid)
+            self.uids.update(members)
+            self.names.update(m.name for m in members.values() if m.name)
+            self.names.update(m.custom for m in members.values() if m.custom)
+        self.class_names.update(lesson_names.values())
+
+    def _grouping(self, name: str, gid: int | None, teams: Iterable[Any]) -> None:
+        self.class_names.add(name)
+        if gid is not None:
+            self.classes.add(gid)
+        for t in teams:
+            self.uids.add(t.leader)
+            self.uids.update(t.members)
 
 
 # in free text: a member's address; a quoted value; a number, and the word before it

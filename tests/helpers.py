@@ -219,3 +219,20 @@ def minimum_calls(changes, batch):
             size = batch.lesson_students
         counts[key] = (counts.get(key, (0, size))[0] + 1, size)
     return groups + sum(-(-n // size) for n, size in counts.values())
+
+
+def students_in_history(store: Any) -> set[tuple[int, int]]:
+    """The (course, uid) students the store's history says the state holds: its
+    adds and removals replayed, a forgotten course dropped."""
+    held: set[tuple[int, int]] = set()
+    for e in store.history():
+        a = e.address.split("/")
+        if len(a) == 4 and a[2] == "student":
+            key = (int(a[1]), int(a[3]))
+            if e.action == "add":
+                held.add(key)
+            elif e.action == "remove":
+                held.discard(key)
+        elif len(a) == 2 and e.action == "forget":
+            held = {k for k in held if k[0] != int(a[1])}
+    return held

@@ -7,6 +7,7 @@ import os
 
 from tests.e2e import E2E
 from tests.end_to_end.test_apply import lifecycle_world
+from tests.end_to_end.test_people import SCHOOL
 from tests.helpers import write_tree
 
 MANIFEST = ("propertyName,value\noneroster.version,1.1\nfile.classes,bulk\n"
@@ -22,14 +23,6 @@ USERS = ("sourcedId,status,role,userIds,givenName,familyName,email,sms,phone,age
 ENROLLMENTS = ("sourcedId,status,classSourcedId,userSourcedId,role\n"
                "e1,active,cls-1,stu-1,student\ne2,active,cls-1,stu-2,student\n"
                "e3,active,cls-1,stu-3,student\ne4,active,cls-1,stu-4,student\n")
-SCHOOL = """\
-school:
-  sid: 2339736
-  retry: {attempts: 8, backoff_seconds: 0.02, deadline_seconds: 30, read_timeout: 10}
-  accounts: {register: true}
-state:
-  path: eeo.state.json
-"""
 ACCOUNTS = ("13900000201", "kid3@example.cn", "13900000299")
 
 

@@ -250,18 +250,11 @@ def _history_disagrees(state_path: str) -> str | None:
     """What the history says the state holds, against the state (students)."""
     from eeo_reconcile.model import StateRef
     from eeo_reconcile.state.local import LocalStore
+    from tests.helpers import students_in_history
 
     store = LocalStore(StateRef.of("local", path=state_path))
     st = store.driver.get()
-    held: set[tuple[int, int]] = set()
-    for e in store.history():
-        parts = e.address.split("/")
-        if len(parts) == 4 and parts[2] == "student":
-            key = (int(parts[1]), int(parts[3]))
-            if e.action == "add":
-                held.add(key)
-            elif e.action == "remove":
-                held.discard(key)
+    held = students_in_history(store)
     recorded = {(cid, u) for cid, c in st.courses.items() for u in c.students}
     if held != recorded:
         return f"{len(held ^ recorded)} memberships differ"

@@ -19,6 +19,7 @@ from eeo_reconcile.state.model import State
 from eeo_reconcile.state.ops import OpKind, StateOp
 from eeo_reconcile.state.records import Unconfirmed
 from eeo_reconcile.workflow import import_rosters
+from tests.helpers import students_in_history
 
 STEPS = ("write", "fsync", "ftruncate", "link", "replace")
 
@@ -63,22 +64,6 @@ def _students(store):
     return {(cid, u) for cid, c in st.courses.items() for u in c.students}
 
 
-def _replayed(store):
-    """The memberships the history says the state holds."""
-    held = set()
-    for e in store.history():
-        a = e.address.split("/")
-        if len(a) == 4 and a[2] == "student":
-            key = (int(a[1]), int(a[3]))
-            if e.action == "add":
-                held.add(key)
-            elif e.action == "remove":
-                held.discard(key)
-        elif len(a) == 2 and e.action == "forget":
-            held = {k for k in held if k[0] != int(a[1])}
-    return held
-
-
 def _batches(store):
     """(lineage, serial) of each complete batch in the history file, in order."""
     if not os.path.exists(store.history_path):
@@ -90,7 +75,7 @@ def _batches(store):
 
 def _agree(store, when):
     st = store.driver.get()
-    assert _replayed(store) == _students(store), when
+    assert students_in_history(store) == _students(store), when
     ours = [s for lin, s in _batches(store) if lin == st.lineage]
     assert ours == sorted(set(ours)), f"{when}: a serial's batch twice: {ours}"
 
@@ -182,4 +167,4 @@ def test_a_state_write_killed_at_every_step_leaves_history_and_state_agreeing(
         _agree(s, f"{name}, killed at step {k} of {steps}")
         _next_write(s)
         _agree(s, f"{name}, killed at step {k} of {steps}, after the next write")
-        assert (9, 99) in _replayed(s)
+        assert (9, 99) in students_in_history(s)
