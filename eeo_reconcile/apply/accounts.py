@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from ..plan.plan import Plan
 from ..state.model import State
 from ..state.ops import person_op
 from ..state.records import PersonRecord
+from .observe import CallLog
 from .result import Failure
 from .sending import Sender
 
@@ -93,9 +95,11 @@ def _batch(run: Sender, batch: Sequence[Registration], key: bytes, password: str
     existed: list[Rename] = []
     if run.stop.is_set():
         return found, existed
+    t0 = time.perf_counter()
     try:
         res = run.client.call(REGISTER_MULTIPLE, {"userJson": users})
     except TransportError as exc:
+        _log(run, REGISTER_MULTIPLE, len(batch), None, exc.attempts, t0)
         with run.lock:
             run.result.requests += exc.attempts
         for r in batch:
@@ -103,6 +107,7 @@ def _batch(run: Sender, batch: Sequence[Registration], key: bytes, password: str
                                     "unknown; the next apply registers it again (one account, "
                                     "one uid)")
         return found, existed
+    _log(run, REGISTER_MULTIPLE, len(batch), res.errno, res.attempts, t0)
     with run.lock:
         run.result.requests += res.attempts
         run.result.accounts_calls += 1
@@ -154,14 +159,17 @@ def _user(r: Registration, password: str | None) -> dict[str, Any]:
 def _rename(run: Sender, r: Rename) -> None:
     if run.stop.is_set():
         return
+    t0 = time.perf_counter()
     try:
         res = run.client.call(EDIT_SCHOOL_STUDENT, {"studentUid": r.uid, "studentName": r.name})
     except TransportError as exc:
+        _log(run, EDIT_SCHOOL_STUDENT, 1, None, exc.attempts, t0)
         with run.lock:
             run.result.requests += exc.attempts
         _fail(run, r.key, None, "no answer to editSchoolStudent: the next apply sets the "
                                 "console name again")
         return
+    _log(run, EDIT_SCHOOL_STUDENT, 1, res.errno, res.attempts, t0)
     with run.lock:
         run.result.requests += res.attempts
         run.result.accounts_calls += 1
@@ -172,6 +180,14 @@ def _rename(run: Sender, r: Rename) -> None:
     run.record([person_op(r.key, PersonRecord(r.uid, r.name, r.account))])
     with run.lock:
         run.result.renamed += 1
+
+
+def _log(run: Sender, action: str, items: int, errno: int | None, attempts: int,
+         t0: float) -> None:
+    """The call in the apply's log and timings (school-wide: course 0)."""
+    outcome = "no-answer" if errno is None else "ok" if errno == 1 else "failed"
+    run.observer.call(CallLog(action, 0, None, items, errno, attempts,
+                              (time.perf_counter() - t0) * 1000, outcome))
 
 
 def _fail(run: Sender, key: str, errno: int | None, meaning: str) -> None:

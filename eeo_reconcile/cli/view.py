@@ -151,6 +151,9 @@ def summary_text(result: ApplyResult, red: Redactor = PLAIN) -> str:
         parts.append(f"{r.retried} add(s) sent again after the course's removals (course full)")
     if r.labels:
         parts.append(f"{r.labels} name(s) recorded")
+    if r.registered or r.accounts_existed or r.renamed:
+        parts.append(f"accounts: {r.registered} registered, {r.accounts_existed} registered "
+                     f"before (made school students), {r.renamed} console name(s) set")
     if r.forgotten:
         parts.append(f"{r.forgotten} course(s) no longer managed")
     if r.groups_created or r.groups_changed or r.groups_deleted:

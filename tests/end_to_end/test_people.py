@@ -66,6 +66,8 @@ def test_new_pupils_are_registered_made_students_named_and_enrolled_in_one_run(e
     assert "course 100: student S1001 (王小明)" in r.stdout  # known after apply
     r = env.apply()
     assert r.returncode == 0, r.stdout + r.stderr
+    assert "accounts: 3 registered, 1 registered before (made school students), 1 console " \
+           "name(s) set" in r.stdout, r.stdout
     school = env.sb.school()
     uid = {k: school["accounts"][a]
            for k, a in zip(("S1001", "S1002", "S1003", "S1005"), ACCOUNTS, strict=True)}
@@ -129,8 +131,13 @@ def test_the_saved_plan_round_trips_the_people_and_applies(env):
         "139****0101", "k***@example.cn", "138****0070", "139****0105"]
     r = env.cli("show", path)
     assert "+ account S1002 (Li Na) k***@example.cn" in r.stdout
-    r = env.cli("apply", path, "--config", env.dir)
+    r = env.cli("apply", path, "--config", env.dir, "--format", "json")
     assert r.returncode == 0, r.stdout + r.stderr
+    from eeo_reconcile.schemas import validator
+
+    report = json.loads(r.stdout)
+    assert list(validator("apply-report.schema.json").iter_errors(report)) == []
+    assert report["accounts"] == {"registered": 3, "existed": 1, "renamed": 1, "calls": 2}
     st, roster = env.state(), env.sb.roster(100)
     assert set(roster["students"]) == st.courses[100].students
     assert {int(k): v for k, v in roster["auditors"].items()} == st.courses[100].auditors
