@@ -229,7 +229,7 @@ def build_config(source: Source) -> Config:
     state = builder.state_ref(source.base_dir)
     safety = builder.safety_config()
     retired = builder.check_retired()
-    people, person_refs = builder.people.finish()
+    people, person_refs = builder.people.finish(builder.courses)
     diagnostics.extend(builder.errors)
     if diagnostics or school is None:  # the errors are shown as the school asks
         raise ConfigError(diagnostics, school.redact.value if school is not None else None)

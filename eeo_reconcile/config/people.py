@@ -12,12 +12,13 @@ the state recorded when the account was registered (`plan/people.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..classin.accounts import parse_account
 from ..errors import Diagnostic, Location
 from ..ids import as_id
-from ..model import Person, PersonRef, Role
+from ..model import CourseSpec, Person, PersonRef, Role
 from .source import Locator
 
 _WHERE = {Role.STUDENT: "students", Role.AUDITOR: "auditors"}
@@ -97,8 +98,11 @@ class PeopleParts:
                         and not isinstance(custom, bool) else None),
                         loc, ["lessons", li, "students", i, "person"]))
 
-    def finish(self) -> tuple[dict[str, Person], tuple[PersonRef, ...]]:
-        """The people and the references, after checking each reference."""
+    def finish(self, courses: Mapping[int, CourseSpec]
+               ) -> tuple[dict[str, Person], tuple[PersonRef, ...]]:
+        """The people and the references, after checking each reference (one whose
+        person's configured uid the course already lists is an error here, located;
+        one whose uid only the state knows is checked when planning)."""
         # (course, lesson, key) -> the first reference's role and where it is
         seen: dict[tuple[int, int | None, str], tuple[Role, Locator, list[Any]]] = {}
         # (course, key) -> where the first reference in the course itself is, and in a lesson
@@ -131,6 +135,15 @@ class PeopleParts:
                                  f"of the course at {oloc.locate(opath)}",
                          "a course's students and auditors attend every lesson: a lesson "
                          "takes only people who are not in the course")
+                continue
+            uid = self.people[r.key].uid
+            spec = courses.get(r.course)
+            if uid is not None and spec is not None and (
+                    uid in spec.students or uid in spec.auditors
+                    or any(uid in m for m in spec.lessons.values())):
+                self.err(here(), f"person {r.key!r} has uid {uid}, which this course already "
+                                 "lists", "ClassIn gives a uid one place in a course: keep "
+                                          "one entry")
                 continue
             seen[slot] = (r.role, loc, path)  # located only if a later one repeats it
             where.setdefault(r.lesson is not None, (loc, path))
