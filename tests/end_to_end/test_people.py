@@ -224,3 +224,21 @@ def test_a_changed_account_that_cannot_be_registered_keeps_the_old_one(env):
     assert r.returncode == 1 and "person/S1001" in r.stdout, r.stdout + r.stderr
     assert old in env.sb.roster(100)["students"]  # not removed: nothing replaces it
     assert env.state().people["S1001"].uid == old
+
+
+def test_registrations_answered_a_transient_errno_to_the_end_fail_alone(tmp_path):
+    """registerMultiple answered 114 on every attempt: each person fails with the
+    errno, nothing is recorded for them, no course add is sent for them."""
+    w = lifecycle_world()
+    e = E2E(tmp_path, w, "--fault-rate", "1", "--fault-errnos", "114", school=SCHOOL.replace(
+        "attempts: 8", "attempts: 2"))
+    try:
+        e.write(PEOPLE)
+        r = e.apply()
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "person/S1001: register -> Server exception." in r.stdout
+        assert e.state().people == {}
+        registered = e.sb.school()["accounts"]
+        assert not {"13900000101", "kid2@example.cn", "13900000105"} & registered.keys()
+    finally:
+        e.close()
